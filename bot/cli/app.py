@@ -1,0 +1,19 @@
+"""The `kampung-bahagia` command."""
+
+import typer
+
+from bot.cli import budget, db, invite, roster, rt, run
+
+app = typer.Typer(
+    help="Program Kampung Bahagia — Kota Jambi.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+app.add_typer(db.app, name="db")
+app.add_typer(roster.app, name="roster")
+app.add_typer(rt.app, name="rt")
+app.add_typer(invite.app, name="invite")
+budget.register(app)
+run.register(app)
+
+
+def main() -> None:
+    app()

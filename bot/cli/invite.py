@@ -1,0 +1,164 @@
+"""`kampung-bahagia invite create|list|revoke`"""
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.bootstrap import App
+from bot.cli.common import console, run_with_app
+from handlers.formatting import tanggal
+from handlers.i18n import _
+from services import invitations, rts
+from services.models import RT, Invitation, Kelurahan, Person, Role
+from services.people import find_or_create_pendamping
+from services.problems import ProblemError
+
+app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
+ACTOR = "cli:invite"
+
+
+def _as_dict(issued: invitations.IssuedInvitation) -> dict:
+    return {
+        "id": issued.invitation.id,
+        "code": issued.code,
+        "code_display": invitations.display_code(issued.code),
+        "role": issued.invitation.role,
+        "rt": issued.rt_kode,
+        "rts": issued.invitation.rt_ids,
+        "expires_at": issued.invitation.expires_at.isoformat(),
+    }
+
+
+@app.command("create")
+def create(
+    role: Role = typer.Option(..., help="ketua_rt, bendahara, pendamping or admin."),
+    rt: list[str] = typer.Option(None, "--rt", help="RT code; repeat for a pendamping's RT set."),
+    all_rts: bool = typer.Option(False, "--all-rts", help="One invitation per RT (ketua_rt or bendahara)."),
+    out: Path = typer.Option(None, help="With --all-rts: the .xlsx file to write for printing."),
+    person: str = typer.Option(None, help="Pendamping from the roster, by name or phone."),
+    nama: str = typer.Option(None, help="Name of the invited person."),
+    days: int = typer.Option(30, min=1, max=365, help="Days until the code expires."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Create an invitation (the code is shown once and stored only hashed)."""
+    from datetime import timedelta
+
+    validity = timedelta(days=days)
+    if all_rts:
+        if out is None or out.suffix.lower() != ".xlsx":
+            raise typer.BadParameter(_("--all-rts needs --out FILE.xlsx"))
+        count = run_with_app(lambda app_: _create_for_all(app_, role, validity, out))
+        console.print(_("{count} invitations written to {file}.", count=count, file=str(out)))
+        return
+
+    async def work(app_: App) -> dict:
+        async with app_.db.unit_of_work() as session:
+            rt_rows = [await rts.get_rt(session, code) for code in rt or []]
+            pendamping = await find_or_create_pendamping(session, person) if person else None
+            if role in (Role.KETUA_RT, Role.BENDAHARA) and len(rt_rows) != 1:
+                raise ProblemError.one("invite_needs_rt", role=role.value)
+            issued = await invitations.create_invitation(
+                session,
+                app_.pepper,
+                role=role,
+                created_by=ACTOR,
+                rt=rt_rows[0] if role in (Role.KETUA_RT, Role.BENDAHARA) else None,
+                rts=rt_rows if role == Role.PENDAMPING else None,
+                person=pendamping,
+                nama=nama,
+                validity=validity,
+            )
+            return _as_dict(issued)
+
+    data = run_with_app(work)
+    if as_json:
+        print(json.dumps(data))
+        return
+    console.print(
+        _(
+            "Invitation for {role}{rt}: [bold]{code}[/bold] (valid until {until}).",
+            role=data["role"],
+            rt=f" RT {data['rt']}" if data["rt"] else "",
+            code=data["code_display"],
+            until=data["expires_at"][:10],
+        )
+    )
+
+
+async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
+    import openpyxl
+
+    if role not in (Role.KETUA_RT, Role.BENDAHARA):
+        raise ProblemError.one("invite_needs_rt", role=role.value)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Undangan"
+    sheet.append(["kode_rt", "kecamatan", "kelurahan", "rt", "peran", "kode_undangan", "berlaku_sampai"])
+    async with app_.db.unit_of_work() as session:
+        all_rts = list(
+            await session.scalars(
+                select(RT).options(selectinload(RT.kelurahan).selectinload(Kelurahan.kecamatan)).order_by(RT.kode)
+            )
+        )
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(_("Creating invitations"), total=len(all_rts))
+            for rt in all_rts:
+                issued = await invitations.create_invitation(
+                    session, app_.pepper, role=role, created_by=ACTOR, rt=rt, validity=validity
+                )
+                sheet.append(
+                    [
+                        rt.kode,
+                        rt.kelurahan.kecamatan.nama,
+                        rt.kelurahan.nama,
+                        rt.nomor,
+                        role.value,
+                        invitations.display_code(issued.code),
+                        tanggal(issued.invitation.expires_at),
+                    ]
+                )
+                progress.advance(task)
+        # Written before the commit: if the file cannot be written, no code exists that nobody has seen.
+        out.parent.mkdir(parents=True, exist_ok=True)
+        workbook.save(out)
+    return len(all_rts)
+
+
+@app.command("list")
+def list_(show_all: bool = typer.Option(False, "--all", help="Also used, revoked and expired ones.")) -> None:
+    """Invitations (never the codes themselves: only their last two characters)."""
+
+    async def work(app_: App) -> list[tuple]:
+        async with app_.db.unit_of_work() as session:
+            rows = await session.execute(
+                select(Invitation, RT.kode, Person.nama)
+                .outerjoin(RT, Invitation.rt_id == RT.id)
+                .outerjoin(Person, Invitation.used_by_person_id == Person.id)
+                .order_by(Invitation.id)
+            )
+            return [(inv, rt_kode, used_by, invitations.invitation_state(inv)) for inv, rt_kode, used_by in rows]
+
+    table = Table()
+    for column in ("id", _("role"), "RT", _("ends with"), _("state"), _("expires")):
+        table.add_column(column)
+    for inv, rt_kode, _used_by, state in run_with_app(work):
+        if show_all or state == "active":
+            table.add_row(str(inv.id), inv.role, rt_kode or "-", f"…{inv.code_hint}", state, tanggal(inv.expires_at))
+    console.print(table)
+
+
+@app.command("revoke")
+def revoke(invitation_id: int) -> None:
+    """Cancel an unused invitation."""
+
+    async def work(app_: App) -> None:
+        async with app_.db.unit_of_work() as session:
+            await invitations.revoke_invitation(session, invitation_id, actor=ACTOR)
+
+    run_with_app(work)
+    console.print(_("Invitation {id} revoked.", id=invitation_id))

@@ -1,0 +1,62 @@
+"""`kampung-bahagia roster import|demo`"""
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from bot.bootstrap import App
+from bot.cli.common import console, run_with_app
+from handlers.i18n import _
+from services import roster, wilayah
+from services.demo import demo_roster
+
+app = typer.Typer(help="The RT roster.", no_args_is_help=True)
+
+
+async def import_table(app_: App, table: list[dict[str, str]], *, actor: str) -> roster.ImportSummary:
+    """Validate every row, then import all of them in one transaction (nothing on any error)."""
+    async with app_.db.unit_of_work() as session:
+        await wilayah.ensure_wilayah(session)
+        known = await roster.known_kelurahan(session)
+        rows = roster.validate_rows(table, known, app_.program)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(_("Importing RTs"), total=len(rows))
+            return await roster.import_rows(
+                session, rows, actor=actor, progress=lambda: progress.advance(task)
+            )
+
+
+def _print_summary(summary: roster.ImportSummary) -> None:
+    console.print(
+        _(
+            "{total} RTs: {created} new, {updated} updated, {unchanged} unchanged.",
+            total=summary.total,
+            created=summary.created,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )
+
+
+@app.command("import")
+def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
+    """Import a CSV or XLSX roster (kode_kelurahan,rt,kelompok,jumlah_kk,pilot_2025,pendamping)."""
+
+    async def work(app_: App) -> roster.ImportSummary:
+        return await import_table(app_, roster.read_table(file), actor="cli:roster import")
+
+    _print_summary(run_with_app(work))
+
+
+@app.command("demo")
+def demo(
+    rts: int = typer.Option(1583, min=1, max=20000, help="How many RTs."),
+    seed: int = typer.Option(2026, help="Same seed, same roster."),
+) -> None:
+    """Load a deterministic demo roster over the 68 real kelurahan."""
+
+    async def work(app_: App) -> roster.ImportSummary:
+        return await import_table(app_, demo_roster(rts, seed), actor="cli:roster demo")
+
+    _print_summary(run_with_app(work))

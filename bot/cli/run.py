@@ -1,0 +1,69 @@
+"""`kampung-bahagia run`: everything in one process for one machine."""
+
+import asyncio
+
+import typer
+
+from bot.cli.common import console
+from bot.runner import RunTexts, serve
+from bot.settings import Settings
+from handlers.i18n import _, use_locale
+from handlers.problems import describe_row
+from services.problems import ProblemError
+
+
+class _Texts(RunTexts):
+    def demo_loaded(self, count: int) -> str:
+        return _(
+            "Empty database on the embedded default: loaded the DEMO roster ({count} RTs). "
+            "Do not use it for real data; set DATABASE_URL for production.",
+            count=count,
+        )
+
+    def empty_roster(self) -> str:
+        return _("The roster is empty: import it with `kampung-bahagia roster import FILE`.")
+
+
+def _describe_configuration(settings: Settings) -> list[str]:
+    lines = [
+        _("Database: {url}", url=_safe_url(settings.database_url)),
+        _("Media folder: {path}", path=str(settings.media_dir)),
+        _("Program file: {path}", path=str(settings.program_file or _("built-in default"))),
+    ]
+    if settings.telegram_bot_token is None:
+        lines.append(_("Telegram: not configured (set TELEGRAM_BOT_TOKEN)."))
+    elif settings.telegram_webhook_url:
+        lines.append(_("Telegram: webhook at {url}", url=settings.telegram_webhook_url))
+    else:
+        lines.append(_("Telegram: long polling."))
+    lines.append(_("WhatsApp: not available yet."))
+    return lines
+
+
+def _safe_url(url: str) -> str:
+    # Never print a password from DATABASE_URL.
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def run() -> None:
+    """Apply migrations and run the bot until Ctrl-C."""
+    settings = Settings()
+    with use_locale("id"):
+        for line in _describe_configuration(settings):
+            console.print(line, highlight=False)
+        try:
+            asyncio.run(serve(settings, parts=[], say=console.print, texts=_Texts()))
+        except ProblemError as error:
+            for problem in error.problems:
+                console.print(f"[red]✗[/red] {describe_row(problem)}", highlight=False)
+            raise typer.Exit(1) from error
+        except KeyboardInterrupt:
+            pass
+        console.print(_("Stopped."))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

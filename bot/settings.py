@@ -1,0 +1,60 @@
+"""Settings from the environment, then `.env`, then defaults. One object, passed down; secrets as SecretStr."""
+
+import secrets
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'kampung_bahagia.db'}"
+TIME_ZONE = "Asia/Jakarta"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    data_dir: Path = DEFAULT_DATA_DIR
+    media_dir: Path = DEFAULT_DATA_DIR / "media"
+    # None: the program file shipped with the code (services/data/program.toml).
+    program_file: Path | None = None
+    # Keys the hash of invitation codes. Generated once and kept in DATA_DIR when not given.
+    secret_key: SecretStr | None = None
+    log_level: str = "INFO"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str | None = None
+    telegram_rate_per_second: float = 30.0
+    telegram_rate_per_chat_per_second: float = 1.0
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+
+    @property
+    def time_zone(self) -> str:
+        # Fixed on purpose: every schedule and date of the program is in WIB, whatever the server's TZ says.
+        return TIME_ZONE
+
+    @property
+    def is_embedded_default(self) -> bool:
+        """True on the SQLite file under ./data/ — the only place demo data may ever be loaded."""
+        return self.database_url == DEFAULT_DATABASE_URL
+
+    def secret(self, name: str, given: SecretStr | None) -> str:
+        """A secret from the environment, else one generated once and persisted in DATA_DIR."""
+        if given is not None:
+            return given.get_secret_value()
+        path = self.data_dir / f".{name}"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32)
+        path.write_text(value)
+        path.chmod(0o600)
+        return value
+
+    def invitation_pepper(self) -> bytes:
+        return self.secret("secret_key", self.secret_key).encode()

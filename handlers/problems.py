@@ -1,0 +1,71 @@
+"""Problems (services/problems.py) in the person's language. Every problem code has its sentence here."""
+
+from handlers.i18n import _
+from services.problems import Problem
+
+
+def _messages() -> dict[str, str]:
+    # Built on each call so `_()` runs under the caller's language.
+    return {
+        "kk_out_of_range": _("{jumlah_kk} KK is not covered by any budget tier."),
+        "kk_not_positive": _("The number of KK must be at least 1."),
+        "kk_too_large": _("{value} KK is more than the maximum of {maksimum} for one RT."),
+        "rt_not_found": _("RT {kode} is not in the roster."),
+        "invite_needs_rt": _("An invitation for {role} needs an RT (--rt CODE)."),
+        "invite_not_found": _("Invitation {id} does not exist."),
+        "invite_not_active": _("Invitation {id} cannot be revoked: it is {state}."),
+        "invite_unknown": _("This invitation code is not known. Check the letters and numbers and try again."),
+        "invite_used": _("This invitation code has already been used. Ask your pendamping for a new one."),
+        "invite_revoked": _("This invitation code was cancelled. Ask your pendamping for a new one."),
+        "invite_expired": _("This invitation code has expired. Ask your pendamping for a new one."),
+        "roster_bad_format": _("The roster must be a .csv or .xlsx file, not {suffix}."),
+        "roster_empty": _("The roster file has no RT rows."),
+        "roster_missing_columns": _("The roster header lacks the column(s): {columns}."),
+        "roster_unknown_kelurahan": _("kode_kelurahan {value!r} is not a kelurahan of Kota Jambi."),
+        "roster_bad_rt": _("rt {value!r} must be a whole number from 1 to 999."),
+        "roster_bad_kelompok": _("kelompok {value!r} must be A or B."),
+        "roster_bad_kk": _("jumlah_kk {value!r} must be a whole number from 1 to {maksimum}, or empty."),
+        "roster_bad_pilot": _("pilot_2025 {value!r} must be ya or tidak (or empty)."),
+        "roster_duplicate_rt": _("RT {kode} appears again (first on row {first_line})."),
+        "program_unreadable": _("The program file {path} cannot be read: {error}"),
+        "program_not_toml": _("The program file {path} is not valid TOML: {error}"),
+        "program_bad_integer": _("must be a whole number of at least {minimum} (found {value!r})."),
+        "program_missing_text": _("must be a non-empty text (found {value!r})."),
+        "program_bad_month": _("{value!r} is not a month written as YYYY-MM."),
+        "program_kk_bounds": _("batas_wajar ({batas_wajar}) is above maksimum ({maksimum})."),
+        "program_no_tiers": _("there are no budget tiers ([[tier]])."),
+        "program_tier_inverted": _("max_kk {max_kk} is below min_kk {min_kk}."),
+        "program_tier_gap": _("no budget tier covers {start}–{end} KK."),
+        "program_tier_overlap": _("budget tiers {first} and {second} overlap."),
+        "program_tier_open_end": _("the highest tier must have no max_kk (it ends at {max_kk})."),
+        "program_missing_kelompok": _("Kelompok {kelompok} has no window."),
+        "program_window_inverted": _("Kelompok {kelompok} ends before it starts."),
+        "program_no_stages": _("there are no stages ([[tahap]])."),
+        "program_duplicate_stage": _("stage {kode} is defined twice."),
+        "program_bad_role": _("{value!r} must be ketua_rt or bendahara."),
+        "program_unknown_prerequisite": _("{kode} is not an earlier stage."),
+        "program_missing_months": _("the month(s) of the stage are missing."),
+        "program_stage_outside_window": _(
+            "stage {stage} is placed in {month}, outside Kelompok {kelompok}'s window {mulai} to {selesai}."
+        ),
+        "program_bad_field_kind": _("{value!r} is not a question kind (bilangan, teks, rupiah, pilihan)."),
+        "program_bad_slot": _("a reminder slot needs hari (1–28) and jam (HH:MM), found {value!r}."),
+        "program_bad_bidang": _("[bidang] must list the fields of activity."),
+    }
+
+
+def describe(problem: Problem) -> str:
+    template = _messages().get(problem.code)
+    if template is None:
+        return problem.code
+    return template.format(**problem.params)
+
+
+def describe_row(problem: Problem) -> str:
+    """One roster problem as `baris N: ...`; one program-file problem as `tahap[3].bulan.A: ...`."""
+    text = describe(problem)
+    if problem.where is None:
+        return text
+    if problem.where.isdigit():
+        return _("row {line}: {problem}", line=problem.where, problem=text)
+    return f"{problem.where}: {text}"

@@ -1,0 +1,173 @@
+"""Invitation codes: short, typeable on a phone, single-use, expiring, stored only as a keyed hash."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import audit
+from services.models import RT, Invitation, Person, Role, utcnow
+from services.problems import ProblemError
+
+# No 0/O, 1/I/L, 5/S, 8/B: nothing a tired eye or a small screen can confuse.
+ALPHABET = "ACDEFGHJKMNPQRTUVWXY2345679"
+CODE_LENGTH = 8
+DEFAULT_VALIDITY = timedelta(days=30)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(typed: str) -> str:
+    """What the person typed, forgiving case, spaces and dashes: ` abcd-efgh ` → `ABCDEFGH`."""
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+def display_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def hash_code(code: str, pepper: bytes) -> str:
+    return hmac.new(pepper, normalize_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def looks_like_code(text: str) -> bool:
+    code = normalize_code(text)
+    return len(code) == CODE_LENGTH and all(ch in ALPHABET for ch in code)
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    """The only moment the plain code exists: returned once to whoever prints or sends it."""
+
+    invitation: Invitation
+    code: str
+    rt_kode: str | None
+
+
+async def create_invitation(
+    session: AsyncSession,
+    pepper: bytes,
+    *,
+    role: Role,
+    created_by: str,
+    rt: RT | None = None,
+    rts: list[RT] | None = None,
+    person: Person | None = None,
+    nama: str | None = None,
+    validity: timedelta = DEFAULT_VALIDITY,
+    now: datetime | None = None,
+) -> IssuedInvitation:
+    now = now or utcnow()
+    if role in (Role.KETUA_RT, Role.BENDAHARA) and rt is None:
+        raise ProblemError.one("invite_needs_rt", role=role.value)
+    code = new_code()
+    invitation = Invitation(
+        code_hash=hash_code(code, pepper),
+        code_hint=code[-2:],
+        role=role.value,
+        rt_id=rt.id if rt else None,
+        rt_ids=[r.id for r in rts or []],
+        person_id=person.id if person else None,
+        nama=nama or (person.nama if person else None),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + validity,
+    )
+    session.add(invitation)
+    await session.flush()
+    audit.record(
+        session,
+        actor=created_by,
+        action="invitation.create",
+        entity="invitation",
+        entity_id=invitation.id,
+        role=role.value,
+        rt=rt.kode if rt else None,
+    )
+    return IssuedInvitation(invitation, code, rt.kode if rt else None)
+
+
+async def find_invitation(session: AsyncSession, pepper: bytes, code: str) -> Invitation | None:
+    return await session.scalar(select(Invitation).where(Invitation.code_hash == hash_code(code, pepper)))
+
+
+def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
+    """active | used | revoked | expired."""
+    now = now or utcnow()
+    if invitation.revoked_at:
+        return "revoked"
+    if invitation.used_at:
+        return "used"
+    if invitation.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+async def revoke_invitation(session: AsyncSession, invitation_id: int, *, actor: str) -> Invitation:
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None:
+        raise ProblemError.one("invite_not_found", id=invitation_id)
+    if invitation_state(invitation) != "active":
+        raise ProblemError.one("invite_not_active", id=invitation_id, state=invitation_state(invitation))
+    invitation.revoked_at = utcnow()
+    audit.record(session, actor=actor, action="invitation.revoke", entity="invitation", entity_id=invitation.id)
+    return invitation
+
+
+async def redeem_invitation(
+    session: AsyncSession,
+    pepper: bytes,
+    code: str,
+    *,
+    channel: str,
+    external_id: str,
+    now: datetime | None = None,
+) -> Person:
+    """Bind a channel identity to the invited person (creating the person when the code names none).
+
+    Raises ProblemError invite_unknown / invite_used / invite_revoked / invite_expired; nothing is written then.
+    """
+    from services.people import bind_identity  # local: people imports nothing from here, keep it one-way
+
+    now = now or utcnow()
+    invitation = await find_invitation(session, pepper, code)
+    if invitation is None:
+        raise ProblemError.one("invite_unknown")
+    state = invitation_state(invitation, now)
+    if state != "active":
+        raise ProblemError.one(f"invite_{state}")
+    person = await session.get(Person, invitation.person_id) if invitation.person_id else None
+    if person is None:
+        person = Person(
+            nama=invitation.nama or "",
+            role=invitation.role,
+            rt_id=invitation.rt_id,
+            created_at=now,
+        )
+        session.add(person)
+        await session.flush()
+    if invitation.role == Role.PENDAMPING and invitation.rt_ids:
+        for rt in await session.scalars(select(RT).where(RT.id.in_(invitation.rt_ids))):
+            rt.pendamping_id = person.id
+    if invitation.rt_id is not None:
+        rt = await session.get(RT, invitation.rt_id)
+        if rt is not None and rt.registered_at is None and invitation.role == Role.KETUA_RT:
+            rt.registered_at = now
+    await bind_identity(session, person, channel=channel, external_id=external_id, now=now)
+    invitation.used_at = now
+    invitation.used_by_person_id = person.id
+    audit.record(
+        session,
+        actor=f"{channel}:{external_id}",
+        action="invitation.redeem",
+        entity="invitation",
+        entity_id=invitation.id,
+        person_id=person.id,
+    )
+    return person

@@ -1,0 +1,38 @@
+"""All tables; importing this package registers every model on `Base.metadata`."""
+
+from services.models.base import Base, utcnow
+from services.models.conversation import CodeAttempt, ConversationState
+from services.models.delivery import AlbumItem, Broadcast, OutboxMessage, ProcessedUpdate, ReminderClaim
+from services.models.funds import FundReceipt, KKChangeRequest, Spending
+from services.models.invitation import Invitation
+from services.models.people import AuditLog, ChannelIdentity, Person, Role
+from services.models.reports import Media, ReportStatus, StageReport
+from services.models.rt import RT, JumlahKKHistory
+from services.models.wilayah import Kecamatan, Kelurahan
+
+__all__ = [
+    "RT",
+    "AlbumItem",
+    "AuditLog",
+    "Base",
+    "Broadcast",
+    "ChannelIdentity",
+    "CodeAttempt",
+    "ConversationState",
+    "FundReceipt",
+    "Invitation",
+    "JumlahKKHistory",
+    "KKChangeRequest",
+    "Kecamatan",
+    "Kelurahan",
+    "Media",
+    "OutboxMessage",
+    "Person",
+    "ProcessedUpdate",
+    "ReminderClaim",
+    "ReportStatus",
+    "Role",
+    "Spending",
+    "StageReport",
+    "utcnow",
+]

@@ -1,0 +1,62 @@
+"""Stage reports with their evidence, and the media files behind them."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.models.base import Base, UtcDateTime, utcnow
+
+
+class ReportStatus(StrEnum):
+    MENUNGGU_TINJAUAN = "menunggu_tinjauan"
+    DISETUJUI = "disetujui"
+    DIKEMBALIKAN = "dikembalikan"
+
+
+class StageReport(Base):
+    __tablename__ = "stage_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rt_id: Mapped[int] = mapped_column(ForeignKey("rt.id"), index=True)
+    stage_key: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(24), default=ReportStatus.MENUNGGU_TINJAUAN, index=True)
+    happened_on: Mapped[date] = mapped_column(Date)
+    # The stage's own answers (attendance, Pokja names, swadaya, progress %), keyed by the program file.
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+
+    media: Mapped[list["Media"]] = relationship(back_populates="report", order_by="Media.id")
+
+
+class Media(Base):
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Path relative to MEDIA_DIR, so the directory can move.
+    path: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # photo | document
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    rt_id: Mapped[int | None] = mapped_column(ForeignKey("rt.id"), index=True)
+    stage_key: Mapped[str | None] = mapped_column(String(32))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("stage_report.id"), index=True)
+    channel_file_id: Mapped[str | None] = mapped_column(String(255))
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    exif_taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    exif_latitude: Mapped[float | None] = mapped_column(Float)
+    exif_longitude: Mapped[float | None] = mapped_column(Float)
+    # Same content already stored for another RT: flagged to the pendamping as possible reuse.
+    reuse_of_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    report: Mapped[StageReport | None] = relationship(back_populates="media")
