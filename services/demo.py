@@ -9,11 +9,38 @@ from services.wilayah import read_wilayah
 PILOT_RTS = 67
 RTS_PER_PENDAMPING = 25
 FIRST_NAMES = (
-    "Siti", "Ahmad", "Nur", "Dewi", "Rudi", "Fitri", "Hendra", "Yanti", "Agus", "Rina",
-    "Bambang", "Lestari", "Joko", "Wati", "Irwan", "Sri", "Dedi", "Maya", "Syahrul", "Ratna",
+    "Siti",
+    "Ahmad",
+    "Nur",
+    "Dewi",
+    "Rudi",
+    "Fitri",
+    "Hendra",
+    "Yanti",
+    "Agus",
+    "Rina",
+    "Bambang",
+    "Lestari",
+    "Joko",
+    "Wati",
+    "Irwan",
+    "Sri",
+    "Dedi",
+    "Maya",
+    "Syahrul",
+    "Ratna",
 )
 LAST_NAMES = (
-    "Hasibuan", "Saputra", "Lubis", "Siregar", "Harahap", "Wijaya", "Nasution", "Putri", "Rahman", "Kurniawan",
+    "Hasibuan",
+    "Saputra",
+    "Lubis",
+    "Siregar",
+    "Harahap",
+    "Wijaya",
+    "Nasution",
+    "Putri",
+    "Rahman",
+    "Kurniawan",
 )
 
 

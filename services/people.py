@@ -35,9 +35,7 @@ async def bind_identity(
     session: AsyncSession, person: Person, *, channel: str, external_id: str, now: datetime | None = None
 ) -> ChannelIdentity:
     identity = await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
-        )
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
     )
     if identity is None:
         identity = ChannelIdentity(
@@ -54,14 +52,10 @@ async def find_or_create_pendamping(session: AsyncSession, reference: str) -> Pe
     """A pendamping named in the roster by phone number or by name (case-insensitive)."""
     phone = normalize_phone(reference)
     if phone:
-        person = await session.scalar(
-            select(Person).where(Person.role == Role.PENDAMPING, Person.phone == phone)
-        )
+        person = await session.scalar(select(Person).where(Person.role == Role.PENDAMPING, Person.phone == phone))
     else:
         person = await session.scalar(
-            select(Person).where(
-                Person.role == Role.PENDAMPING, func.lower(Person.nama) == reference.strip().lower()
-            )
+            select(Person).where(Person.role == Role.PENDAMPING, func.lower(Person.nama) == reference.strip().lower())
         )
     if person is None:
         person = Person(nama="" if phone else reference.strip(), phone=phone, role=Role.PENDAMPING)

@@ -4,6 +4,7 @@ Loaded from one TOML file (`PROGRAM_FILE`, default the one shipped in `services/
 validated as a whole: every problem is reported at once, and a broken file is never half-used.
 """
 
+import itertools
 import tomllib
 from dataclasses import dataclass
 from datetime import date, time
@@ -223,7 +224,7 @@ class _Parser:
             return tuple(tiers)
         if tiers[0].min_kk > 1:
             self.problem("tier", "program_tier_gap", start=1, end=tiers[0].min_kk - 1)
-        for lower, upper in zip(tiers, tiers[1:], strict=False):
+        for lower, upper in itertools.pairwise(tiers):
             if lower.max_kk is None or lower.max_kk >= upper.min_kk:
                 self.problem("tier", "program_tier_overlap", first=lower.nama, second=upper.nama)
             elif lower.max_kk + 1 < upper.min_kk:
@@ -281,9 +282,7 @@ class _Parser:
                 seen.add(kode)
             if None in (kode, nama, foto, dokumen) or bulan is None:
                 continue
-            stages.append(
-                Stage(kode, nama, pelapor, tuple(ingatkan), tuple(setelah), foto, dokumen, isian, bulan)
-            )
+            stages.append(Stage(kode, nama, pelapor, tuple(ingatkan), tuple(setelah), foto, dokumen, isian, bulan))
         return tuple(stages)
 
     def stage_months(self, raw: Any, where: str, kode: str | None, windows: dict[str, Window]):

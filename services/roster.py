@@ -99,9 +99,7 @@ def _normalize_rows(rows: Iterable[list[str]]) -> list[dict[str, str]]:
     return result
 
 
-def validate_rows(
-    table: list[dict[str, str]], known_kelurahan: set[str], program: Program
-) -> list[RosterRow]:
+def validate_rows(table: list[dict[str, str]], known_kelurahan: set[str], program: Program) -> list[RosterRow]:
     """Every row checked; raises ProblemError listing each bad row (spreadsheet numbering, header = 1)."""
     problems: list[Problem] = []
     rows: list[RosterRow] = []
@@ -142,9 +140,7 @@ def validate_rows(
         if row_problems:
             problems.extend(row_problems)
             continue
-        rows.append(
-            RosterRow(line, kelurahan, nomor, kelompok, jumlah_kk, pilot in YES, raw["pendamping"] or None)
-        )
+        rows.append(RosterRow(line, kelurahan, nomor, kelompok, jumlah_kk, pilot in YES, raw["pendamping"] or None))
     if problems:
         raise ProblemError(problems)
     if not rows:
@@ -160,9 +156,7 @@ def _positive_int(text: str) -> int | None:
     return value if value > 0 else None
 
 
-async def import_rows(
-    session: AsyncSession, rows: list[RosterRow], *, actor: str, progress=None
-) -> ImportSummary:
+async def import_rows(session: AsyncSession, rows: list[RosterRow], *, actor: str, progress=None) -> ImportSummary:
     """Create or update RTs by code. The caller's unit of work makes it all-or-nothing."""
     existing = {rt.kode: rt for rt in await session.scalars(select(RT))}
     pendamping_cache: dict[str, int] = {}
@@ -195,15 +189,22 @@ async def import_rows(
             changes = _apply(session, rt, row, pendamping_id)
             if changes:
                 updated += 1
-                audit.record(session, actor=actor, action="rt.roster_update", entity="rt", entity_id=rt.kode,
-                             **changes)
+                audit.record(session, actor=actor, action="rt.roster_update", entity="rt", entity_id=rt.kode, **changes)
             else:
                 unchanged += 1
         if progress:
             progress()
     await session.flush()
-    audit.record(session, actor=actor, action="roster.import", entity="roster", entity_id="-",
-                 created=created, updated=updated, unchanged=unchanged)
+    audit.record(
+        session,
+        actor=actor,
+        action="roster.import",
+        entity="roster",
+        entity_id="-",
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+    )
     return ImportSummary(created, updated, unchanged)
 
 

@@ -4,9 +4,7 @@ import typer
 
 from bot.cli import budget, db, invite, roster, rt, run
 
-app = typer.Typer(
-    help="Program Kampung Bahagia — Kota Jambi.", no_args_is_help=True, pretty_exceptions_enable=False
-)
+app = typer.Typer(help="Program Kampung Bahagia — Kota Jambi.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db")
 app.add_typer(roster.app, name="roster")
 app.add_typer(rt.app, name="rt")

@@ -32,9 +32,7 @@ def budget() -> None:
         table.add_row(_("Total"), number(totals.overall.rts), rupiah(totals.overall.rupiah), style="bold")
         console.print(table)
     if totals.unregistered:
-        console.print(
-            _("{count} RTs have no KK count yet and no allocation.", count=number(totals.unregistered))
-        )
+        console.print(_("{count} RTs have no KK count yet and no allocation.", count=number(totals.unregistered)))
 
 
 def register(app: typer.Typer) -> None:

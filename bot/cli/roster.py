@@ -22,9 +22,7 @@ async def import_table(app_: App, table: list[dict[str, str]], *, actor: str) ->
         rows = roster.validate_rows(table, known, app_.program)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(_("Importing RTs"), total=len(rows))
-            return await roster.import_rows(
-                session, rows, actor=actor, progress=lambda: progress.advance(task)
-            )
+            return await roster.import_rows(session, rows, actor=actor, progress=lambda: progress.advance(task))
 
 
 def _print_summary(summary: roster.ImportSummary) -> None:

@@ -117,6 +117,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_person_role'), ['role'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_rt_id'), ['rt_id'], unique=False)
 
+    # rt.pendamping_id -> person.id closes the person <-> rt cycle; SQLite got it inline in CREATE TABLE rt.
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_foreign_key(op.f('fk_rt_pendamping_id_person'), 'rt', 'person', ['pendamping_id'], ['id'])
+
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
@@ -402,6 +406,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f('fk_rt_pendamping_id_person'), 'rt', type_='foreignkey')
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_rt_id'))
         batch_op.drop_index(batch_op.f('ix_person_role'))

@@ -1,0 +1,60 @@
+"""Everything a flow step may use, for one incoming message, inside one unit of work."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.i18n import use_locale
+from handlers.messages import Incoming, MediaItem, Reply
+from services import outbox
+from services.media import MediaStore
+from services.models import Person
+from services.program import Program
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def payload_of(reply: Reply) -> dict:
+    """A reply as plain JSON for the outbox, so the delivery worker of any channel can render it later."""
+    return {
+        "text": reply.text,
+        "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
+        "attachments": [list(a) for a in reply.attachments],
+    }
+
+
+# Supplied by the channel: fetch the bytes of a media item (Telegram getFile, WhatsApp media URL, a local file).
+MediaFetcher = Callable[[MediaItem], Awaitable[bytes]]
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    program: Program
+    pepper: bytes
+    now: datetime
+    incoming: Incoming
+    person: Person | None
+    media: MediaStore
+    fetch: MediaFetcher
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(WIB).date()
+
+    @property
+    def actor(self) -> str:
+        return f"{self.incoming.channel}:{self.incoming.user_id}"
+
+    async def notify(self, recipient: Person, render: Callable[[], Reply], *, dedupe_key: str | None = None) -> int:
+        """Queue a message to someone else, written in their language, sent by the delivery worker.
+
+        It is part of this unit of work: if the step fails, the notification is never sent.
+        """
+        with use_locale(recipient.locale):
+            reply = render()
+        return await outbox.enqueue_for_person(self.session, recipient.id, payload_of(reply), dedupe_key=dedupe_key)

@@ -1,0 +1,224 @@
+"""The conversation core: one `Incoming` in, replies out, all in one unit of work.
+
+Order of precedence for a message: commands (they work everywhere, `/batal` always leaves), then the current
+flow's step, then registration for people we do not know yet, then a friendly "here is what you can do".
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from handlers import registration
+from handlers.context import Context, MediaFetcher
+from handlers.flow import Finish, Flow, Goto, Outcome, Stay
+from handlers.i18n import _, use_locale
+from handlers.menu import MENU_PREFIX, help_reply, menu_reply
+from handlers.messages import Choice, Expect, Incoming, Kind, Reply
+from handlers.problems import describe
+from handlers.state import enter, load_state, save_data
+from services.db import Database
+from services.media import MediaStore
+from services.models import ChannelIdentity, ConversationState, utcnow
+from services.people import identity_person
+from services.problems import ProblemError
+from services.program import Program
+
+log = logging.getLogger(__name__)
+LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        program: Program,
+        pepper: bytes,
+        media: MediaStore,
+        flows: dict[str, Flow],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.program = program
+        self.pepper = pepper
+        self.media = media
+        self.flows = flows
+        self.clock = clock
+
+    async def handle(self, incoming: Incoming, fetch: MediaFetcher) -> list[Reply]:
+        """Answer one message. Never raises: on a failure nothing is saved and the question is asked again."""
+        try:
+            async with self.db.unit_of_work() as session:
+                state = await load_state(session, incoming.channel, incoming.user_id)
+                person = await identity_person(session, incoming.channel, incoming.user_id)
+                ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
+                if person is not None:
+                    await self._touch_identity(ctx)
+                with use_locale(person.locale if person else state.locale):
+                    replies = await self._dispatch(ctx, state)
+                    return [Reply(r.text, r.choices, r.expect, state.version, r.attachments) for r in replies]
+        except ProblemError as error:
+            # A rule refused the change: everything in this unit of work is rolled back, state included.
+            return await self._after_failure(incoming, fetch, error)
+        except Exception:
+            log.exception("handling %s from %s:%s failed", incoming.kind, incoming.channel, incoming.user_id)
+            return await self._after_failure(incoming, fetch)
+
+    async def _after_failure(
+        self, incoming: Incoming, fetch: MediaFetcher, problem: ProblemError | None = None
+    ) -> list[Reply]:
+        try:
+            async with self.db.unit_of_work() as session:
+                state = await load_state(session, incoming.channel, incoming.user_id)
+                person = await identity_person(session, incoming.channel, incoming.user_id)
+                ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
+                with use_locale(person.locale if person else state.locale):
+                    if problem is not None:
+                        sorry = Reply(describe(problem.problems[0]))
+                    else:
+                        sorry = Reply(_("Sorry, something went wrong and nothing was saved. Please try again."))
+                    again = await self._ask_current(ctx, state)
+                    return [self._stamp(r, state) for r in (sorry, *again)]
+        except Exception:
+            log.exception("could not even re-ask %s:%s", incoming.channel, incoming.user_id)
+            with use_locale(None):
+                return [Reply(_("Sorry, something went wrong. Please try again in a moment."))]
+
+    @staticmethod
+    def _stamp(reply: Reply, state: ConversationState) -> Reply:
+        return Reply(reply.text, reply.choices, reply.expect, state.version, reply.attachments)
+
+    async def _touch_identity(self, ctx: Context) -> None:
+        identity = await ctx.session.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == ctx.incoming.channel,
+                ChannelIdentity.external_id == ctx.incoming.user_id,
+            )
+        )
+        if identity is not None:
+            identity.last_inbound_at = ctx.now
+            # They wrote to us, so they have unblocked the bot.
+            identity.unreachable_at = None
+            identity.unreachable_reason = None
+
+    async def _dispatch(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        incoming = ctx.incoming
+        if incoming.kind == Kind.COMMAND:
+            return await self._command(ctx, state, incoming.command or "", incoming.args)
+        if incoming.kind == Kind.CHOICE:
+            if incoming.token is not None and incoming.token != state.version:
+                old = Reply(_("That button belongs to an earlier question. Here is the current one:"))
+                return [old, *await self._ask_current(ctx, state)]
+            if state.flow is None and (incoming.choice or "").startswith(MENU_PREFIX):
+                return await self._command(ctx, state, incoming.choice[len(MENU_PREFIX) :], "")
+        if state.flow == "bahasa":
+            return await self._choose_language(ctx, state)
+        if state.flow is not None:
+            return await self._continue_flow(ctx, state)
+        if ctx.person is None:
+            return await registration.unregistered(ctx, incoming.text)
+        return [Reply(_("I did not understand that.")), self._menu(ctx)]
+
+    async def _command(self, ctx: Context, state: ConversationState, command: str, args: str) -> list[Reply]:
+        if command == "start":
+            enter(state, None, None)
+            return await registration.start(ctx, args)
+        if command == "batal":
+            had_flow = state.flow is not None
+            enter(state, None, None)
+            text = _("Cancelled. Nothing was saved.") if had_flow else _("There was nothing to cancel.")
+            return [Reply(text), self._menu(ctx)] if ctx.person else [Reply(text)]
+        if command in ("menu", "bantuan"):
+            enter(state, None, None)
+            if ctx.person is None:
+                return [registration.ask_code_reply()]
+            return [help_reply(ctx.person.role)] if command == "bantuan" else [self._menu(ctx)]
+        if command == "bahasa":
+            enter(state, "bahasa", "choose")
+            return [self._language_question()]
+        flow = self.flows.get(command)
+        if flow is None:
+            return [Reply(_("Unknown command /{command}. Send /bantuan to see what you can do.", command=command))]
+        if ctx.person is None:
+            return [registration.ask_code_reply()]
+        if ctx.person.role not in flow.roles:
+            return [
+                Reply(
+                    _(
+                        "/{command} is not available for your role. Send /bantuan to see what you can do.",
+                        command=command,
+                    )
+                )
+            ]
+        enter(state, None, None)
+        data: dict = {}
+        outcome = await flow.start(ctx, data)
+        return await self._apply(ctx, state, flow, data, outcome)
+
+    async def _continue_flow(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        flow = self.flows.get(state.flow or "")
+        step = flow.steps.get(state.step or "") if flow else None
+        if flow is None or step is None:
+            # A flow or step that no longer exists after an upgrade: start over politely.
+            enter(state, None, None)
+            return [Reply(_("That conversation has ended. Let's start again.")), self._menu(ctx)]
+        if ctx.person is None or ctx.person.role not in flow.roles:
+            enter(state, None, None)
+            return [registration.ask_code_reply()] if ctx.person is None else [self._menu(ctx)]
+        data = dict(state.data or {})
+        outcome = await step.handle(ctx, data, ctx.incoming)
+        return await self._apply(ctx, state, flow, data, outcome)
+
+    async def _apply(
+        self, ctx: Context, state: ConversationState, flow: Flow, data: dict, outcome: Outcome
+    ) -> list[Reply]:
+        if isinstance(outcome, Stay):
+            # The step's writes, if any, are not kept: only the reason and the same question.
+            ask = await flow.steps[state.step].ask(ctx, dict(state.data or {}))
+            return [Reply(outcome.reason), ask]
+        if isinstance(outcome, Finish):
+            enter(state, None, None)
+            return list(outcome.replies)
+        assert isinstance(outcome, Goto)
+        enter(state, flow.name, outcome.step)
+        save_data(state, data)
+        ask = await flow.steps[outcome.step].ask(ctx, data)
+        return [*outcome.replies, ask]
+
+    async def _ask_current(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        if state.flow == "bahasa":
+            return [self._language_question()]
+        flow = self.flows.get(state.flow or "")
+        if flow and state.step in flow.steps and ctx.person is not None:
+            return [await flow.steps[state.step].ask(ctx, dict(state.data or {}))]
+        if ctx.person is None:
+            return [registration.ask_code_reply()]
+        return [self._menu(ctx)]
+
+    @staticmethod
+    def _menu(ctx: Context) -> Reply:
+        return menu_reply(ctx.person.role)
+
+    def _language_question(self) -> Reply:
+        return Reply(
+            _("Choose a language:"),
+            tuple(Choice(f"lang:{code}", name) for code, name in LANGUAGES.items()),
+            Expect.CHOICE,
+        )
+
+    async def _choose_language(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        incoming = ctx.incoming
+        choice = (incoming.choice or "").removeprefix("lang:") if incoming.kind == Kind.CHOICE else ""
+        if incoming.kind == Kind.TEXT:
+            typed = incoming.text.strip().lower()
+            choice = {"1": "id", "2": "en", "indonesia": "id", "english": "en", "inggris": "en"}.get(typed, typed)
+        if choice not in LANGUAGES:
+            return [Reply(_("Please choose one of the languages.")), self._language_question()]
+        if ctx.person is not None:
+            ctx.person.locale = choice
+        state.locale = choice
+        enter(state, None, None)
+        with use_locale(choice):
+            done = Reply(_("Language set to English.") if choice == "en" else _("Language set to Indonesian."))
+            return [done, self._menu(ctx)] if ctx.person else [done, registration.ask_code_reply()]

@@ -1,0 +1,53 @@
+"""What a conversation flow is: named steps, each asking one question and handling one answer.
+
+A step's `handle` returns an outcome naming the next step. The engine stores the flow, step and data in the
+database after every message, so a flow survives restarts and any worker can continue it.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.context import Context
+from handlers.messages import Incoming, Reply
+
+Data = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Goto:
+    """Move to `step` (its question is asked after `replies`)."""
+
+    step: str
+    replies: tuple[Reply, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stay:
+    """The answer did not fit: say why, then ask the same question again. Nothing is saved."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The flow is over (saved, or refused before it began)."""
+
+    replies: tuple[Reply, ...] = ()
+
+
+Outcome = Goto | Stay | Finish
+
+
+@dataclass(frozen=True)
+class Step:
+    ask: Callable[[Context, Data], Awaitable[Reply]]
+    handle: Callable[[Context, Data, Incoming], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    roles: frozenset[str]
+    start: Callable[[Context, Data], Awaitable[Outcome]]
+    steps: dict[str, Step] = field(default_factory=dict)

@@ -1,0 +1,74 @@
+"""The two values every channel speaks with the core: `Incoming` (what a person sent) and `Reply` (what to say).
+
+They know nothing about Telegram or WhatsApp. A channel adapter turns a raw update into an `Incoming`, and
+renders each `Reply` its own way (inline keyboard, WhatsApp buttons or list, numbered text).
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    CHOICE = "choice"
+    MEDIA = "media"
+    LOCATION = "location"
+    # Stickers, voice notes, contacts…: things we cannot use; answered, never ignored.
+    UNSUPPORTED = "unsupported"
+
+
+class Expect(StrEnum):
+    """What the current question wants, so a channel can show the right keyboard or hint."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    CHOICE = "choice"
+    MEDIA = "media"
+    LOCATION = "location"
+    NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    kind: str  # "photo" | "document"
+    # Channel-specific handle the adapter can fetch: a Telegram file_id, a WhatsApp media id, a local path.
+    ref: str
+    mime_type: str = "application/octet-stream"
+    size: int | None = None
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    channel: str
+    user_id: str
+    kind: Kind
+    text: str = ""
+    command: str | None = None  # without the slash, lower case: "start", "kk"
+    args: str = ""
+    choice: str | None = None
+    # The conversation version the choice was offered under: a button from an old message has an old token.
+    token: int | None = None
+    media: tuple[MediaItem, ...] = ()
+    latitude: float | None = None
+    longitude: float | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str  # short (≤ 40 bytes) so every channel can carry it back
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    expect: Expect = Expect.NOTHING
+    # Set by the engine: the conversation version these choices belong to.
+    token: int | None = None
+    # Media to show with the reply (a report's photos for the reviewing pendamping): stored paths relative to
+    # MEDIA_DIR, with their kind.
+    attachments: tuple[tuple[str, str], ...] = field(default=())

@@ -1,0 +1,73 @@
+"""Media files under MEDIA_DIR, named by content hash, with their record in the `media` table."""
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import Media
+
+
+@dataclass(frozen=True)
+class MediaStore:
+    root: Path
+
+    def path_for(self, sha256: str, mime_type: str) -> Path:
+        extension = mimetypes.guess_extension(mime_type) or ".bin"
+        # Two levels of folders keep any one folder small with tens of thousands of photos.
+        return Path(sha256[:2]) / sha256[2:4] / f"{sha256}{extension}"
+
+    def write(self, content: bytes, mime_type: str) -> tuple[str, str]:
+        """Write the bytes once (same content, same file); returns (sha256, relative path)."""
+        sha256 = hashlib.sha256(content).hexdigest()
+        relative = self.path_for(sha256, mime_type)
+        target = self.root / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_suffix(target.suffix + ".part")
+            temporary.write_bytes(content)
+            temporary.replace(target)  # atomic: a crash never leaves half a photo under the final name
+        return sha256, str(relative)
+
+    def absolute(self, relative: str) -> Path:
+        return self.root / relative
+
+
+async def record_media(
+    session: AsyncSession,
+    store: MediaStore,
+    content: bytes,
+    *,
+    kind: str,
+    mime_type: str,
+    uploaded_by_id: int | None,
+    rt_id: int | None,
+    stage_key: str | None = None,
+    channel_file_id: str | None = None,
+    original_name: str | None = None,
+) -> Media:
+    sha256, relative = store.write(content, mime_type)
+    reuse = None
+    if rt_id is not None:
+        reuse = await session.scalar(
+            select(Media.id).where(Media.sha256 == sha256, Media.rt_id != rt_id).order_by(Media.id).limit(1)
+        )
+    media = Media(
+        sha256=sha256,
+        path=relative,
+        size=len(content),
+        mime_type=mime_type,
+        kind=kind,
+        uploaded_by_id=uploaded_by_id,
+        rt_id=rt_id,
+        stage_key=stage_key,
+        channel_file_id=channel_file_id,
+        original_name=original_name,
+        reuse_of_media_id=reuse,
+    )
+    session.add(media)
+    await session.flush()
+    return media
