@@ -9,21 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, MediaItem, Reply
+from handlers.payload import payload_of
 from services import outbox
 from services.media import MediaStore
 from services.models import Person
 from services.program import Program
 
 WIB = ZoneInfo("Asia/Jakarta")
-
-
-def payload_of(reply: Reply) -> dict:
-    """A reply as plain JSON for the outbox, so the delivery worker of any channel can render it later."""
-    return {
-        "text": reply.text,
-        "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
-        "attachments": [list(a) for a in reply.attachments],
-    }
 
 
 # Supplied by the channel: fetch the bytes of a media item (Telegram getFile, WhatsApp media URL, a local file).
