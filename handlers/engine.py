@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from handlers import registration
 from handlers.context import Context, MediaFetcher
-from handlers.flow import Finish, Flow, Goto, Outcome, Stay
+from handlers.flow import ACTION_PREFIX, Finish, Flow, Goto, Outcome, Stay
 from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -106,6 +106,8 @@ class Engine:
         incoming = ctx.incoming
         if incoming.kind == Kind.COMMAND:
             return await self._command(ctx, state, incoming.command or "", incoming.args)
+        if incoming.kind == Kind.CHOICE and (incoming.choice or "").startswith(ACTION_PREFIX):
+            return await self._action(ctx, state, incoming.choice)
         if incoming.kind == Kind.CHOICE:
             if incoming.token is not None and incoming.token != state.version:
                 old = Reply(_("That button belongs to an earlier question. Here is the current one:"))
@@ -119,6 +121,19 @@ class Engine:
         if ctx.person is None:
             return await registration.unregistered(ctx, incoming.text)
         return [Reply(_("I did not understand that.")), self._menu(ctx)]
+
+    async def _action(self, ctx: Context, state: ConversationState, choice: str) -> list[Reply]:
+        """A notification's button: runs on its own, then the person's current question is asked again."""
+        name, _sep, argument = choice[len(ACTION_PREFIX) :].partition(":")
+        for flow in self.flows.values():
+            if name in flow.actions:
+                if ctx.person is None or ctx.person.role not in flow.roles:
+                    return [Reply(_("This button is not for you.")), *await self._ask_current(ctx, state)]
+                replies = await flow.actions[name](ctx, argument)
+                if state.flow is not None:
+                    replies = [*replies, *await self._ask_current(ctx, state)]
+                return replies
+        return [Reply(_("That button is no longer valid.")), *await self._ask_current(ctx, state)]
 
     async def _command(self, ctx: Context, state: ConversationState, command: str, args: str) -> list[Reply]:
         if command == "start":

@@ -45,9 +45,23 @@ class Step:
     handle: Callable[[Context, Data, Incoming], Awaitable[Outcome]]
 
 
+# A button on a notification (sent through the outbox, outside any conversation), e.g. "approve this KK change".
+# Its choice id is `act:<action>:<argument>`; it is handled whatever the person is doing at that moment.
+Action = Callable[[Context, str], Awaitable[list[Reply]]]
+ACTION_PREFIX = "act:"
+
+
+def action_choice_id(action: str, argument: object) -> str:
+    return f"{ACTION_PREFIX}{action}:{argument}"
+
+
 @dataclass(frozen=True)
 class Flow:
+    """A flow is started by the command `/<name>`."""
+
     name: str
     roles: frozenset[str]
     start: Callable[[Context, Data], Awaitable[Outcome]]
     steps: dict[str, Step] = field(default_factory=dict)
+    # Buttons of notifications this flow sends, by action name (roles are checked by the engine as for the flow).
+    actions: dict[str, Action] = field(default_factory=dict)
