@@ -39,7 +39,11 @@ def translations(locale: str) -> NullTranslations:
     for extra in sources[1:]:
         for message in _read(extra, locale):
             if message.id and message.string:
-                catalog[message.id] = message
+                existing = catalog.get(message.id)
+                if existing is None:
+                    catalog[message.id] = message
+                elif not existing.string:
+                    existing.string = message.string
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

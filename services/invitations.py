@@ -14,7 +14,7 @@ from services.models import RT, Invitation, Person, Role, utcnow
 from services.problems import ProblemError
 
 # No 0/O, 1/I/L, 5/S, 8/B: nothing a tired eye or a small screen can confuse.
-ALPHABET = "ACDEFGHJKMNPQRTUVWXY2345679"
+ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
 CODE_LENGTH = 8
 DEFAULT_VALIDITY = timedelta(days=30)
 

@@ -79,11 +79,12 @@ def create(
     if as_json:
         print(json.dumps(data))
         return
+    rt_text = " RT " + data["rt"] if data["rt"] else ""
     console.print(
         _(
             "Invitation for {role}{rt}: [bold]{code}[/bold] (valid until {until}).",
             role=data["role"],
-            rt=f" RT {data['rt']}" if data["rt"] else "",
+            rt=rt_text,
             code=data["code_display"],
             until=data["expires_at"][:10],
         )

@@ -85,7 +85,7 @@ class FakeTelegramServer:
         self.blocked: set[int | str] = set()
         self.count_429 = 0
         self._updates: deque[dict[str, Any]] = deque()
-        self._update_ids = itertools.count(1)
+        self._last_update_id = 0
         self._ids = itertools.count(1)  # callback query ids, uploaded file ids
         self._msg_ids: dict[int | str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._fail: dict[str, deque[tuple[int, int, str | None]]] = defaultdict(deque)
@@ -129,7 +129,8 @@ class FakeTelegramServer:
 
     # ---- test controls ---------------------------------------------------------------------------------
     def push_update(self, update: dict[str, Any]) -> dict[str, Any]:
-        update.setdefault("update_id", next(self._update_ids))
+        update.setdefault("update_id", self._last_update_id + 1)
+        self._last_update_id = max(self._last_update_id, update["update_id"])  # explicit ids stay monotonic
         self._updates.append(update)
         # Swap in a fresh Event so every poller waiting on the old one wakes exactly once.
         event, self._update_event = self._update_event, asyncio.Event()

@@ -166,9 +166,7 @@ async def test_enforce_rate_per_chat(server: FakeTelegramServer, bot: Bot) -> No
 
 async def test_enforce_rate_global(server: FakeTelegramServer, bot: Bot) -> None:
     server.enforce_rate(per_second=3)
-    results = await asyncio.gather(
-        *(bot.send_message(CHAT + i, "x") for i in range(5)), return_exceptions=True
-    )
+    results = await asyncio.gather(*(bot.send_message(CHAT + i, "x") for i in range(5)), return_exceptions=True)
     assert sum(isinstance(r, TelegramRetryAfter) for r in results) == 2
     assert server.count_429 == 2
     server.enforce_rate(None)
@@ -221,3 +219,21 @@ async def test_control_api(server: FakeTelegramServer, bot: Bot) -> None:
         assert update.message is not None and update.message.text == "hai"
         stats = await (await http.get(f"{server.base_url}/_fake/stats")).json()
         assert stats["calls"]["getUpdates"] == 1
+
+
+async def test_explicit_update_ids_and_stop_releases_long_poll() -> None:
+    server = await FakeTelegramServer(max_poll_timeout=30).start()
+    server.push_update({"update_id": 100, **server.message_update(CHAT, "a")})
+    assert server.push_update(server.message_update(CHAT, "b"))["update_id"] == 101
+
+    url = f"{server.base_url}/bot{DEFAULT_TOKEN}/getUpdates"
+    async with aiohttp.ClientSession() as http:
+        poll = asyncio.create_task(http.post(url, json={"offset": 102, "timeout": 30}))
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await server.stop()
+        resp = await asyncio.wait_for(poll, 5)
+        assert (await resp.json())["result"] == []
+        resp.release()
+        assert loop.time() - started < 2

@@ -1,0 +1,94 @@
+"""The admin CLI end to end: real commands, real database (SQLite and PostgreSQL)."""
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.app import app
+
+HEADER = "kode_kelurahan,rt,kelompok,jumlah_kk,pilot_2025,pendamping"
+
+
+@pytest.fixture
+def cli(database_url, tmp_path):
+    runner = CliRunner()
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data"), "MEDIA_DIR": str(tmp_path / "media")}
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def write_roster(tmp_path, *lines: str):
+    path = tmp_path / "roster.csv"
+    path.write_text("\n".join([HEADER, *lines]) + "\n")
+    return str(path)
+
+
+def test_roster_import_then_rt_show_json(cli, tmp_path):
+    result = cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis"))
+    assert result.exit_code == 0, result.output
+    assert "1 RT: 1 baru" in result.output
+    shown = cli("rt", "show", "15.71.01.1001-003", "--json")
+    data = json.loads(shown.output)
+    assert data["kelompok"] == "A"
+    assert data["jumlah_kk"] == 87
+    assert data["tier"] == "sedang"
+    assert data["alokasi"] == 70_000_000
+    assert data["pendamping"] == "Dewi Lubis"
+    assert data["kelurahan"] == "Simpang IV Sipin"
+
+
+def test_bad_roster_lists_rows_in_indonesian_and_imports_nothing(cli, tmp_path):
+    bad = write_roster(tmp_path, "15.71.01.1001,0,C,seratus,ya,Dewi")
+    result = cli("roster", "import", bad)
+    assert result.exit_code == 1
+    assert "baris 2: rt '0'" in result.output
+    assert "kelompok 'C' harus A atau B" in result.output
+    assert cli("rt", "show", "15.71.01.1001-000").exit_code == 1
+
+
+def test_invitations_create_list_revoke(cli, tmp_path):
+    cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis"))
+    created = cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json")
+    assert created.exit_code == 0, created.output
+    data = json.loads(created.output)
+    assert set(data) >= {"code", "role", "rt", "expires_at"}
+    assert (data["role"], data["rt"], len(data["code"])) == ("ketua_rt", "15.71.01.1001-003", 8)
+    listed = cli("invite", "list")
+    assert f"…{data['code'][-2:]}" in listed.output and data["code"] not in listed.output
+    assert cli("invite", "revoke", str(data["id"])).exit_code == 0
+    again = cli("invite", "revoke", str(data["id"]))
+    assert again.exit_code == 1 and "revoked" in again.output
+
+
+def test_invitations_for_all_rts_as_xlsx(cli, tmp_path):
+    cli("roster", "demo", "--rts", "25")
+    out = tmp_path / "undangan.xlsx"
+    result = cli("invite", "create", "--role", "ketua_rt", "--all-rts", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][0] == "kode_rt" and len(rows) == 26
+    assert len({row[5] for row in rows[1:]}) == 25
+
+
+def test_budget_totals(cli):
+    cli("roster", "demo", "--rts", "40")
+    result = cli("budget")
+    assert result.exit_code == 0
+    assert "Menurut tingkat anggaran" in result.output and "Rp" in result.output
+
+
+def test_demo_is_idempotent(cli):
+    assert "40 RT: 40 baru" in cli("roster", "demo", "--rts", "40").output
+    assert "40 RT: 0 baru, 0 diperbarui, 40 tidak berubah" in cli("roster", "demo", "--rts", "40").output
+
+
+def test_entry_point_is_installed():
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "roster" in result.stdout
