@@ -25,10 +25,11 @@ class _Texts(RunTexts):
 
 
 def _describe_configuration(settings: Settings) -> list[str]:
+    default_program = _("built-in default")
     lines = [
         _("Database: {url}", url=_safe_url(settings.database_url)),
         _("Media folder: {path}", path=str(settings.media_dir)),
-        _("Program file: {path}", path=str(settings.program_file or _("built-in default"))),
+        _("Program file: {path}", path=str(settings.program_file or default_program)),
     ]
     if settings.telegram_bot_token is None:
         lines.append(_("Telegram: not configured (set TELEGRAM_BOT_TOKEN)."))
