@@ -41,8 +41,12 @@ def parse_count(text: str, unit_words: tuple[str, ...] = ("kk",)) -> int:
 
 def parse_rupiah(text: str) -> int:
     """`70.000.000`, `Rp 70.000.000`, `Rp70.000.000,-`, `70jt`, `70 juta`, `Rp 70 jt`, `1,5 juta` → rupiah."""
-    cleaned = text.strip().lower().replace("rp.", "").replace("rp", "").replace(",-", "").replace(" ", "")
-    cleaned = cleaned.removesuffix(".-").removesuffix("-")
+    # Any whitespace, not only spaces: amounts copied from a bank app often carry non-breaking spaces.
+    cleaned = re.sub(r"\s+", "", text.lower())
+    cleaned = cleaned.replace("rp.", "").replace("rp", "").replace("idr", "").replace(",-", "")
+    cleaned = cleaned.removesuffix("rupiah").removesuffix(".-").removesuffix("-")
+    # Bank statements write cents: `70.000.000,00` is seventy million, not a decimal.
+    cleaned = re.sub(r"(?<=\d),00?$", "", cleaned)
     if cleaned.startswith("-"):
         raise ParseError("negative")
     match = re.fullmatch(r"(\d+(?:[.,]\d+)*)([a-z]*)", cleaned)
@@ -59,9 +63,10 @@ def parse_rupiah(text: str) -> int:
         if number.isdigit():
             return int(number)
         raise ParseError("not_an_amount")
-    # With a unit, a comma (or a lone dot) is a decimal mark: 1,5 juta = 1.500.000.
-    if re.fullmatch(r"\d+", number):
-        return int(number) * multiplier
+    # With a unit, dots in groups of three still separate thousands (1.500 jt = 1.500.000.000), while a comma (or
+    # a lone dot with one or two digits) is a decimal mark: 1,5 juta = 1.500.000.
+    if re.fullmatch(r"\d+", number) or re.fullmatch(r"\d{1,3}(\.\d{3})+", number):
+        return int(number.replace(".", "")) * multiplier
     if re.fullmatch(r"\d+[.,]\d{1,3}", number):
         whole, fraction = re.split(r"[.,]", number)
         return int(whole) * multiplier + int(fraction.ljust(3, "0")[:3]) * multiplier // 1000
@@ -73,13 +78,14 @@ def parse_date(text: str, today: date) -> date:
 
     A date without a year takes this year. Dates in the future are refused (an event is reported after it happened).
     """
-    cleaned = text.strip().lower()
+    cleaned = " ".join(text.lower().split())
     if cleaned in ("hari ini", "today", "sekarang"):
         return today
     if cleaned in ("kemarin", "yesterday"):
         return date.fromordinal(today.toordinal() - 1)
-    numeric = re.fullmatch(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{2,4}))?", cleaned)
-    worded = re.fullmatch(r"(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{2,4}))?", cleaned)
+    # A year has two or four digits: `17/8/999` is a typo, not the year 999.
+    numeric = re.fullmatch(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s*[/\-.]\s*(\d{4}|\d{2}))?", cleaned)
+    worded = re.fullmatch(r"(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}|\d{2}))?", cleaned)
     if numeric:
         day, month, year = numeric.groups()
         month_number = int(month)

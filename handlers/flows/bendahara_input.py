@@ -1,0 +1,136 @@
+"""Reading the treasurer's answers, shared by /dana and /belanja: amounts, dates, one proof file, save or cancel.
+
+Each reader returns `(value, None)` or `(None, reason)`; a reason becomes `Stay(reason)` in the flow, so bad input
+never writes anything and the same question is asked again.
+"""
+
+from datetime import date, timedelta
+
+from handlers.context import Context
+from handlers.formatting import rupiah
+from handlers.i18n import _
+from handlers.messages import Choice, Incoming, Kind, MediaItem
+from handlers.parsing import ParseError, parse_date, parse_rupiah
+from services.funds import MAX_AMOUNT, EvidenceFile
+from services.models import RT
+
+# Telegram lets a bot download at most 20 MB; refusing bigger files up front saves a failing download later.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+TODAY, YESTERDAY = "today", "yesterday"
+SAVE, CANCEL = "save", "cancel"
+SAVE_WORDS = ("ya", "y", "simpan", "ok", "oke", "yes", "save", "1")
+CANCEL_WORDS = ("tidak", "tdk", "no", "cancel", "2")
+
+
+async def own_rt(ctx: Context) -> RT | None:
+    """The treasurer's own RT: every money operation is on it and nothing else."""
+    if ctx.person is None or ctx.person.rt_id is None:
+        return None
+    return await ctx.session.get(RT, ctx.person.rt_id)
+
+
+def not_linked_reason() -> str:
+    return _("Your account is not linked to an RT. Please contact your pendamping.")
+
+
+def read_amount(incoming: Incoming) -> tuple[int | None, str | None]:
+    example = _("Type the amount in numbers, for example 70.000.000 or 70 juta.")
+    if incoming.kind != Kind.TEXT or not incoming.text.strip():
+        return None, _("I need an amount here.") + " " + example
+    try:
+        amount = parse_rupiah(incoming.text)
+    except ParseError as error:
+        if error.code == "negative":
+            return None, _("The amount cannot be negative.") + " " + example
+        return None, _("I could not read that as an amount of money.") + " " + example
+    if amount <= 0:
+        return None, _("The amount must be more than Rp0.") + " " + example
+    if amount >= MAX_AMOUNT:
+        return None, _(
+            "{amount} is too large for one entry. Check the number of zeros and type it again.",
+            amount=rupiah(amount),
+        )
+    return amount, None
+
+
+def date_choices() -> tuple[Choice, ...]:
+    return (Choice(TODAY, _("Today")), Choice(YESTERDAY, _("Yesterday")))
+
+
+def read_date(ctx: Context, incoming: Incoming) -> tuple[date | None, str | None]:
+    example = _("Choose a button or type the date, for example 17 Agustus 2026 or 17/8/2026.")
+    if incoming.kind == Kind.CHOICE and incoming.choice in (TODAY, YESTERDAY):
+        return (ctx.today if incoming.choice == TODAY else ctx.today - timedelta(days=1)), None
+    if incoming.kind != Kind.TEXT or not incoming.text.strip():
+        return None, _("I need a date here.") + " " + example
+    try:
+        value = parse_date(incoming.text, ctx.today)
+    except ParseError as error:
+        if error.code == "future_date":
+            return None, _("That date is in the future. Please give the day it actually happened.")
+        if error.code == "no_such_date":
+            return None, _("That date does not exist.") + " " + example
+        return None, _("I could not read that as a date.") + " " + example
+    if value.year < ctx.program.tahun:
+        return None, _("That date is before the {year} program started. Please check the year.", year=ctx.program.tahun)
+    return value, None
+
+
+def read_evidence(incoming: Incoming) -> tuple[dict | None, str | None]:
+    """One photo, or one PDF/image document, small enough to download. Kept as a reference, not fetched yet."""
+    if incoming.kind != Kind.MEDIA or not incoming.media:
+        return None, _("I need a photo here (or a PDF file). Use the camera or attachment button to send it.")
+    if len(incoming.media) > 1:
+        return None, _("Please send just one photo (or one PDF) here, not several.")
+    item = incoming.media[0]
+    mime = (item.mime_type or "").lower()
+    if item.kind == "photo":
+        acceptable = mime.startswith("image/")
+    else:
+        acceptable = item.kind == "document" and (mime == "application/pdf" or mime.startswith("image/"))
+    if not acceptable:
+        return None, _("That kind of file cannot be used. Please send a photo, or a PDF file.")
+    if item.size is not None and item.size > MAX_FILE_BYTES:
+        return None, _("That file is larger than 20 MB. Please send a smaller photo or PDF.")
+    return {
+        "kind": item.kind,
+        "ref": item.ref,
+        "mime_type": item.mime_type,
+        "size": item.size,
+        "file_name": item.file_name,
+    }, None
+
+
+async def fetch_evidence(ctx: Context, ref: dict) -> EvidenceFile | None:
+    """Download the file the person sent; None when it turned out larger than the limit."""
+    item = MediaItem(**ref)
+    content = await ctx.fetch(item)
+    if len(content) > MAX_FILE_BYTES:
+        return None
+    return EvidenceFile(
+        content=content,
+        kind=item.kind,
+        mime_type=item.mime_type,
+        channel_file_id=item.ref,
+        original_name=item.file_name,
+    )
+
+
+def confirm_choices() -> tuple[Choice, ...]:
+    return (Choice(SAVE, _("Save")), Choice(CANCEL, _("Cancel, do not save")))
+
+
+def read_confirm(incoming: Incoming) -> tuple[str | None, str | None]:
+    if incoming.kind == Kind.CHOICE and incoming.choice in (SAVE, CANCEL):
+        return incoming.choice, None
+    if incoming.kind == Kind.TEXT:
+        typed = incoming.text.strip().lower()
+        if typed in SAVE_WORDS:
+            return SAVE, None
+        if typed in CANCEL_WORDS:
+            return CANCEL, None
+    return None, _("Please choose Save or Cancel.")
+
+
+def not_saved_reply_text() -> str:
+    return _("OK, nothing was saved.")

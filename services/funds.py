@@ -1,0 +1,213 @@
+"""The Pokja's money: funds received into its account, spending items with receipts, and the balance."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import audit
+from services.media import MediaStore, record_media
+from services.models import RT, FundReceipt, Person, ReportStatus, Spending, StageReport, utcnow
+from services.problems import ProblemError
+
+# Receiving funds is itself a program stage, reviewed by the pendamping like any other.
+STAGE_PENCAIRAN = "pencairan_dana"
+# A typo guard: the largest allocation is Rp100 juta, so one amount of a billion or more is a slip of the finger
+# (and keeps absurd numbers away from the BIGINT columns).
+MAX_AMOUNT = 1_000_000_000
+MAX_DESCRIPTION = 200
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """The bytes of a proof of transfer or a receipt, fetched from the channel only when the person confirms."""
+
+    content: bytes
+    kind: str  # photo | document
+    mime_type: str
+    channel_file_id: str | None = None
+    original_name: str | None = None
+
+
+def validate_amount(amount: int) -> None:
+    if amount <= 0:
+        raise ProblemError.one("amount_not_positive", value=amount)
+    if amount >= MAX_AMOUNT:
+        raise ProblemError.one("amount_too_large", value=amount, maksimum=MAX_AMOUNT)
+
+
+async def _store(
+    session: AsyncSession,
+    store: MediaStore,
+    evidence: EvidenceFile,
+    *,
+    person: Person,
+    rt: RT,
+    stage_key: str | None,
+):
+    return await record_media(
+        session,
+        store,
+        evidence.content,
+        kind=evidence.kind,
+        mime_type=evidence.mime_type,
+        uploaded_by_id=person.id,
+        rt_id=rt.id,
+        stage_key=stage_key,
+        channel_file_id=evidence.channel_file_id,
+        original_name=evidence.original_name,
+    )
+
+
+async def record_fund_receipt(
+    session: AsyncSession,
+    store: MediaStore,
+    *,
+    rt: RT,
+    person: Person,
+    amount: int,
+    received_on: date,
+    expected_amount: int | None,
+    proof: EvidenceFile,
+    actor: str,
+    now: datetime | None = None,
+) -> tuple[FundReceipt, StageReport]:
+    """Save the receipt and its `pencairan_dana` stage report (proof attached), waiting for the pendamping."""
+    validate_amount(amount)
+    now = now or utcnow()
+    report = StageReport(
+        rt_id=rt.id,
+        stage_key=STAGE_PENCAIRAN,
+        status=ReportStatus.MENUNGGU_TINJAUAN,
+        happened_on=received_on,
+        answers={"jumlah": amount},
+        submitted_by_id=person.id,
+        submitted_at=now,
+    )
+    session.add(report)
+    await session.flush()
+    media = await _store(session, store, proof, person=person, rt=rt, stage_key=STAGE_PENCAIRAN)
+    media.report_id = report.id
+    receipt = FundReceipt(
+        rt_id=rt.id,
+        amount=amount,
+        expected_amount=expected_amount,
+        received_on=received_on,
+        proof_media_id=media.id,
+        recorded_by_id=person.id,
+        recorded_at=now,
+    )
+    session.add(receipt)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="funds.receive",
+        entity="fund_receipt",
+        entity_id=receipt.id,
+        person_id=person.id,
+        rt=rt.kode,
+        amount=amount,
+        expected_amount=expected_amount,
+        received_on=received_on.isoformat(),
+        report_id=report.id,
+    )
+    return receipt, report
+
+
+async def record_spending(
+    session: AsyncSession,
+    store: MediaStore,
+    *,
+    rt: RT,
+    person: Person,
+    amount: int,
+    description: str,
+    bidang: str,
+    known_bidang: dict[str, str] | list[str],
+    spent_on: date,
+    receipt: EvidenceFile,
+    actor: str,
+    now: datetime | None = None,
+) -> Spending:
+    validate_amount(amount)
+    description = description.strip()
+    if not description or len(description) > MAX_DESCRIPTION:
+        raise ProblemError.one("spending_bad_description", maksimum=MAX_DESCRIPTION)
+    if bidang not in known_bidang:
+        raise ProblemError.one("spending_unknown_bidang", bidang=bidang)
+    media = await _store(session, store, receipt, person=person, rt=rt, stage_key=None)
+    spending = Spending(
+        rt_id=rt.id,
+        amount=amount,
+        description=description,
+        bidang=bidang,
+        spent_on=spent_on,
+        receipt_media_id=media.id,
+        recorded_by_id=person.id,
+        recorded_at=now or utcnow(),
+    )
+    session.add(spending)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="funds.spend",
+        entity="spending",
+        entity_id=spending.id,
+        person_id=person.id,
+        rt=rt.kode,
+        amount=amount,
+        bidang=bidang,
+        spent_on=spent_on.isoformat(),
+    )
+    return spending
+
+
+async def total_received(session: AsyncSession, rt_id: int) -> int:
+    total = select(func.coalesce(func.sum(FundReceipt.amount), 0)).where(FundReceipt.rt_id == rt_id)
+    return int(await session.scalar(total))
+
+
+async def total_spent(session: AsyncSession, rt_id: int) -> int:
+    total = select(func.coalesce(func.sum(Spending.amount), 0)).where(Spending.rt_id == rt_id)
+    return int(await session.scalar(total))
+
+
+@dataclass
+class Balance:
+    received: int
+    spent: int
+    # Spent per bidang, every bidang of the program present (0 when nothing was spent on it), in program order;
+    # spending under a bidang no longer in the program file is kept under its own key rather than lost.
+    by_bidang: dict[str, int] = field(default_factory=dict)
+    latest: list[Spending] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> int:
+        return self.received - self.spent
+
+
+async def balance(session: AsyncSession, rt_id: int, bidang: list[str], *, latest: int = 5) -> Balance:
+    """Received, spent, spent per bidang and the newest spending items of one RT."""
+    by_bidang = dict.fromkeys(bidang, 0)
+    rows = await session.execute(
+        select(Spending.bidang, func.sum(Spending.amount)).where(Spending.rt_id == rt_id).group_by(Spending.bidang)
+    )
+    for key, total in rows:
+        by_bidang[key] = by_bidang.get(key, 0) + int(total)
+    items = list(
+        await session.scalars(
+            select(Spending)
+            .where(Spending.rt_id == rt_id)
+            .order_by(Spending.spent_on.desc(), Spending.id.desc())
+            .limit(latest)
+        )
+    )
+    return Balance(
+        received=await total_received(session, rt_id),
+        spent=sum(by_bidang.values()),
+        by_bidang=by_bidang,
+        latest=items,
+    )

@@ -1,0 +1,50 @@
+"""Shared set-up for the Bendahara Pokja flow tests (/dana, /belanja, /saldo)."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from handlers.messages import Incoming, Kind, Reply
+from services.models import RT, FundReceipt, Media, OutboxMessage, Person, Role, Spending, StageReport
+from tests.handlers.chat import Chat
+
+RT_87_KK = "15.71.01.1001-001"  # 87 KK → Rp70.000.000, pendamping Dewi Lubis
+RT_NO_KK = "15.71.01.1001-002"  # KK count not registered
+RT_120_KK = "15.71.01.1002-003"  # 120 KK → Rp100.000.000, pendamping Rudi Saputra
+# A fixed clock (10:00 WIB): "today" never moves under the test, and 17 Agustus 2026 is always in the past.
+NOW = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)
+TODAY = date(2026, 10, 15)
+PHOTO = b"\xff\xd8\xff\xe0" + b"proof-of-transfer" * 10
+PDF = b"%PDF-1.4\n" + b"statement" * 10
+MONEY_TABLES = (FundReceipt, Spending, StageReport, Media, OutboxMessage)
+
+
+async def bendahara(world, rt_kode: str = RT_87_KK) -> Chat:
+    chat = await world.chat(Role.BENDAHARA, rt_kode)
+    world.engine.clock = lambda: NOW
+    return chat
+
+
+async def pendamping_of(world, rt_kode: str) -> Chat:
+    """Give the roster's pendamping of this RT a chat, so notifications to them land in the outbox."""
+    async with world.db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
+        person = await session.get(Person, rt.pendamping_id)
+    return await world.chat(Role.PENDAMPING, person=person)
+
+
+async def count(world, model) -> int:
+    async with world.db.unit_of_work() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def counts(world) -> dict[str, int]:
+    return {model.__name__: await count(world, model) for model in MONEY_TABLES}
+
+
+async def send_sticker(chat: Chat) -> list[Reply]:
+    return await chat.deliver(Incoming(chat.channel, chat.user_id, Kind.UNSUPPORTED))
+
+
+def text_of(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
