@@ -1,0 +1,168 @@
+"""`/siaran`: a message from a pendamping (or an admin) to the Ketua RT of a group of RTs.
+
+```mermaid
+graph LR
+  start --> audience --> text --> confirm
+  confirm -->|Ubah teks| text
+  confirm -->|Kirim| queued
+  confirm -->|Batal| cancelled
+```
+
+Nothing is written before "Kirim": then one Broadcast row and one outbox row per recipient, which the delivery
+worker sends within each channel's limits and reports back on.
+"""
+
+from handlers.context import Context
+from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
+from handlers.flows.pendamping_audience import (
+    SCOPE_OF,
+    audience_choices,
+    audience_name,
+    broadcast_text,
+    payload_renderer,
+)
+from handlers.i18n import _
+from handlers.messages import Choice, Expect, Incoming, Kind, Reply
+from services import broadcasts
+from services.assignments import rts_for
+from services.models import Role
+
+
+async def start(ctx: Context, data: Data) -> Outcome:
+    if not await rts_for(ctx.session, ctx.person):
+        return Finish((Reply(_("No RT is assigned to you yet. Please contact the admin (DPMPPA).")),))
+    return Goto("audience")
+
+
+async def ask_audience(ctx: Context, data: Data) -> Reply:
+    rts = await rts_for(ctx.session, ctx.person)
+    return Reply(
+        _("Who should receive the message? It goes to the Ketua RT of the RTs you choose."),
+        audience_choices(ctx.person, rts),
+        Expect.CHOICE,
+    )
+
+
+async def _audience(ctx: Context, choice_id: str) -> broadcasts.Audience:
+    scope, kelompok = SCOPE_OF[choice_id]
+    return await broadcasts.select_audience(
+        ctx.session, ctx.program, ctx.person, scope, kelompok=kelompok, today=ctx.today
+    )
+
+
+async def handle_audience(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    choice = incoming.choice if incoming.kind == Kind.CHOICE else None
+    offered = {c.id for c in audience_choices(ctx.person, await rts_for(ctx.session, ctx.person))}
+    if choice not in offered:
+        return Stay(_("Please choose one of the groups with the buttons."))
+    audience = await _audience(ctx, choice)
+    if not audience.rts:
+        if choice == "late":
+            return Stay(_("None of these RTs is behind schedule. 👍 Please choose another group."))
+        return Stay(_("No RT is in this group. Please choose another group."))
+    if not audience.recipients:
+        return Stay(
+            _(
+                "No Ketua RT of these {count} RTs has registered yet, so nobody would receive the message. "
+                "Please choose another group.",
+                count=len(audience.rts),
+            )
+        )
+    data["audience"] = choice
+    return Goto("text")
+
+
+async def ask_text(ctx: Context, data: Data) -> Reply:
+    return Reply(
+        _(
+            "Type the message for {group} (at most {maximum} characters). Send /batal to cancel.",
+            group=audience_name(data["audience"]),
+            maximum=broadcasts.MAX_TEXT,
+        ),
+        expect=Expect.TEXT,
+    )
+
+
+async def handle_text(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    if incoming.kind != Kind.TEXT:
+        return Stay(_("Please type the message as text. Photos, files and stickers cannot be broadcast."))
+    text = incoming.text.strip()
+    if not text:
+        return Stay(_("The message is empty. Please type the text you want to send."))
+    if len(text) > broadcasts.MAX_TEXT:
+        return Stay(
+            _(
+                "The message is too long ({length} characters). Please shorten it to at most {maximum} characters.",
+                length=len(text),
+                maximum=broadcasts.MAX_TEXT,
+            )
+        )
+    data["text"] = text
+    return Goto("confirm")
+
+
+async def ask_confirm(ctx: Context, data: Data) -> Reply:
+    audience = await _audience(ctx, data["audience"])
+    lines = [
+        _("Preview: this is what the Ketua RT will receive."),
+        "",
+        broadcast_text(ctx.person, data["text"]),
+        "",
+        _(
+            "To: {group}. Recipients: {count} Ketua RT in {rts} RTs.",
+            group=audience_name(data["audience"]),
+            count=len(audience.recipients),
+            rts=len(audience.rts) - audience.unregistered_rts,
+        ),
+    ]
+    if audience.unregistered_rts:
+        lines.append(
+            _(
+                "Not registered yet (belum terdaftar): {count} RTs; their Ketua RT will not receive it.",
+                count=audience.unregistered_rts,
+            )
+        )
+    lines.append(_("Send the message?"))
+    return Reply(
+        "\n".join(lines),
+        (Choice("send", _("Send")), Choice("edit", _("Change the text")), Choice("cancel", _("Cancel"))),
+        Expect.CHOICE,
+    )
+
+
+async def handle_confirm(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    choice = incoming.choice if incoming.kind == Kind.CHOICE else None
+    if choice == "edit":
+        return Goto("text")
+    if choice == "cancel":
+        return Finish((Reply(_("Cancelled. Nothing was sent.")),))
+    if choice != "send":
+        return Stay(_("Please choose Send, Change the text or Cancel."))
+    # The audience is chosen again now: someone may have registered (or fallen behind) since the preview.
+    audience = await _audience(ctx, data["audience"])
+    if not audience.recipients:
+        return Finish((Reply(_("Nobody in this group can receive messages now. Nothing was sent.")),))
+    _broadcast, queued = await broadcasts.create_broadcast(
+        ctx.session,
+        ctx.person,
+        audience,
+        data["text"],
+        payload_renderer(ctx.person, data["text"]),
+        actor=ctx.actor,
+        now=ctx.now,
+    )
+    return Finish(
+        (Reply(_("Message scheduled for {count} recipients. You will receive a delivery report.", count=queued)),)
+    )
+
+
+FLOW = Flow(
+    name="siaran",
+    roles=frozenset({Role.PENDAMPING, Role.ADMIN}),
+    start=start,
+    steps={
+        "audience": Step(ask_audience, handle_audience),
+        "text": Step(ask_text, handle_text),
+        "confirm": Step(ask_confirm, handle_confirm),
+    },
+)

@@ -1,0 +1,200 @@
+"""`/tinjau`: the review queue, one report at a time, oldest first.
+
+```mermaid
+graph LR
+  start -->|queue empty| done
+  start --> decide
+  decide -->|Setujui / Lewati| decide
+  decide -->|Kembalikan| reason
+  reason -->|reason typed| decide
+  reason -->|Batal| decide
+  decide -->|nothing left| done
+```
+
+Every button carries the report id: the step stays `decide` from one report to the next, so a button of an
+earlier report must never act on the one shown now. The action `tinjau:<report id>` (the button on the
+"new report" notification) opens one report directly.
+"""
+
+from collections.abc import Coroutine
+from typing import Any
+
+from handlers.context import Context
+from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
+from handlers.flows.pendamping_format import rt_label
+from handlers.flows.pendamping_review import (
+    already_reviewed,
+    approved_notice,
+    report_card,
+    sent_back_notice,
+    stage_name,
+)
+from handlers.i18n import _
+from handlers.messages import Choice, Expect, Incoming, Kind, Reply
+from handlers.state import enter, load_state, save_data
+from services import review
+from services.models import Person, ReportStatus, Role, StageReport
+from services.problems import ProblemError
+
+NAME = "tinjau"
+# Typed instead of pressed (a console, or WhatsApp's numbered text): the words of the buttons.
+TYPED = {"setujui": "ok", "approve": "ok", "kembalikan": "back", "send back": "back", "lewati": "skip", "skip": "skip"}
+
+
+async def start(ctx: Context, data: Data) -> Outcome:
+    data["skipped"] = []
+    return await _next(ctx, data, ())
+
+
+async def _next(ctx: Context, data: Data, replies: tuple[Reply, ...]) -> Outcome:
+    """Show the oldest report not skipped in this round, or say the queue is done."""
+    skipped = set(data.get("skipped", []))
+    queue = [r for r in await review.review_queue(ctx.session, ctx.person) if r.id not in skipped]
+    if queue:
+        data["report_id"] = queue[0].id
+        return Goto("decide", replies)
+    if skipped:
+        text = _(
+            "No more reports to review now. {count} skipped report(s) are still waiting: "
+            "send /tinjau to see them again.",
+            count=len(skipped),
+        )
+    else:
+        text = _("No reports are waiting for your review. 👍")
+    return Finish((*replies, Reply(text)))
+
+
+async def ask_decide(ctx: Context, data: Data) -> Reply:
+    try:
+        report, rt = await review.report_for_review(ctx.session, ctx.person, data["report_id"])
+    except ProblemError:
+        return Reply(_("This report is no longer available. Send /tinjau to start again."), expect=Expect.TEXT)
+    sender = await ctx.session.get(Person, report.submitted_by_id)
+    waiting = len(await review.review_queue(ctx.session, ctx.person))
+    return report_card(ctx, report, rt, sender, waiting)
+
+
+def _pressed(incoming: Incoming, report_id: int) -> tuple[str | None, int | None]:
+    """(ok | back | skip | cancel, report id) from a button, or from the button's word typed out."""
+    if incoming.kind == Kind.CHOICE:
+        action, _sep, argument = (incoming.choice or "").partition(":")
+        return action, int(argument) if argument.isdigit() else None
+    if incoming.kind == Kind.TEXT:
+        return TYPED.get(incoming.text.strip().lower()), report_id
+    return None, None
+
+
+async def handle_decide(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    report_id = data["report_id"]
+    action, pressed_id = _pressed(incoming, report_id)
+    if action not in ("ok", "back", "skip"):
+        return Stay(_("Please choose one of the buttons: Approve, Send back or Skip."))
+    if pressed_id != report_id:
+        return Stay(_("That button belongs to another report. Please use the buttons of the report below."))
+    if action == "skip":
+        data["skipped"] = [*data.get("skipped", []), report_id]
+        return await _next(ctx, data, (Reply(_("Skipped. The report stays in the queue.")),))
+    try:
+        report, _rt = await review.report_for_review(ctx.session, ctx.person, report_id)
+    except ProblemError:
+        return await _next(ctx, data, (Reply(_("This report is no longer available.")),))
+    if report.status != ReportStatus.MENUNGGU_TINJAUAN:
+        return await _next(ctx, data, (Reply(await _already(ctx, report)),))
+    if action == "back":
+        return Goto("reason")
+    return await _decided(ctx, data, review.approve(ctx.session, ctx.person, report_id, actor=ctx.actor, now=ctx.now))
+
+
+async def ask_reason(ctx: Context, data: Data) -> Reply:
+    return Reply(
+        _(
+            "Why must the report be fixed? Type the reason in one message (at most {maximum} characters). "
+            "The sender will read it as you write it.",
+            maximum=review.MAX_REASON,
+        ),
+        (Choice(f"cancel:{data['report_id']}", _("Back to the report")),),
+        Expect.TEXT,
+    )
+
+
+async def handle_reason(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    report_id = data["report_id"]
+    if incoming.kind == Kind.CHOICE:
+        if incoming.choice == f"cancel:{report_id}":
+            return Goto("decide")
+        return Stay(_("Please type the reason as text."))
+    if incoming.kind != Kind.TEXT:
+        return Stay(_("Please type the reason as text."))
+    reason = incoming.text.strip()
+    if not reason:
+        return Stay(_("The reason is empty. Please write what must be fixed."))
+    if len(reason) > review.MAX_REASON:
+        return Stay(
+            _(
+                "The reason is too long ({length} characters). Please shorten it to at most {maximum} characters.",
+                length=len(reason),
+                maximum=review.MAX_REASON,
+            )
+        )
+    decision = review.send_back(ctx.session, ctx.person, report_id, reason, actor=ctx.actor, now=ctx.now)
+    return await _decided(ctx, data, decision)
+
+
+async def _decided(ctx: Context, data: Data, decision: Coroutine[Any, Any, StageReport]) -> Outcome:
+    """Run the decision, tell the sender at once, then move on to the next report."""
+    try:
+        report = await decision
+    except ProblemError as error:
+        if error.problems[0].code == "report_already_reviewed":
+            report, _rt = await review.report_for_review(ctx.session, ctx.person, data["report_id"])
+            return await _next(ctx, data, (Reply(await _already(ctx, report)),))
+        return await _next(ctx, data, (Reply(_("This report is no longer available.")),))
+    found = await review.load_report(ctx.session, report.id)
+    rt = found[1]
+    stage = stage_name(ctx, report.stage_key)
+    sender = await ctx.session.get(Person, report.submitted_by_id)
+    reviewer = ctx.person
+    if report.status == ReportStatus.DISETUJUI:
+        told = await ctx.notify(sender, lambda: approved_notice(report, rt, stage, reviewer, sender))
+        done = _("✅ Approved: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
+    else:
+        told = await ctx.notify(sender, lambda: sent_back_notice(report, rt, stage, reviewer, sender))
+        done = _("↩️ Sent back with your reason: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
+    if told:
+        done += "\n" + _("{name} has been told.", name=sender.nama or "-")
+    else:
+        done += "\n" + _("{name} cannot be reached in the bot; please tell them yourself.", name=sender.nama or "-")
+    return await _next(ctx, data, (Reply(done),))
+
+
+async def _already(ctx: Context, report: StageReport) -> str:
+    reviewer = await ctx.session.get(Person, report.reviewed_by_id) if report.reviewed_by_id else None
+    return already_reviewed(report, reviewer)
+
+
+async def open_report(ctx: Context, argument: str) -> list[Reply]:
+    """The notification button `tinjau:<report id>`: open that report for review (if it is still waiting)."""
+    if not argument.isdigit():
+        return [Reply(_("That button is no longer valid."))]
+    try:
+        report, _rt = await review.report_for_review(ctx.session, ctx.person, int(argument))
+    except ProblemError as error:
+        if error.problems[0].code == "report_not_yours":
+            return [Reply(_("This report belongs to an RT that is not assigned to you. Nothing was changed."))]
+        return [Reply(_("This report no longer exists."))]
+    if report.status != ReportStatus.MENUNGGU_TINJAUAN:
+        return [Reply(await _already(ctx, report))]
+    # The engine asks the current step after an action: moving this person into the review makes that the card.
+    state = await load_state(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
+    enter(state, NAME, "decide")
+    save_data(state, {"report_id": report.id, "skipped": []})
+    return []
+
+
+FLOW = Flow(
+    name=NAME,
+    roles=frozenset({Role.PENDAMPING, Role.ADMIN}),
+    start=start,
+    steps={"decide": Step(ask_decide, handle_decide), "reason": Step(ask_reason, handle_reason)},
+    actions={"tinjau": open_report},
+)

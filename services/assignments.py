@@ -1,0 +1,41 @@
+"""Which RTs a person may see: the whole city for an admin, the assigned set for a pendamping, one RT otherwise.
+
+Every pendamping and admin conversation asks this module first, so the rule lives in one place.
+"""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.models import RT, Person, Role
+
+REVIEWER_ROLES = (Role.PENDAMPING, Role.ADMIN)
+
+
+def may_see(person: Person, rt: RT) -> bool:
+    if person.role == Role.ADMIN:
+        return True
+    if person.role == Role.PENDAMPING:
+        return rt.pendamping_id == person.id
+    return person.rt_id is not None and person.rt_id == rt.id
+
+
+def may_review(person: Person, rt: RT) -> bool:
+    """Reviewing (approve / send back) is for the RT's own pendamping and for admins."""
+    return person.role in REVIEWER_ROLES and may_see(person, rt)
+
+
+async def rts_for(session: AsyncSession, person: Person) -> list[RT]:
+    """The RTs this person may see, ordered by code, with their kelurahan loaded."""
+    query = select(RT).options(selectinload(RT.kelurahan)).order_by(RT.kode)
+    if person.role == Role.PENDAMPING:
+        query = query.where(RT.pendamping_id == person.id)
+    elif person.role != Role.ADMIN:
+        if person.rt_id is None:
+            return []
+        query = query.where(RT.id == person.rt_id)
+    return list(await session.scalars(query))
+
+
+async def all_rts(session: AsyncSession) -> list[RT]:
+    return list(await session.scalars(select(RT).options(selectinload(RT.kelurahan)).order_by(RT.kode)))

@@ -1,0 +1,47 @@
+"""Who can be reached in an RT: its registered Ketua RT, and the people who blocked the bot."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import ChannelIdentity, Person, Role
+
+
+async def registered_ketua(session: AsyncSession, rt_ids: Iterable[int]) -> dict[int, list[Person]]:
+    """Active Ketua RT persons with at least one channel identity, by RT id (RTs without one are absent)."""
+    ids = list(rt_ids)
+    result: dict[int, list[Person]] = defaultdict(list)
+    if not ids:
+        return result
+    has_identity = exists().where(ChannelIdentity.person_id == Person.id)
+    rows = await session.scalars(
+        select(Person)
+        .where(Person.role == Role.KETUA_RT, Person.active.is_(True), Person.rt_id.in_(ids), has_identity)
+        .order_by(Person.id)
+    )
+    for person in rows:
+        result[person.rt_id].append(person)
+    return result
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    person: Person
+    identity: ChannelIdentity
+
+
+async def unreachable(session: AsyncSession, rt_ids: Iterable[int]) -> list[Unreachable]:
+    """People of these RTs (Ketua RT, bendahara) with an identity the platform reported as blocked."""
+    ids = list(rt_ids)
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Person, ChannelIdentity)
+        .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
+        .where(Person.rt_id.in_(ids), ChannelIdentity.unreachable_at.is_not(None))
+        .order_by(ChannelIdentity.unreachable_at.desc(), ChannelIdentity.id)
+    )
+    return [Unreachable(person, identity) for person, identity in rows]

@@ -1,0 +1,194 @@
+"""/siaran end to end through the engine, on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from handlers.messages import Expect, Incoming, Kind, MediaItem
+from services.models import Broadcast, OutboxMessage, ReportStatus, Role
+from tests.handlers.chat import outbox_for
+from tests.handlers.flows.pendamping import (
+    RT_1,
+    RT_2,
+    RT_3,
+    counts,
+    make_report,
+    pendamping,
+    person_of,
+    registered,
+    send_sticker,
+    text_of,
+)
+
+ASK_TEXT = "Ketik pesan untuk"
+PREVIEW = "Pratinjau: beginilah pesan yang akan diterima Ketua RT."
+
+
+async def test_pendamping_broadcasts_to_all_her_rts(world):
+    ketua_1 = await registered(world, Role.KETUA_RT, RT_1, "Budi")
+    ketua_3 = await registered(world, Role.KETUA_RT, RT_3, "Joko")
+    dewi = await pendamping(world)
+    replies = await dewi.send("/siaran")
+    assert [c.label for c in replies[-1].choices] == ["Semua RT saya", "Hanya Kelompok A", "RT yang terlambat"]
+    replies = await dewi.press_label("Semua RT saya")
+    assert "Ketik pesan untuk semua RT Anda (paling banyak 1000 karakter)" in replies[-1].text
+    assert replies[-1].expect == Expect.TEXT
+    message = "Rapat Pokja hari Sabtu jam 09.00 di balai RW. Mohon hadir 🙏"
+    replies = await dewi.send(f"  {message}  ")
+    preview = replies[-1]
+    assert PREVIEW in preview.text
+    assert f"📢 Pesan dari pendamping Anda, Dewi Lubis:\n\n{message}" in preview.text
+    assert "Untuk: semua RT Anda. Penerima: 1 Ketua RT di 1 RT." in preview.text
+    assert "Belum terdaftar: 1 RT" in preview.text
+    assert [c.label for c in preview.choices] == ["Kirim", "Ubah teks", "Batal"]
+    assert (await counts(world))["Broadcast"] == (await counts(world))["OutboxMessage"] == 0
+
+    replies = await dewi.press_label("Kirim")
+    assert text_of(replies) == "Pesan dijadwalkan untuk 1 penerima. Anda akan menerima laporan pengiriman."
+    async with world.db.unit_of_work() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        assert broadcast.text == message
+        assert broadcast.total == 1
+        assert broadcast.audience == {"scope": "assigned", "rts": 2, "unregistered_rts": 1}
+        assert broadcast.created_by_id == (await person_of(world, dewi)).id
+    [queued] = await outbox_for(world.engine, ketua_1.user_id)
+    budi = await person_of(world, ketua_1)
+    assert queued.dedupe_key == f"broadcast:{broadcast.id}:{budi.id}"
+    assert queued.broadcast_id == broadcast.id and queued.status == "pending"
+    assert queued.payload["text"] == f"📢 Pesan dari pendamping Anda, Dewi Lubis:\n\n{message}"
+    # Rudi's RT is not Dewi's: its Ketua RT gets nothing.
+    assert await outbox_for(world.engine, ketua_3.user_id) == []
+
+
+async def test_recipient_reads_it_in_their_own_language(world):
+    ketua = await registered(world, Role.KETUA_RT, RT_1)
+    await ketua.send("/bahasa")
+    await ketua.press("lang:en")
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    await dewi.press_label("Semua RT saya")
+    await dewi.send("Rapat Sabtu")
+    await dewi.press_label("Kirim")
+    [queued] = await outbox_for(world.engine, ketua.user_id)
+    assert queued.payload["text"] == "📢 Message from your pendamping Dewi Lubis:\n\nRapat Sabtu"
+
+
+async def test_bad_text_is_refused_and_nothing_is_written(world):
+    await registered(world, Role.KETUA_RT, RT_1)
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    await dewi.press_label("Semua RT saya")
+    before = await counts(world)
+    for bad, reason in (
+        ("   ", "Pesannya kosong"),
+        ("x" * 1001, "Pesannya terlalu panjang (1001 karakter)"),
+        ("x" * 5000, "Pesannya terlalu panjang"),
+    ):
+        replies = await dewi.send(bad)
+        assert reason in text_of(replies)
+        assert ASK_TEXT in replies[-1].text
+    photo = Incoming(dewi.channel, dewi.user_id, Kind.MEDIA, media=(MediaItem("photo", "f1"),))
+    assert "ketik pesannya sebagai teks" in text_of(await dewi.deliver(photo))
+    assert "ketik pesannya sebagai teks" in text_of(await send_sticker(dewi))
+    location = Incoming(dewi.channel, dewi.user_id, Kind.LOCATION, latitude=-1.6, longitude=103.6)
+    assert "ketik pesannya sebagai teks" in text_of(await dewi.deliver(location))
+    assert await counts(world) == before
+    # 1,000 characters exactly is fine.
+    replies = await dewi.send("y" * 1000)
+    assert PREVIEW in replies[-1].text
+
+
+async def test_audience_step_refuses_typing_and_groups_nobody_can_receive(world):
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    for text in ("semua", "'; DROP TABLE broadcast; --", "😀"):
+        replies = await dewi.send(text)
+        assert "Silakan pilih salah satu kelompok penerima" in text_of(replies)
+    # No Ketua RT of Dewi's RTs is registered yet.
+    replies = await dewi.press_label("Semua RT saya")
+    assert "Belum ada Ketua RT dari 2 RT ini yang terdaftar" in text_of(replies)
+    # A button not offered to a pendamping (the city) is refused.
+    replies = await dewi.press("city")
+    assert "Silakan pilih salah satu kelompok penerima" in text_of(replies)
+    assert (await counts(world))["Broadcast"] == 0
+
+
+async def test_behind_schedule_only_takes_late_rts(world):
+    ketua_1 = await registered(world, Role.KETUA_RT, RT_1)
+    ketua_2 = await registered(world, Role.KETUA_RT, RT_2)
+    dewi = await pendamping(world)
+    world.engine.clock = lambda: datetime(2026, 1, 10, 3, 0, tzinfo=UTC)  # nothing is late in January
+    await dewi.send("/siaran")
+    replies = await dewi.press_label("RT yang terlambat")
+    assert "Tidak ada RT yang terlambat" in text_of(replies)
+    # In February, Sosialisasi (January) is late for RT 1; RT 2 reported it and it was approved.
+    world.engine.clock = lambda: datetime(2026, 2, 10, 3, 0, tzinfo=UTC)
+    await make_report(world, RT_2, "sosialisasi", await person_of(world, ketua_2), status=ReportStatus.DISETUJUI)
+    replies = await dewi.press_label("RT yang terlambat")
+    assert "RT yang terlambat" in replies[-1].text
+    replies = await dewi.send("Sosialisasi belum dilaporkan, mohon segera /lapor")
+    assert "Penerima: 1 Ketua RT di 1 RT." in replies[-1].text
+    await dewi.press_label("Kirim")
+    assert len(await outbox_for(world.engine, ketua_1.user_id)) == 1
+    assert await outbox_for(world.engine, ketua_2.user_id) == []
+
+
+async def test_edit_and_cancel(world):
+    await registered(world, Role.KETUA_RT, RT_1)
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    await dewi.press_label("Semua RT saya")
+    await dewi.send("Teks pertama")
+    replies = await dewi.press_label("Ubah teks")
+    assert ASK_TEXT in replies[-1].text
+    replies = await dewi.send("Teks kedua")
+    assert "Teks kedua" in replies[-1].text and "Teks pertama" not in replies[-1].text
+    replies = await dewi.send("kirim")
+    assert "Silakan pilih Kirim, Ubah teks, atau Batal." in text_of(replies)
+    replies = await dewi.press_label("Batal")
+    assert "Dibatalkan. Tidak ada pesan yang dikirim." in text_of(replies)
+    assert (await counts(world))["Broadcast"] == (await counts(world))["OutboxMessage"] == 0
+
+
+async def test_old_send_button_does_not_send_twice(world):
+    await registered(world, Role.KETUA_RT, RT_1)
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    await dewi.press_label("Semua RT saya")
+    replies = await dewi.send("Sekali saja")
+    send = next(c for c in replies[-1].choices if c.label == "Kirim")
+    await dewi.press(send.id, replies[-1].token)
+    await dewi.press(send.id, replies[-1].token)
+    async with world.db.unit_of_work() as session:
+        assert len(list(await session.scalars(select(Broadcast)))) == 1
+        assert len(list(await session.scalars(select(OutboxMessage)))) == 1
+
+
+async def test_admin_chooses_the_whole_city_or_one_kelompok(world):
+    ketua_1 = await registered(world, Role.KETUA_RT, RT_1)
+    ketua_3 = await registered(world, Role.KETUA_RT, RT_3)
+    admin = await registered(world, Role.ADMIN, nama="Sari")
+    replies = await admin.send("/siaran")
+    assert [c.label for c in replies[-1].choices] == [
+        "Semua RT di kota",
+        "Hanya Kelompok A",
+        "Hanya Kelompok B",
+        "RT yang terlambat",
+    ]
+    await admin.press_label("Hanya Kelompok B")
+    replies = await admin.send("Sosialisasi Kelompok B dimulai Agustus.")
+    assert "📢 Pesan dari DPMPPA Kota Jambi (Sari):" in replies[-1].text
+    assert "Untuk: RT Kelompok B. Penerima: 1 Ketua RT di 1 RT." in replies[-1].text
+    await admin.press_label("Kirim")
+    assert len(await outbox_for(world.engine, ketua_3.user_id)) == 1
+    assert await outbox_for(world.engine, ketua_1.user_id) == []
+
+    await admin.send("/siaran")
+    await admin.press_label("Semua RT di kota")
+    replies = await admin.send("Terima kasih semuanya.")
+    assert "Penerima: 2 Ketua RT di 2 RT." in replies[-1].text and "Belum terdaftar: 1 RT" in replies[-1].text
+    replies = await admin.press_label("Kirim")
+    assert "Pesan dijadwalkan untuk 2 penerima." in text_of(replies)
+    async with world.db.unit_of_work() as session:
+        city = await session.scalar(select(Broadcast).order_by(Broadcast.id.desc()))
+        assert city.audience["scope"] == "city" and city.total == 2
