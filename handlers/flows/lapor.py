@@ -1,0 +1,242 @@
+"""/lapor — the Ketua RT reports a stage: which one, when, its questions, the evidence, then a summary to send.
+
+Nothing is saved until "Send": the report, its media and the pendamping's notification are one unit of work.
+
+```mermaid
+flowchart LR
+  start -->|nothing open| done[what is next, and when]
+  start --> stage --> date --> field -->|next question| field
+  date -->|no questions| media
+  field --> media -->|photo, album, location| media
+  media -->|Done sending| confirm -->|Send| saved[report + media + pendamping notified]
+  confirm -->|Cancel| cancelled
+```
+"""
+
+from datetime import date
+
+from handlers.context import Context
+from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
+from handlers.flows.jadwal import SYMBOLS
+from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
+from handlers.flows.lapor_fields import ask_field, handle_field, shown
+from handlers.flows.lapor_media import ask_media, counts, handle_media
+from handlers.flows.lapor_next import ROLE, blocked_reason, what_next
+from handlers.formatting import bulan, tanggal
+from handlers.i18n import _
+from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
+from handlers.parsing import ParseError, parse_date
+from services import reports, schedule
+from services.models import StageReport
+from services.problems import ProblemError
+from services.schedule import StageStatus
+
+DATE_WORDS = {"today": ("hari ini", "today"), "yesterday": ("kemarin", "yesterday")}
+CONFIRM_WORDS = {"send": ("kirim", "ya", "yes", "send"), "cancel": ("batal", "tidak", "no", "cancel")}
+
+
+async def _states(ctx: Context) -> list[schedule.StageState]:
+    return await schedule.rt_stage_states(ctx.session, ctx.program, await own_rt(ctx), ctx.today)
+
+
+async def start(ctx: Context, data: Data) -> Outcome:
+    if await own_rt(ctx) is None:
+        return no_rt()
+    states = await _states(ctx)
+    if not schedule.reportable(states, ROLE):
+        return Finish((Reply(_("There is no stage to report now. {next}", next=what_next(states))),))
+    return Goto("stage")
+
+
+async def ask_stage(ctx: Context, data: Data) -> Reply:
+    open_now = schedule.reportable(await _states(ctx), ROLE)
+    choices = tuple(Choice(f"s:{s.stage.kode}", f"{SYMBOLS[s.status]} {s.stage.nama}") for s in open_now)
+    return Reply(_("Which stage do you want to report? Press one."), choices, Expect.CHOICE)
+
+
+def _typed_stage(incoming: Incoming, options: list[schedule.StageState]) -> str | None:
+    if incoming.kind == Kind.CHOICE and (incoming.choice or "").startswith("s:"):
+        return incoming.choice[2:]
+    if incoming.kind == Kind.TEXT:
+        typed = incoming.text.strip().lower()
+        if typed.isdigit() and 1 <= int(typed) <= len(options):
+            return options[int(typed) - 1].stage.kode
+        for state in options:
+            if typed == state.stage.nama.lower():
+                return state.stage.kode
+    return None
+
+
+async def handle_stage(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    states = await _states(ctx)
+    open_now = schedule.reportable(states, ROLE)
+    kode = _typed_stage(incoming, open_now)
+    state = next((s for s in states if s.stage.kode == kode), None)
+    if state is None:
+        return Stay(_("Please press one of the stage buttons."))
+    if state not in open_now:
+        return Stay(_why_not(state, states))
+    data.update(stage=kode, answers={}, files=[], field=0)
+    if state.status == StageStatus.DIKEMBALIKAN and state.report_id:
+        sent_back = await ctx.session.get(StageReport, state.report_id)
+        data["reason"] = (sent_back.review_reason or "") if sent_back else ""
+    return Goto("date")
+
+
+def _why_not(state: schedule.StageState, states: list[schedule.StageState]) -> str:
+    name = state.stage.nama
+    if state.stage.pelapor != ROLE:
+        return _("{stage} is reported by the Bendahara Pokja.", stage=name)
+    if state.status in (StageStatus.SELESAI, StageStatus.MENUNGGU_TINJAUAN):
+        return _("{stage} has already been reported.", stage=name)
+    if state.status == StageStatus.AKAN_DATANG:
+        return _("{stage} is not due yet: it starts in {month}.", stage=name, month=bulan(state.months[0]))
+    blocked = blocked_reason([s for s in states if s.stage.kode in (*state.stage.setelah, state.stage.kode)])
+    return blocked or _("{stage} cannot be reported now.", stage=name)
+
+
+async def ask_date(ctx: Context, data: Data) -> Reply:
+    stage = ctx.program.stage(data["stage"])
+    text = _(
+        "When did {stage} take place? Press a button, or type the date, for example 17/2/2026.",
+        stage=stage.nama,
+    )
+    if data.get("reason"):
+        text = _("Your pendamping sent this stage back: {reason}", reason=data["reason"]) + "\n" + text
+    return Reply(text, (Choice("today", _("Today")), Choice("yesterday", _("Yesterday"))), Expect.TEXT)
+
+
+async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    pressed = picked(incoming, DATE_WORDS)
+    if pressed is not None:
+        day = ctx.today if pressed == "today" else date.fromordinal(ctx.today.toordinal() - 1)
+    elif incoming.kind == Kind.TEXT and incoming.text.strip():
+        try:
+            day = parse_date(incoming.text, ctx.today)
+        except ParseError as error:
+            reasons = {
+                "future_date": _("That date is in the future. Report a stage after it has happened."),
+                "no_such_date": _("That date does not exist. Please check the day and the month."),
+            }
+            return Stay(
+                reasons.get(error.code, _("I could not read that date. Type it like 17/2/2026 or 17 Februari 2026."))
+            )
+    else:
+        return Stay(_("Please press Today or Yesterday, or type the date, for example 17/2/2026."))
+    if day.year < ctx.program.tahun:
+        return Stay(_("The program runs in {year}. Please check the year of the date.", year=ctx.program.tahun))
+    data["happened_on"] = day.isoformat()
+    data["field"] = 0
+    return Goto("field" if ctx.program.stage(data["stage"]).isian else "media")
+
+
+async def ask_confirm(ctx: Context, data: Data) -> Reply:
+    stage = ctx.program.stage(data["stage"])
+    photos, documents = counts(data)
+    lines = [
+        _("Please check your report:"),
+        _("Stage: {stage}", stage=stage.nama),
+        _("Date: {date}", date=tanggal(date.fromisoformat(data["happened_on"]))),
+    ]
+    answers = data.get("answers", {})
+    lines += [f"{f.label}: {shown(f, answers[f.kode])}" for f in stage.isian if f.kode in answers]
+    lines.append(_("Photos: {photos}, documents: {documents}", photos=photos, documents=documents))
+    lines.append(_("Location: sent") if "lat" in data else _("Location: not sent"))
+    lines.append(_("Send this report to your pendamping?"))
+    return Reply("\n".join(lines), (Choice("send", _("Send")), Choice("cancel", _("Cancel"))), Expect.CHOICE)
+
+
+async def handle_confirm(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    pressed = picked(incoming, CONFIRM_WORDS)
+    if pressed is None:
+        return Stay(_("Please press Send to send the report, or Cancel."))
+    if pressed == "cancel":
+        return Finish((Reply(_("The report was cancelled. Nothing was saved. Send /lapor to start again.")),))
+    return await _submit(ctx, data)
+
+
+async def _submit(ctx: Context, data: Data) -> Outcome:
+    rt = await own_rt(ctx)
+    evidence = []
+    for file in data["files"]:
+        item = MediaItem(file["kind"], file["ref"], file["mime"], file["size"], file["name"])
+        content = await ctx.fetch(item)
+        if len(content) > reports.MAX_FILE_BYTES:
+            # The channel did not tell the size beforehand; drop this one and ask for another.
+            data["files"] = [f for f in data["files"] if f["ref"] != file["ref"]]
+            limit = reports.MAX_FILE_BYTES // (1024 * 1024)
+            name = file["name"] or _("a file")
+            reply = Reply(_("{name} is larger than {limit} MB. Please send a smaller file.", name=name, limit=limit))
+            return Goto("media", (reply,))
+        evidence.append(reports.Evidence(file["counts_as"], file["mime"], content, file["ref"], file["name"]))
+    try:
+        async with ctx.session.begin_nested():
+            report = await reports.submit_report(
+                ctx.session,
+                ctx.program,
+                ctx.media,
+                rt,
+                data["stage"],
+                happened_on=date.fromisoformat(data["happened_on"]),
+                answers=data.get("answers", {}),
+                evidence=evidence,
+                person=ctx.person,
+                actor=ctx.actor,
+                today=ctx.today,
+                latitude=data.get("lat"),
+                longitude=data.get("lon"),
+                now=ctx.now,
+            )
+    except ProblemError as error:
+        if error.problems[0].code == "report_not_open":
+            text = _(
+                "This stage can no longer be reported (it may have been sent already). {next}",
+                next=what_next(await _states(ctx)),
+            )
+            return Finish((Reply(text),))
+        return Goto("media", (Reply(_("Something is missing in this report. Please check the photos and files.")),))
+    await _notify_pendamping(ctx, rt, report, data)
+    stage = ctx.program.stage(data["stage"])
+    text = _(
+        "Sent! Your report of {stage} is waiting for review by your pendamping. {next}",
+        stage=stage.nama,
+        next=what_next(await _states(ctx)),
+    )
+    return Finish((Reply(text),))
+
+
+async def _notify_pendamping(ctx: Context, rt, report: StageReport, data: Data) -> None:
+    pendamping = await pendamping_of(ctx, rt)
+    if pendamping is None:
+        return
+    where = await rt_name_with_code(ctx, rt)
+    stage_name = ctx.program.stage(report.stage_key).nama
+    photos, documents = counts(data)
+    happened_on = report.happened_on
+
+    def render() -> Reply:
+        text = _(
+            "New report from {rt}: {stage}, held on {date}. Photos: {photos}, documents: {documents}.",
+            rt=where,
+            stage=stage_name,
+            date=tanggal(happened_on),
+            photos=photos,
+            documents=documents,
+        )
+        return Reply(text, (Choice(action_choice_id("tinjau", report.id), _("Review")),), Expect.CHOICE)
+
+    await ctx.notify(pendamping, render)
+
+
+FLOW = Flow(
+    name="lapor",
+    roles=KETUA,
+    start=start,
+    steps={
+        "stage": Step(ask_stage, handle_stage),
+        "date": Step(ask_date, handle_date),
+        "field": Step(ask_field, handle_field),
+        "media": Step(ask_media, handle_media),
+        "confirm": Step(ask_confirm, handle_confirm),
+    },
+)

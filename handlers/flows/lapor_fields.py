@@ -1,0 +1,118 @@
+"""/lapor, the stage's own questions (the `isian` of the program file), one per message, read by kind."""
+
+from handlers.context import Context
+from handlers.flow import Data, Goto, Outcome, Stay
+from handlers.flows.ketua_common import not_text_reason
+from handlers.formatting import number, rupiah
+from handlers.i18n import _
+from handlers.messages import Choice, Expect, Incoming, Kind, Reply
+from handlers.parsing import ParseError, parse_count, parse_rupiah
+from services.program import StageField
+
+MAX_TEXT = 200
+
+
+def fields_of(ctx: Context, data: Data) -> tuple[StageField, ...]:
+    return ctx.program.stage(data["stage"]).isian
+
+
+def shown(field: StageField, value: object) -> str:
+    """An answer as the person will read it back in the summary."""
+    if field.jenis == "bilangan":
+        return number(int(value))
+    if field.jenis == "rupiah":
+        return rupiah(int(value))
+    return str(value)
+
+
+async def ask_field(ctx: Context, data: Data) -> Reply:
+    fields = fields_of(ctx, data)
+    index = data["field"]
+    field = fields[index]
+    hints = {
+        "bilangan": _("Type a number, for example 45."),
+        "teks": _("Type a short answer."),
+        "rupiah": _("Type an amount, for example 500.000 or 1,5 juta."),
+        "pilihan": _("Press one of the buttons."),
+    }
+    text = _(
+        "Question {index} of {total}: {label}\n{hint}",
+        index=index + 1,
+        total=len(fields),
+        label=field.label,
+        hint=hints[field.jenis],
+    )
+    if field.jenis == "pilihan":
+        choices = tuple(Choice(f"p:{i}", option) for i, option in enumerate(field.pilihan))
+        return Reply(text, choices, Expect.CHOICE)
+    return Reply(text, expect=Expect.NUMBER if field.jenis in ("bilangan", "rupiah") else Expect.TEXT)
+
+
+async def handle_field(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    fields = fields_of(ctx, data)
+    field = fields[data["field"]]
+    readers = {"bilangan": _count, "teks": _text, "rupiah": _amount, "pilihan": _option}
+    value = readers[field.jenis](field, incoming)
+    if isinstance(value, Stay):
+        return value
+    data["answers"] = {**data.get("answers", {}), field.kode: value}
+    if data["field"] + 1 < len(fields):
+        data["field"] += 1
+        return Goto("field")
+    return Goto("media")
+
+
+def _count(field: StageField, incoming: Incoming) -> int | Stay:
+    reason = not_text_reason(incoming)
+    if reason:
+        return Stay(reason)
+    try:
+        return parse_count(incoming.text, unit_words=())
+    except ParseError as error:
+        reasons = {
+            "negative": _("The number cannot be negative."),
+            "fraction": _("Please type a whole number, without a comma."),
+        }
+        return Stay(reasons.get(error.code, _("That is not a number. Please type digits only, for example 45.")))
+
+
+def _text(field: StageField, incoming: Incoming) -> str | Stay:
+    reason = not_text_reason(incoming)
+    if reason:
+        return Stay(reason)
+    value = " ".join(incoming.text.split())
+    if len(value) > MAX_TEXT:
+        return Stay(
+            _(
+                "That is too long ({length} characters). Please keep it under {maximum}.",
+                length=len(value),
+                maximum=MAX_TEXT,
+            )
+        )
+    return value
+
+
+def _amount(field: StageField, incoming: Incoming) -> int | Stay:
+    reason = not_text_reason(incoming)
+    if reason:
+        return Stay(reason)
+    try:
+        return parse_rupiah(incoming.text)
+    except ParseError as error:
+        if error.code == "negative":
+            return Stay(_("The amount cannot be negative. Type 0 if there is none."))
+        return Stay(_("I could not read that amount. Type it like 500.000 or 1,5 juta (0 if there is none)."))
+
+
+def _option(field: StageField, incoming: Incoming) -> str | Stay:
+    if incoming.kind == Kind.CHOICE and (incoming.choice or "").startswith("p:"):
+        index = incoming.choice[2:]
+        if index.isdigit() and int(index) < len(field.pilihan):
+            return field.pilihan[int(index)]
+    if incoming.kind == Kind.TEXT:
+        typed = incoming.text.strip().lower().replace(" ", "")
+        for option in field.pilihan:
+            # `50`, `50%` and `50 %` all mean the option `50%`.
+            if typed and typed in (option.lower().replace(" ", ""), option.lower().rstrip("%")):
+                return option
+    return Stay(_("Please press one of the buttons: {options}.", options=", ".join(field.pilihan)))
