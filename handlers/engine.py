@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from handlers import registration
 from handlers.context import Context, MediaFetcher
-from handlers.flow import ACTION_PREFIX, Finish, Flow, Goto, Outcome, Stay
+from handlers.flow import ACTION_PREFIX, Enter, Finish, Flow, Goto, Outcome, Stay
 from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -129,10 +129,14 @@ class Engine:
             if name in flow.actions:
                 if ctx.person is None or ctx.person.role not in flow.roles:
                     return [Reply(_("This button is not for you.")), *await self._ask_current(ctx, state)]
-                replies = await flow.actions[name](ctx, argument)
+                result = await flow.actions[name](ctx, argument)
+                if isinstance(result, Enter):
+                    enter(state, flow.name, result.step)
+                    save_data(state, result.data)
+                    return [*result.replies, await flow.steps[result.step].ask(ctx, dict(result.data))]
                 if state.flow is not None:
-                    replies = [*replies, *await self._ask_current(ctx, state)]
-                return replies
+                    return [*result, *await self._ask_current(ctx, state)]
+                return result
         return [Reply(_("That button is no longer valid.")), *await self._ask_current(ctx, state)]
 
     async def _command(self, ctx: Context, state: ConversationState, command: str, args: str) -> list[Reply]:

@@ -47,7 +47,16 @@ class Step:
 
 # A button on a notification (sent through the outbox, outside any conversation), e.g. "approve this KK change".
 # Its choice id is `act:<action>:<argument>`; it is handled whatever the person is doing at that moment.
-Action = Callable[[Context, str], Awaitable[list[Reply]]]
+# It answers with replies (the person's current question is then asked again), or with an `Enter` that moves the
+# person into a step of the action's own flow (e.g. "review this report" opens the review card).
+@dataclass(frozen=True)
+class Enter:
+    step: str
+    data: dict[str, Any]
+    replies: tuple[Reply, ...] = ()
+
+
+Action = Callable[[Context, str], Awaitable["list[Reply] | Enter"]]
 ACTION_PREFIX = "act:"
 
 

@@ -22,12 +22,6 @@ FLOW_MODULES = (
 def all_flows() -> dict[str, Flow]:
     flows: dict[str, Flow] = {}
     for name in FLOW_MODULES:
-        try:
-            module = importlib.import_module(f"handlers.flows.{name}")
-        except ModuleNotFoundError as error:
-            # TEMPORARY while the flows are being written in parallel; made strict once all exist.
-            if error.name == f"handlers.flows.{name}":
-                continue
-            raise
+        module = importlib.import_module(f"handlers.flows.{name}")
         flows[module.FLOW.name] = module.FLOW
     return flows

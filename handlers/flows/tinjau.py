@@ -20,7 +20,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from handlers.context import Context
-from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
+from handlers.flow import Data, Enter, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows.pendamping_format import rt_label
 from handlers.flows.pendamping_review import (
     already_reviewed,
@@ -31,7 +31,6 @@ from handlers.flows.pendamping_review import (
 )
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
-from handlers.state import enter, load_state, save_data
 from services import review
 from services.models import Person, ReportStatus, Role, StageReport
 from services.problems import ProblemError
@@ -172,7 +171,7 @@ async def _already(ctx: Context, report: StageReport) -> str:
     return already_reviewed(report, reviewer)
 
 
-async def open_report(ctx: Context, argument: str) -> list[Reply]:
+async def open_report(ctx: Context, argument: str) -> list[Reply] | Enter:
     """The notification button `tinjau:<report id>`: open that report for review (if it is still waiting)."""
     if not argument.isdigit():
         return [Reply(_("That button is no longer valid."))]
@@ -184,11 +183,7 @@ async def open_report(ctx: Context, argument: str) -> list[Reply]:
         return [Reply(_("This report no longer exists."))]
     if report.status != ReportStatus.MENUNGGU_TINJAUAN:
         return [Reply(await _already(ctx, report))]
-    # The engine asks the current step after an action: moving this person into the review makes that the card.
-    state = await load_state(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
-    enter(state, NAME, "decide")
-    save_data(state, {"report_id": report.id, "skipped": []})
-    return []
+    return Enter("decide", {"report_id": report.id, "skipped": []})
 
 
 FLOW = Flow(
