@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.exif import read_exif
 from services.models import Media
 
 
@@ -68,6 +69,9 @@ async def record_media(
         original_name=original_name,
         reuse_of_media_id=reuse,
     )
+    if mime_type == "image/jpeg":
+        facts = read_exif(content)
+        media.exif_taken_at, media.exif_latitude, media.exif_longitude = facts.taken_at, facts.latitude, facts.longitude
     session.add(media)
     await session.flush()
     return media

@@ -62,3 +62,18 @@ async def find_or_create_pendamping(session: AsyncSession, reference: str) -> Pe
         session.add(person)
         await session.flush()
     return person
+
+
+async def mark_unreachable(
+    session: AsyncSession, channel: str, external_id: str, reason: str, now: datetime | None = None
+) -> bool:
+    """The platform says this identity cannot be reached (blocked the bot…); True when an identity was marked."""
+    identity = await session.scalar(
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+    )
+    if identity is None:
+        return False
+    identity.unreachable_at = now or utcnow()
+    identity.unreachable_reason = reason[:200]
+    await session.flush()
+    return True

@@ -2,7 +2,7 @@
 
 import typer
 
-from bot.cli import budget, db, invite, roster, rt, run
+from bot.cli import broadcast, budget, chat, db, invite, processes, remind, roster, rt, run
 
 app = typer.Typer(help="Program Kampung Bahagia — Kota Jambi.", no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(db.app, name="db")
@@ -11,6 +11,10 @@ app.add_typer(rt.app, name="rt")
 app.add_typer(invite.app, name="invite")
 budget.register(app)
 run.register(app)
+chat.register(app)
+remind.register(app)
+broadcast.register(app)
+processes.register(app)
 
 
 def main() -> None:

@@ -37,6 +37,8 @@ def _describe_configuration(settings: Settings) -> list[str]:
         lines.append(_("Telegram: webhook at {url}", url=settings.telegram_webhook_url))
     else:
         lines.append(_("Telegram: long polling."))
+    if settings.telegram_bot_token is not None and settings.telegram_api_url:
+        lines.append(_("Telegram Bot API server: {url}", url=settings.telegram_api_url))
     lines.append(_("WhatsApp: not available yet."))
     return lines
 
@@ -56,7 +58,16 @@ def run() -> None:
         for line in _describe_configuration(settings):
             console.print(line, highlight=False)
         try:
-            asyncio.run(serve(settings, parts=[], say=console.print, texts=_Texts()))
+            from bot import scheduler
+            from bot.cli.chat import console_offer  # here: chat imports this module
+            from bot.delivery.part import part as delivery_part
+
+            parts = [*console_offer(settings), scheduler.part, delivery_part]
+            if settings.telegram_bot_token is not None:
+                from bot.channels.telegram.runtime import part as telegram_part
+
+                parts.append(telegram_part)
+            asyncio.run(serve(settings, parts=parts, say=console.print, texts=_Texts()))
         except ProblemError as error:
             for problem in error.problems:
                 console.print(f"[red]✗[/red] {describe_row(problem)}", highlight=False)

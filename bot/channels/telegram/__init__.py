@@ -1,0 +1,1 @@
+"""The Telegram channel (aiogram 3): rendering and sending replies, turning updates into `Incoming`, running."""

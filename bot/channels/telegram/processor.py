@@ -1,0 +1,183 @@
+"""One Telegram update, from arrival to answer — the same path for long polling and the webhook.
+
+claim the update id (once only) → answer a button press → buffer album photos → `Incoming` → engine → reply.
+A failure is logged with the update id and never escapes: the polling loop and the webhook keep going.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Update
+
+from bot.channels.telegram import incoming as convert
+from bot.channels.telegram.commands import CommandMenus
+from bot.channels.telegram.direct import direct_send
+from bot.channels.telegram.locks import KeyedLocks
+from bot.channels.telegram.media import MAX_DOWNLOAD_MB, telegram_fetcher, too_large
+from bot.channels.telegram.sender import CHANNEL, TelegramSender
+from handlers.channel_notices import file_too_large
+from handlers.engine import Engine
+from handlers.i18n import use_locale
+from handlers.messages import Incoming, Kind, MediaItem, Reply
+from services import inbound, people
+from services.models import ConversationState, utcnow
+
+log = logging.getLogger(__name__)
+
+ALBUM_QUIET = timedelta(seconds=1.5)
+# People handled at once. SQLite has one writer: past a few, transactions only wait on each other (measured
+# with bench/updates.py); PostgreSQL takes many.
+CONCURRENCY = {"sqlite": 4, "postgresql": 32}
+
+
+class TelegramProcessor:
+    def __init__(self, bot: Bot, engine: Engine, sender: TelegramSender, album_quiet: timedelta = ALBUM_QUIET):
+        self.bot = bot
+        self.engine = engine
+        self.db = engine.db
+        self.sender = sender
+        self.fetch = telegram_fetcher(bot)
+        self.menus = CommandMenus(bot, self.db)
+        self.album_quiet = album_quiet
+        self.locks = KeyedLocks()
+        self.slots = asyncio.Semaphore(CONCURRENCY.get(self.db.engine.dialect.name, 8))
+
+    async def process_batch(self, updates: Sequence[Update]) -> None:
+        """A getUpdates batch: claimed in one statement, then each person's updates in order, people side by side.
+
+        Raises only when the claim itself fails (database down): the caller must then fetch the batch again.
+        """
+        async with self.db.unit_of_work() as session:
+            fresh = await inbound.claim_updates(session, CHANNEL, [u.update_id for u in updates])
+        by_person: dict[str, list[Update]] = {}
+        for update in updates:
+            if str(update.update_id) in fresh:
+                fresh.discard(str(update.update_id))  # the same id twice in one batch is still one update
+                by_person.setdefault(person_key(update), []).append(update)
+            else:
+                log.info("telegram update %s already handled", update.update_id)
+
+        async def one_person(queue: list[Update]) -> None:
+            for update in queue:
+                await self.process(update, claimed=True)
+
+        await asyncio.gather(*(one_person(queue) for queue in by_person.values()))
+
+    async def process(self, update: Update, *, claimed: bool = False) -> bool:
+        """Handle one update; False when it was a duplicate (already handled). Never raises."""
+        try:
+            async with self.slots, self.locks.hold(person_key(update)):
+                return await self._process(update, claimed)
+        except Exception:
+            log.exception("telegram update %s failed", update.update_id)
+            return True
+
+    async def _process(self, update: Update, claimed: bool) -> bool:
+        incoming = convert.to_incoming(update)
+        group = convert.album_id(update)
+        if not claimed or (group is not None and incoming is not None) or blocked_by(update):
+            async with self.db.unit_of_work() as session:
+                if not claimed and not await inbound.claim_update(session, CHANNEL, update.update_id):
+                    log.info("telegram update %s already handled", update.update_id)
+                    return False
+                if group is not None and incoming is not None:
+                    item = album_item(update, incoming)
+                    await inbound.add_album_item(session, CHANNEL, group, incoming.user_id, item)
+                    return True
+                if blocked_by(update):
+                    chat = str(update.my_chat_member.chat.id)
+                    await people.mark_unreachable(session, CHANNEL, chat, "blocked the bot")
+        if update.callback_query is not None:
+            await self._answer_callback(update.callback_query.id)
+        if incoming is not None:
+            await self._handle(incoming)
+        return True
+
+    async def _answer_callback(self, query_id: str) -> None:
+        # Always answered, so the button stops spinning, even for an old button; the engine explains old ones.
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramAPIError as error:
+            log.info("answerCallbackQuery %s failed: %s", query_id, error)
+
+    async def _handle(self, incoming: Incoming) -> None:
+        if incoming.kind == Kind.MEDIA and too_large(incoming):
+            # getFile cannot download it: say so here, store nothing, and leave the conversation as it was.
+            with use_locale(await self._locale(incoming.user_id)):
+                replies = [file_too_large(MAX_DOWNLOAD_MB)]
+        else:
+            replies = await self.engine.handle(incoming, self.fetch)
+        await self.send(incoming.user_id, replies)
+        await self.menus.sync(incoming)
+
+    async def send(self, user_id: str, replies: list[Reply]) -> None:
+        await direct_send(self.sender, user_id, replies, self.db)
+
+    async def _locale(self, user_id: str) -> str | None:
+        async with self.db.sessions() as session:
+            person = await people.identity_person(session, CHANNEL, user_id)
+            if person is not None:
+                return person.locale
+            state = await session.get(ConversationState, {"channel": CHANNEL, "user_id": user_id})
+            return state.locale if state is not None else None
+
+    # ---- albums ---------------------------------------------------------------------------------------------
+    async def flush_albums(self) -> int:
+        """Hand every album that has been quiet long enough to the engine as one message; returns how many."""
+        async with self.db.unit_of_work() as session:
+            groups = await inbound.quiet_albums(session, CHANNEL, utcnow() - self.album_quiet)
+        flushed = 0
+        for group in groups:
+            async with self.db.unit_of_work() as session:
+                items = [item.item for item in await inbound.claim_album(session, CHANNEL, group)]
+            if items:  # empty: another worker took it
+                flushed += 1
+                incoming = album_incoming(items)
+                try:
+                    async with self.slots, self.locks.hold(incoming.user_id):
+                        await self._handle(incoming)
+                except Exception:
+                    log.exception("telegram album %s failed", group)
+        return flushed
+
+
+def person_key(update: Update) -> str:
+    if update.message is not None:
+        return str(update.message.chat.id)
+    if update.callback_query is not None:
+        return str(update.callback_query.from_user.id)
+    return f"update:{update.update_id}"
+
+
+def blocked_by(update: Update) -> bool:
+    member = update.my_chat_member
+    return member is not None and member.chat.type == "private" and member.new_chat_member.status == "kicked"
+
+
+def album_item(update: Update, incoming: Incoming) -> dict:
+    return {
+        "message_id": update.message.message_id,
+        "media": asdict(incoming.media[0]),
+        "caption": incoming.text,
+        "display_name": incoming.display_name,
+        "user_id": incoming.user_id,
+    }
+
+
+def album_incoming(items: list[dict]) -> Incoming:
+    items = sorted(items, key=lambda item: item["message_id"])  # the order the person chose in the album
+    first = items[0]
+    caption = next((item["caption"] for item in items if item["caption"]), "")
+    return Incoming(
+        CHANNEL,
+        first["user_id"],
+        Kind.MEDIA,
+        text=caption,
+        media=tuple(MediaItem(**item["media"]) for item in items),
+        display_name=first["display_name"],
+    )

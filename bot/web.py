@@ -1,0 +1,47 @@
+"""The ASGI app: channel webhooks now (Telegram), WhatsApp and the dashboard later. Routes stay thin."""
+
+import json
+import logging
+from typing import Protocol
+
+from aiogram.types import Update
+from fastapi import FastAPI, Request, Response
+from pydantic import ValidationError
+
+from bot.bootstrap import App
+from bot.channels.telegram.webhook import PATH as TELEGRAM_PATH
+from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches
+
+log = logging.getLogger(__name__)
+
+
+class UpdateProcessor(Protocol):
+    async def process(self, update: Update) -> bool: ...
+
+
+def create_web_app(app: App, *, telegram: UpdateProcessor | None = None, telegram_secret: str | None = None) -> FastAPI:
+    web = FastAPI(title="Kampung Bahagia", docs_url=None, redoc_url=None, openapi_url=None)
+    web.state.app = app
+
+    @web.get("/healthz")
+    async def healthz() -> dict:
+        return {"ok": True}
+
+    if telegram is not None:
+        if not telegram_secret:
+            raise ValueError("the Telegram webhook needs a secret token")
+
+        @web.post(TELEGRAM_PATH)
+        async def telegram_webhook(request: Request) -> Response:
+            if not secret_matches(telegram_secret, request.headers.get(SECRET_HEADER)):
+                return Response(status_code=401)
+            try:
+                update = Update.model_validate(json.loads(await request.body()))
+            except (ValueError, ValidationError):
+                log.warning("webhook body is not a Telegram update")
+                return Response(status_code=400)
+            # Duplicates and failures also get 200: Telegram would only send the same update again.
+            await telegram.process(update)
+            return Response(status_code=200)
+
+    return web

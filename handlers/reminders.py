@@ -1,0 +1,292 @@
+"""Reminder texts and the run that queues them; the sender's view of a broadcast (progress, final report).
+
+The services decide who hears what (services.reminders) and keep it exactly-once; this module words it in each
+person's language and queues it through the outbox, which the delivery worker sends at the platform's pace.
+"""
+
+import calendar
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.formatting import WIB, bulan, number, tanggal
+from handlers.i18n import _, use_locale
+from handlers.messages import Reply
+from handlers.payload import payload_of
+from services import delivery
+from services import reminders as service
+from services.db import Database
+from services.delivery import Progress
+from services.models import Broadcast, Person, Role, utcnow
+from services.program import Program
+from services.reminders import Agenda, Reminder, Slot
+from services.schedule import StageState, StageStatus
+
+MAX_DIGEST_RTS = 30
+MAX_UNREGISTERED_LISTED = 10
+CLAIM_BATCH = 200
+
+
+def _end_of(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def _stage_lines(heading: str, states: tuple[StageState, ...], line) -> list[str]:
+    if not states:
+        return []
+    return ["", heading, *(line(s) for s in states)]
+
+
+def _agenda_lines(agenda: Agenda, merge_opening: bool) -> list[str]:
+    def due(s: StageState) -> str:
+        return _("• {stage} — report by {date}", stage=s.stage.nama, date=tanggal(_end_of(s.months[-1])))
+
+    def late(s: StageState) -> str:
+        if s.status == StageStatus.DIKEMBALIKAN:
+            return _("• {stage} — sent back, was due in {month}", stage=s.stage.nama, month=bulan(s.months[-1]))
+        return _("• {stage} — was due in {month}", stage=s.stage.nama, month=bulan(s.months[-1]))
+
+    def plain(s: StageState) -> str:
+        return f"• {s.stage.nama}"  # a name only: nothing to translate
+
+    opening, still_due = agenda.opening, agenda.due
+    if merge_opening:
+        opening, still_due = (), agenda.opening + agenda.due
+    return [
+        *_stage_lines(_("Starting this month:"), opening, due),
+        *_stage_lines(_("Still to report:"), still_due, due),
+        *_stage_lines(_("Late:"), agenda.overdue, late),
+        *_stage_lines(_("Sent back to be fixed:"), agenda.sent_back, plain),
+        *_stage_lines(_("Waiting for your pendamping's review:"), agenda.waiting, plain),
+    ]
+
+
+def _rt_reminder(reminder: Reminder) -> str:
+    agenda = reminder.agendas[0]
+    month = bulan(reminder.today)
+    if reminder.catch_up:
+        header = _("Welcome! Here is what RT {rt} needs to do now:", rt=agenda.rt_kode)
+    elif reminder.kind == service.SUSULAN:
+        header = _("Reminder for RT {rt}: these stages are still open in {month}.", rt=agenda.rt_kode, month=month)
+    else:
+        header = _("Kampung Bahagia reminder for {month}, RT {rt}:", month=month, rt=agenda.rt_kode)
+    lines = [header, *_agenda_lines(agenda, merge_opening=reminder.kind == service.SUSULAN), ""]
+    if reminder.role == Role.BENDAHARA:
+        lines.append(_("Send /dana to record funds received, /belanja to record spending, or /saldo for the balance."))
+    else:
+        lines.append(_("Send /lapor to report a stage with photos, or /jadwal to see your RT's whole schedule."))
+    return "\n".join(lines)
+
+
+def _digest(reminder: Reminder) -> str:
+    month = bulan(reminder.today)
+    agendas = reminder.agendas
+    if agendas:
+        lines = [
+            _(
+                "Monthly summary for {month}: {count} of your RTs need attention, most urgent first.",
+                month=month,
+                count=number(len(agendas)),
+            ),
+            "",
+        ]
+    else:
+        lines = [_("Monthly summary for {month}.", month=month), ""]
+    for agenda in agendas[:MAX_DIGEST_RTS]:
+        lines.append(
+            _(
+                "• RT {rt}: {late} late, {sent_back} sent back, {due} due, {waiting} to review",
+                rt=agenda.rt_kode,
+                late=len(agenda.overdue),
+                sent_back=len(agenda.sent_back),
+                due=len(agenda.opening) + len(agenda.due),
+                waiting=len(agenda.waiting),
+            )
+        )
+    if len(agendas) > MAX_DIGEST_RTS:
+        lines.append(_("…and {count} more RTs.", count=number(len(agendas) - MAX_DIGEST_RTS)))
+    if reminder.unregistered:
+        listed = ", ".join(reminder.unregistered[:MAX_UNREGISTERED_LISTED])
+        if len(reminder.unregistered) > MAX_UNREGISTERED_LISTED:
+            listed += ", …"
+        lines += [
+            "",
+            _(
+                "{count} of your RTs have no registered Ketua RT yet: {rts}. "
+                "Please help them register with their invitation code.",
+                count=number(len(reminder.unregistered)),
+                rts=listed,
+            ),
+        ]
+    lines += ["", _("Send /rt to see the details, or /tinjau to review reports.")]
+    return "\n".join(lines)
+
+
+def render(reminder: Reminder) -> Reply:
+    """The reminder in the recipient's language."""
+    with use_locale(reminder.locale):
+        text = _digest(reminder) if reminder.role == Role.PENDAMPING else _rt_reminder(reminder)
+    return Reply(text)
+
+
+@dataclass(frozen=True)
+class Planned:
+    reminder: Reminder
+    reply: Reply
+    outcome: str  # queued | already | no_channel | dry_run
+
+
+@dataclass
+class RunResult:
+    slot: Slot
+    items: list[Planned] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for item in self.items if item.outcome == outcome)
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(item.outcome for item in self.items)
+
+
+async def run_slot(
+    db: Database,
+    program: Program,
+    slot: Slot,
+    today: date,
+    *,
+    now: datetime | None = None,
+    rt_kode: str | None = None,
+    catch_up_only: bool = False,
+    dry_run: bool = False,
+) -> RunResult:
+    """Plan the slot as of `today` and queue every reminder not claimed yet (or only list them: dry run)."""
+    now = now or utcnow()
+    async with db.unit_of_work() as session:
+        planned = await service.plan(session, program, slot, today, rt_kode=rt_kode)
+    if catch_up_only:
+        planned = [r for r in planned if r.catch_up]
+    result = RunResult(slot)
+    todo = []
+    for reminder in planned:
+        reply = render(reminder)
+        if reminder.identity is None:
+            result.items.append(Planned(reminder, reply, "no_channel"))
+        elif reminder.claimed:
+            result.items.append(Planned(reminder, reply, "already"))
+        elif dry_run:
+            result.items.append(Planned(reminder, reply, "dry_run"))
+        else:
+            todo.append((reminder, reply))
+    # Short transactions: a crash loses nothing (each claim commits with its message), and SQLite's single
+    # writer is never held for the whole city.
+    for start in range(0, len(todo), CLAIM_BATCH):
+        async with db.unit_of_work() as session:
+            for reminder, reply in todo[start : start + CLAIM_BATCH]:
+                queued = await service.claim(session, reminder, payload_of(reply), now)
+                result.items.append(Planned(reminder, reply, "queued" if queued else "already"))
+    return result
+
+
+async def run_due(db: Database, program: Program, now: datetime | None = None) -> RunResult:
+    """The clock's job: the latest slot if it is within the grace window, else only catch-ups for newcomers."""
+    now = now or utcnow()
+    slot = service.latest_slot(program, now)
+    today = now.astimezone(WIB).date()
+    full = service.within_grace(program, slot, now)
+    return await run_slot(db, program, slot, today, now=now, catch_up_only=not full)
+
+
+# ---- broadcasts: what the sender sees -----------------------------------------------------------------------
+PROGRESS_STEP = 10  # percent between two progress messages
+MIN_FOR_PROGRESS = 20  # smaller broadcasts finish in seconds: only the final report
+PREVIEW = 40
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= PREVIEW:
+        return flat
+    return flat[: PREVIEW - 1].rsplit(" ", 1)[0] + "…"  # whole words only
+
+
+def progress_reply(text: str, progress: Progress) -> Reply:
+    return Reply(
+        _(
+            "Broadcast “{preview}”: delivered {sent}/{total}.",
+            preview=_preview(text),
+            sent=number(progress.sent),
+            total=number(progress.total),
+        )
+    )
+
+
+def final_report_reply(text: str, progress: Progress) -> Reply:
+    lines = [
+        _(
+            "Broadcast “{preview}” finished: delivered to {sent} of {total} recipients.",
+            preview=_preview(text),
+            sent=number(progress.sent),
+            total=number(progress.total),
+        )
+    ]
+    if progress.failed:
+        lines.append(_("Not delivered ({count}), with the reason:", count=number(progress.failed)))
+        lines += [f"• {reason} ({number(count)})" for reason, count in progress.reasons]
+    if progress.unreachable:
+        lines.append(
+            _(
+                "{count} recipients blocked the bot or left Telegram: please reach them another way (phone or visit).",
+                count=number(progress.unreachable),
+            )
+        )
+    return Reply("\n".join(lines))
+
+
+def cli_broadcast_payload(text: str) -> dict:
+    """A broadcast sent from the command line, in Indonesian (the recipients' default)."""
+    with use_locale("id"):
+        return payload_of(Reply(_("📢 Message from DPMPPA Kota Jambi:\n\n{text}", text=text)))
+
+
+async def report_broadcast_progress(
+    session: AsyncSession, broadcast_id: int, now: datetime | None = None
+) -> str | None:
+    """Tell the broadcast's sender how far it got: every 10% at most (once each), then a final report.
+
+    Returns "finished", "progress" or None (nothing new). Idempotent: the outbox dedupe keys make each message
+    once, even with two workers checking at the same moment.
+    """
+    now = now or utcnow()
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None or broadcast.finished_at is not None:
+        return None
+    progress = await delivery.broadcast_progress(session, broadcast_id)
+    sender = await session.get(Person, broadcast.created_by_id) if broadcast.created_by_id else None
+    identities = await delivery.preferred_identities(session, [sender.id] if sender else [])
+    identity = identities.get(sender.id) if sender else None
+    progress_key = f"broadcast:{broadcast_id}:progress:"
+    if progress.total == 0 or progress.finished:
+        broadcast.finished_at = now
+        if identity is not None and progress.total:
+            await delivery.drop_unsent(session, sender.id, progress_key)  # stale next to the final report
+            with use_locale(sender.locale):
+                payload = payload_of(final_report_reply(broadcast.text, progress))
+            await delivery.enqueue_once(
+                session, identity, payload, dedupe_key=f"broadcast:{broadcast_id}:report", now=now
+            )
+        return "finished"
+    milestone = progress.done * 100 // progress.total // PROGRESS_STEP * PROGRESS_STEP
+    if identity is None or milestone < PROGRESS_STEP or progress.total < MIN_FOR_PROGRESS:
+        return None
+    # At most one update on its way: while one waits (the sender's chat allows one message a second), the
+    # milestones it would announce late are skipped.
+    if await delivery.has_unsent(session, sender.id, progress_key):
+        return None
+    with use_locale(sender.locale):
+        payload = payload_of(progress_reply(broadcast.text, progress))
+    key = f"{progress_key}{milestone}"
+    queued = await delivery.enqueue_once(session, identity, payload, dedupe_key=key, now=now)
+    return "progress" if queued else None

@@ -1,0 +1,297 @@
+"""The outbox seen from the delivery worker: claim rows atomically under a lease, record how each send ended,
+and count a broadcast's progress.
+
+Statuses: pending → sending (claimed: the send is about to start or is running) → sent | failed | unreachable.
+A row is claimed just before it is sent, so a `sending` row whose lease ran out belongs to a worker that died
+mid-send: it is sent again (at least once), and flagged as possibly delivered twice. That window — the platform
+accepted the message but the worker died before writing `sent` — is the one duplicate the design cannot rule out;
+the worker keeps it to the milliseconds between the platform's answer and the commit.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, utcnow
+from services.outbox import CHANNEL_PREFERENCE
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+UNREACHABLE = "unreachable"
+DONE = (SENT, FAILED, UNREACHABLE)
+IN_DOUBT = "in doubt: the previous worker stopped during the send; it may have been delivered twice"
+
+
+def insert_ignoring_conflicts(session: AsyncSession, model: type):
+    """INSERT … ON CONFLICT DO NOTHING: a unique key decides atomically, even between concurrent transactions."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(model).on_conflict_do_nothing()
+
+
+async def preferred_identities(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChannelIdentity]:
+    """The identity each person is reached through (same rule as services.outbox), in one query."""
+    ids = list(set(person_ids))
+    by_person: dict[int, list[ChannelIdentity]] = {}
+    if ids:
+        for identity in await session.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id.in_(ids))):
+            by_person.setdefault(identity.person_id, []).append(identity)
+
+    def rank(identity: ChannelIdentity) -> tuple[bool, int, int]:
+        order = CHANNEL_PREFERENCE.index(identity.channel) if identity.channel in CHANNEL_PREFERENCE else 99
+        return (identity.unreachable_at is not None, order, identity.id)
+
+    return {person_id: min(identities, key=rank) for person_id, identities in by_person.items()}
+
+
+async def enqueue_once(
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    payload: dict,
+    *,
+    dedupe_key: str,
+    broadcast_id: int | None = None,
+    now: datetime | None = None,
+) -> int | None:
+    """Queue one message unless its dedupe key is already queued; returns the new row id, or None."""
+    statement = (
+        insert_ignoring_conflicts(session, OutboxMessage)
+        .values(
+            dedupe_key=dedupe_key,
+            channel=identity.channel,
+            external_id=identity.external_id,
+            person_id=identity.person_id,
+            broadcast_id=broadcast_id,
+            payload=payload,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now or utcnow(),
+            created_at=now or utcnow(),
+        )
+        .returning(OutboxMessage.id)
+    )
+    return await session.scalar(statement)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    channel: str
+    external_id: str
+    person_id: int | None
+    broadcast_id: int | None
+    payload: dict
+    attempts: int
+    # Claimed again after a worker died mid-send: it may already have been delivered once.
+    in_doubt: bool
+
+
+async def claim_batch(
+    session: AsyncSession, *, channel: str, worker: str, limit: int, lease: timedelta, now: datetime
+) -> list[Claimed]:
+    """Atomically take up to `limit` rows to send now: due pending rows, and rows whose lease has expired.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED lets several workers claim side by side. SQLite: the UPDATE takes the
+    single write lock, so the select-and-mark is atomic there too. Notifications go before broadcast rows, so a
+    big broadcast never holds up a person's answer (nor its own progress reports).
+    """
+    due = (OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now)
+    expired = (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_until < now)
+    candidates = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.channel == channel, due | expired)
+        .order_by(OutboxMessage.broadcast_id.is_not(None), OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        .values(
+            status=SENDING,
+            claimed_by=worker,
+            claimed_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            error=case((OutboxMessage.status == SENDING, literal(IN_DOUBT)), else_=OutboxMessage.error),
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.channel,
+            OutboxMessage.external_id,
+            OutboxMessage.person_id,
+            OutboxMessage.broadcast_id,
+            OutboxMessage.payload,
+            OutboxMessage.attempts,
+            OutboxMessage.error,
+        )
+    )
+    rows = (await session.execute(statement)).all()
+    claimed = [Claimed(*row[:7], in_doubt=row[7] == IN_DOUBT) for row in rows]
+    return sorted(claimed, key=lambda c: (c.broadcast_id is not None, c.id))
+
+
+def _mine(row_id: int, worker: str):
+    return (OutboxMessage.id == row_id) & (OutboxMessage.claimed_by == worker) & (OutboxMessage.status == SENDING)
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime) -> None:
+    # Unconditional: whoever holds the claim now, the message did go out.
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=SENT, sent_at=now, claimed_by=None, claimed_until=None)
+    )
+
+
+async def mark_retry(
+    session: AsyncSession,
+    row_id: int,
+    worker: str,
+    *,
+    at: datetime,
+    error: str | None,
+    count_attempt: bool = True,
+    payload: dict | None = None,
+) -> None:
+    """Back to pending until `at`. A platform's "slow down" is not the message's fault: it costs no attempt."""
+    values: dict = {"status": PENDING, "next_attempt_at": at, "claimed_by": None, "claimed_until": None}
+    if error is not None:
+        values["error"] = error[:500]
+    if not count_attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
+    if payload is not None:
+        values["payload"] = payload
+    await session.execute(update(OutboxMessage).where(_mine(row_id, worker)).values(**values))
+
+
+async def mark_failed(session: AsyncSession, row_id: int, worker: str, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(_mine(row_id, worker))
+        .values(status=FAILED, error=error[:500], claimed_by=None, claimed_until=None)
+    )
+
+
+async def mark_unreachable(session: AsyncSession, row_id: int, worker: str, reason: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(_mine(row_id, worker))
+        .values(status=UNREACHABLE, error=reason[:500], claimed_by=None, claimed_until=None)
+    )
+
+
+async def release(session: AsyncSession, row_ids: Sequence[int], worker: str, at: datetime) -> None:
+    """Give back claimed rows that were not sent (a chat's own limit, a pause): no attempt is counted."""
+    if not row_ids:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.claimed_by == worker, OutboxMessage.status == SENDING)
+        .values(
+            status=PENDING,
+            next_attempt_at=at,
+            claimed_by=None,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts - 1,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    broadcast_id: int
+    total: int
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    # Failure reasons with their counts, most frequent first.
+    reasons: tuple[tuple[str, int], ...] = field(default=())
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.unreachable
+
+    @property
+    def finished(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+
+async def broadcast_progress(session: AsyncSession, broadcast_id: int) -> Progress:
+    by_status = select(OutboxMessage.status, func.count()).where(OutboxMessage.broadcast_id == broadcast_id)
+    counts = Counter(dict((await session.execute(by_status.group_by(OutboxMessage.status))).all()))
+    reasons = (
+        await session.execute(
+            select(OutboxMessage.error, func.count())
+            .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.status == FAILED)
+            .group_by(OutboxMessage.error)
+            .order_by(func.count().desc())
+        )
+    ).all()
+    return Progress(
+        broadcast_id,
+        total=sum(counts.values()),
+        sent=counts[SENT],
+        failed=counts[FAILED],
+        unreachable=counts[UNREACHABLE],
+        reasons=tuple((reason or "?", count) for reason, count in reasons),
+    )
+
+
+def _unsent(person_id: int, key_prefix: str):
+    return (
+        (OutboxMessage.person_id == person_id)
+        & OutboxMessage.dedupe_key.startswith(key_prefix, autoescape=True)
+        & OutboxMessage.status.in_((PENDING, SENDING))
+    )
+
+
+async def has_unsent(session: AsyncSession, person_id: int, key_prefix: str) -> bool:
+    """Is a message to this person whose dedupe key starts with `key_prefix` still waiting to go out?"""
+    return await session.scalar(select(func.count()).where(_unsent(person_id, key_prefix))) > 0
+
+
+async def drop_unsent(session: AsyncSession, person_id: int, key_prefix: str) -> None:
+    """Forget waiting messages that newer news made pointless (a progress update once the report is out)."""
+    await session.execute(delete(OutboxMessage).where(_unsent(person_id, key_prefix), OutboxMessage.status == PENDING))
+
+
+async def unfinished_broadcasts(session: AsyncSession) -> list[int]:
+    return list(await session.scalars(select(Broadcast.id).where(Broadcast.finished_at.is_(None))))
+
+
+async def queue_broadcast(
+    session: AsyncSession,
+    *,
+    text: str,
+    recipients: Sequence[Person],
+    payload: dict,
+    created_by: str,
+    created_by_id: int | None = None,
+    audience: dict | None = None,
+    now: datetime | None = None,
+) -> tuple[Broadcast, int]:
+    """One Broadcast row and one outbox row per reachable recipient (the CLI's bulk path)."""
+    now = now or utcnow()
+    broadcast = Broadcast(
+        created_by=created_by, created_by_id=created_by_id, text=text, audience=audience or {}, created_at=now
+    )
+    session.add(broadcast)
+    await session.flush()
+    identities = await preferred_identities(session, [p.id for p in recipients])
+    queued = 0
+    for person in recipients:
+        identity = identities.get(person.id)
+        if identity is not None:
+            key = f"broadcast:{broadcast.id}:{person.id}"
+            row_id = await enqueue_once(session, identity, payload, dedupe_key=key, broadcast_id=broadcast.id, now=now)
+            queued += row_id is not None
+    broadcast.total = queued
+    await session.flush()
+    return broadcast, queued

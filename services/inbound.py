@@ -1,0 +1,103 @@
+"""Inbound bookkeeping shared by every channel: each update acted on once, and albums gathered in the database.
+
+Both live in the database, not in process memory, so several web workers (or a restart) never act twice.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import AlbumItem, ProcessedUpdate, utcnow
+
+
+async def claim_update(session: AsyncSession, channel: str, update_id: str | int, now: datetime | None = None) -> bool:
+    """True the first time this update id is seen: the primary key makes the insert the lock, on any database."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedUpdate)
+        .values(channel=channel, update_id=str(update_id), processed_at=now or utcnow())
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+    )
+    result = await session.execute(statement)
+    return result.rowcount == 1
+
+
+async def claim_updates(
+    session: AsyncSession, channel: str, update_ids: list[str | int], now: datetime | None = None
+) -> set[str]:
+    """The ids of `update_ids` seen for the first time, claimed in one statement (a whole getUpdates batch)."""
+    if not update_ids:
+        return set()
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    at = now or utcnow()
+    statement = (
+        insert(ProcessedUpdate)
+        .values([{"channel": channel, "update_id": str(i), "processed_at": at} for i in update_ids])
+        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        .returning(ProcessedUpdate.update_id)
+    )
+    return set((await session.execute(statement)).scalars())
+
+
+async def add_album_item(
+    session: AsyncSession,
+    channel: str,
+    media_group_id: str,
+    user_id: str,
+    item: dict,
+    now: datetime | None = None,
+) -> None:
+    session.add(
+        AlbumItem(
+            channel=channel, media_group_id=media_group_id, user_id=user_id, item=item, received_at=now or utcnow()
+        )
+    )
+    await session.flush()
+
+
+async def quiet_albums(session: AsyncSession, channel: str, quiet_since: datetime) -> list[str]:
+    """Albums not yet flushed whose last photo arrived before `quiet_since` (no sibling is coming any more)."""
+    rows = await session.execute(
+        select(AlbumItem.media_group_id)
+        .where(AlbumItem.channel == channel, AlbumItem.flushed_at.is_(None))
+        .group_by(AlbumItem.media_group_id)
+        .having(func.max(AlbumItem.received_at) < quiet_since)
+    )
+    return [row[0] for row in rows]
+
+
+async def claim_album(
+    session: AsyncSession, channel: str, media_group_id: str, now: datetime | None = None
+) -> list[AlbumItem]:
+    """The album's waiting items, marked flushed; empty when another worker claimed them first.
+
+    The conditional UPDATE … RETURNING is atomic: on PostgreSQL a concurrent claimer waits for the first to
+    commit and then finds nothing left with `flushed_at IS NULL`.
+    """
+    claimed = await session.scalars(
+        update(AlbumItem)
+        .where(
+            AlbumItem.channel == channel,
+            AlbumItem.media_group_id == media_group_id,
+            AlbumItem.flushed_at.is_(None),
+        )
+        .values(flushed_at=now or utcnow())
+        .returning(AlbumItem.id)
+    )
+    ids = list(claimed)
+    if not ids:
+        return []
+    items = await session.scalars(
+        select(AlbumItem).where(AlbumItem.id.in_(ids)).order_by(AlbumItem.id).execution_options(populate_existing=True)
+    )
+    return list(items)
+
+
+async def prune(session: AsyncSession, older_than: timedelta, now: datetime | None = None) -> None:
+    """Forget update ids and flushed albums older than any redelivery could be (Telegram keeps updates 24 h)."""
+    before = (now or utcnow()) - older_than
+    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
+    await session.execute(delete(AlbumItem).where(AlbumItem.flushed_at.is_not(None), AlbumItem.flushed_at < before))

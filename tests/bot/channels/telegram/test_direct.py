@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import select
+
+from bot.channels.telegram import direct
+from bot.channels.telegram.direct import direct_send
+from bot.channels.telegram.sender import TelegramSender
+from handlers.messages import Reply
+from services.db import Database
+from services.models import ChannelIdentity, Person, Role
+from tests.fakes.telegram_api import FakeTelegramServer
+
+CHAT = 5151
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(direct, "BACKOFF_BASE", 0.01)
+
+
+async def test_waits_out_flood_control_and_resumes(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    sender = TelegramSender(bot, tmp_path)
+    server.fail_next("sendMessage", 2, 429, retry_after=1)
+    result = await direct_send(sender, str(CHAT), [Reply("satu"), Reply("dua")])
+    assert result.ok
+    assert [m["text"] for m in server.sent_messages(CHAT)] == ["satu", "dua"]
+    assert server.count_429 == 2
+
+
+async def test_retry_resumes_without_duplicates(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    (tmp_path / "foto.jpg").write_bytes(b"jpeg")
+    server.fail_next("sendMessage", 1, 502, description="Bad Gateway")  # the photo goes, its text fails once
+    result = await direct_send(
+        TelegramSender(bot, tmp_path), str(CHAT), [Reply("Foto", attachments=(("foto.jpg", "photo"),))]
+    )
+    assert result.ok
+    assert [m["_method"] for m in server.sent_messages(CHAT)] == ["sendPhoto", "sendMessage"]
+
+
+async def test_gives_up_after_bounded_network_retries(tmp_path: Path) -> None:
+    from bot.channels.telegram.client import make_bot
+
+    bot = make_bot("1:X", "http://127.0.0.1:9", timeout=1)
+    try:
+        result = await direct_send(TelegramSender(bot, tmp_path), str(CHAT), [Reply("halo")])
+    finally:
+        await bot.session.close()
+    assert not result.ok and result.retryable
+
+
+async def test_blocked_person_is_marked_unreachable(
+    server: FakeTelegramServer, bot: Bot, tmp_path: Path, db: Database
+) -> None:
+    async with db.unit_of_work() as session:
+        person = Person(nama="Pak RT", role=Role.KETUA_RT)
+        session.add(person)
+        await session.flush()
+        session.add(ChannelIdentity(person_id=person.id, channel="telegram", external_id=str(CHAT)))
+    server.block_chat(CHAT)
+    result = await direct_send(TelegramSender(bot, tmp_path), str(CHAT), [Reply("halo"), Reply("lagi")], db)
+    assert result.unreachable
+    assert len([c for c in server.calls if c.method == "sendMessage"]) == 1  # no retry, nothing after it
+    async with db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity))
+        assert identity.unreachable_at is not None and "blocked" in identity.unreachable_reason

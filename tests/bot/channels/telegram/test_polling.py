@@ -1,0 +1,185 @@
+"""The Telegram channel end to end over real HTTP: fake Bot API server → our polling loop → engine → database
+→ replies, with the faults Telegram really produces."""
+
+import asyncio
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.channels.telegram import polling
+from handlers.engine import Engine
+from services import inbound
+from services.models import RT, ChannelIdentity, Media, ProcessedUpdate, Role
+from tests.bot.channels.telegram.conftest import Telegram, texts
+
+RT1 = "15.71.01.1001-001"
+CHAT = 81001
+
+
+async def register(tg: Telegram, chat: int, role: Role = Role.KETUA_RT, rt: str | None = RT1) -> list[dict]:
+    code = await tg.invite(role, rt)
+    return await tg.say(chat, f"/start {code}")
+
+
+async def test_deep_link_registers_and_sets_the_role_commands(telegram: Telegram) -> None:
+    sent = await register(telegram, CHAT)
+    assert "Pendaftaran berhasil" in texts(sent)
+    scoped = [c for c in telegram.server.calls if c.method == "setMyCommands" and c.params.get("scope")]
+    assert scoped and scoped[-1].params["scope"] == {"type": "chat", "chat_id": CHAT}
+    commands = {c["command"]: c["description"] for c in scoped[-1].params["commands"]}
+    assert "kk" in commands and "dana" not in commands
+    assert commands["kk"] != "register the number of KK"  # the person's language, Indonesian by default
+
+
+async def test_kk_with_keyboard_confirmation(telegram: Telegram) -> None:
+    await register(telegram, CHAT)
+    await telegram.say(CHAT, "/kk")
+    sent = await telegram.say(CHAT, "95")
+    keyboard = sent[-1]["reply_markup"]["inline_keyboard"]
+    assert any("Simpan" in button["text"] for row in keyboard for button in row)
+    mark = telegram.mark()
+    sent = await telegram.press(CHAT, "Simpan")
+    assert "95 KK" in texts(sent)
+    answered = [c for c in telegram.server.calls[mark:] if c.method == "answerCallbackQuery"]
+    assert len(answered) == 1
+    async with telegram.app.db.unit_of_work() as session:
+        assert await session.scalar(select(RT.jumlah_kk).where(RT.kode == RT1)) == 95
+
+
+async def test_old_button_is_answered_and_explained(telegram: Telegram) -> None:
+    await register(telegram, CHAT)
+    await telegram.say(CHAT, "/kk")
+    await telegram.say(CHAT, "95")
+    await telegram.say(CHAT, "/batal")
+    mark = telegram.mark()
+    sent = await telegram.press(CHAT, "Simpan")  # the keyboard of a question that is over
+    assert any(c.method == "answerCallbackQuery" for c in telegram.server.calls[mark:])
+    assert "sebelumnya" in texts(sent).lower() or "earlier" in texts(sent).lower()
+    async with telegram.app.db.unit_of_work() as session:
+        assert await session.scalar(select(RT.jumlah_kk).where(RT.kode == RT1)) == 87  # unchanged
+
+
+async def test_a_redelivered_update_is_handled_once(telegram: Telegram) -> None:
+    update = telegram.server.message_update(CHAT, "/bantuan")
+    update["update_id"] = 900
+    telegram.server.push_update(dict(update))
+    sent = await telegram.push(dict(update))  # same update id again
+    assert len(sent) == 1
+    async with telegram.app.db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+
+
+async def test_unsupported_messages_get_an_answer(telegram: Telegram) -> None:
+    sticker = {"file_id": "stk", "file_unique_id": "s", "width": 512, "height": 512, "is_animated": False,
+               "is_video": False, "type": "regular"}  # fmt: skip
+    sent = await telegram.push(telegram.server.message_update(CHAT, sticker=sticker))
+    assert sent and sent[0]["text"]
+
+
+async def test_file_over_20_mb_is_refused_before_download(telegram: Telegram) -> None:
+    await register(telegram, CHAT)
+    big = {"file_id": "big", "file_unique_id": "b", "file_name": "rembuk.mp4", "mime_type": "video/mp4",
+           "file_size": 25 * 1024 * 1024}  # fmt: skip
+    sent = await telegram.push(telegram.server.message_update(CHAT, document=big))
+    assert "terlalu besar" in texts(sent) and "20 MB" in texts(sent)
+    assert not [c for c in telegram.server.calls if c.method == "getFile"]
+    async with telegram.app.db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Media)) == 0
+
+
+async def test_flood_control_is_waited_out(telegram: Telegram) -> None:
+    telegram.server.fail_next("sendMessage", 1, 429, retry_after=1)
+    sent = await telegram.say(CHAT, "/bantuan")
+    assert len(sent) == 1 and telegram.server.count_429 == 1
+
+
+async def test_blocked_person_becomes_unreachable(telegram: Telegram) -> None:
+    await register(telegram, CHAT)
+    telegram.server.block_chat(CHAT)
+    await telegram.say(CHAT, "/bantuan")
+    async with telegram.app.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == str(CHAT)))
+        assert identity.unreachable_at is not None
+    telegram.server.unblock_chat(CHAT)
+    await telegram.say(CHAT, "/bantuan")  # writing again proves they are back
+    async with telegram.app.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == str(CHAT)))
+        assert identity.unreachable_at is None
+
+
+async def test_blocking_the_bot_is_noticed_from_my_chat_member(telegram: Telegram) -> None:
+    await register(telegram, CHAT)
+    member = {"user": telegram.server.bot_user, "status": "kicked", "until_date": 0}
+    telegram.server.push_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": CHAT, "type": "private", "first_name": "Warga"},
+                "from": {"id": CHAT, "is_bot": False, "first_name": "Warga"},
+                "date": 1767225600,
+                "old_chat_member": {**member, "status": "member"},
+                "new_chat_member": member,
+            }
+        }
+    )
+    await telegram.settle()
+    async with telegram.app.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity))
+        assert identity.unreachable_reason == "blocked the bot"
+
+
+async def test_failures_never_stop_the_loop(
+    telegram: Telegram, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(polling, "BACKOFF", 0.05)
+    telegram.server.fail_next("getUpdates", 2, 502, description="Bad Gateway")
+    original = Engine.handle
+
+    async def broken_once(self, incoming, fetch):
+        if incoming.text == "boom":
+            raise RuntimeError("boom")
+        return await original(self, incoming, fetch)
+
+    monkeypatch.setattr(Engine, "handle", broken_once)
+    update = telegram.server.message_update(CHAT, "boom")
+    with caplog.at_level(logging.ERROR):
+        await telegram.push(update)
+    assert any(f"update {update['update_id']} failed" in r.getMessage() for r in caplog.records)
+    assert len(await telegram.say(CHAT, "/bantuan")) == 1
+
+
+async def test_people_are_served_side_by_side_each_in_order(telegram: Telegram) -> None:
+    for chat in range(82001, 82011):
+        for text in ("/bantuan", "/menu"):
+            telegram.server.push_update(telegram.server.message_update(chat, text))
+    await telegram.settle()
+    for chat in range(82001, 82011):
+        sent = telegram.server.sent_messages(chat)
+        assert len(sent) == 2
+        assert sent[1]["text"] == telegram.server.sent_messages(82001)[1]["text"]  # /menu answered second
+
+
+async def test_album_becomes_one_message(telegram: Telegram) -> None:
+    for i in range(3):
+        telegram.server.add_file(f"photo-{i}", b"\xff\xd8" + bytes([i]) * 100)
+        telegram.server.push_update(telegram.server.photo_update(CHAT, f"photo-{i}", media_group_id="album-1"))
+    await asyncio.sleep(0.6)
+    await telegram.settle()
+    # Unregistered sender: the engine answers the album once (not three times).
+    assert len(telegram.server.sent_messages(CHAT)) == 1
+
+
+async def test_a_batch_that_could_not_be_claimed_comes_again(
+    telegram: Telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(polling, "BACKOFF", 0.05)
+    original = inbound.claim_updates
+    failures = [RuntimeError("database is down")]
+
+    async def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(inbound, "claim_updates", flaky)
+    assert len(await telegram.say(CHAT, "/bantuan")) == 1  # handled once, after the retry

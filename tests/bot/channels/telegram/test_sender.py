@@ -1,0 +1,64 @@
+from pathlib import Path
+
+from aiogram import Bot
+
+from bot.channels.telegram.sender import TelegramSender
+from handlers.messages import Choice, Expect, Reply
+from tests.fakes.telegram_api import FakeTelegramServer
+
+CHAT = 4242
+
+
+async def test_text_with_keyboard_reaches_the_chat(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    result = await TelegramSender(bot, tmp_path).send(
+        str(CHAT), Reply("Jumlah <KK>?", (Choice("ya", "Ya"),), Expect.CHOICE, 3)
+    )
+    assert result.ok
+    [sent] = server.sent_messages(CHAT)
+    assert sent["text"] == "Jumlah &lt;KK&gt;?" and sent["parse_mode"] == "HTML"
+    assert sent["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "3:ya"
+
+
+async def test_attachments_are_uploaded_from_media_dir(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    (tmp_path / "ab").mkdir()
+    (tmp_path / "ab" / "foto.jpg").write_bytes(b"\xff\xd8jpeg")
+    (tmp_path / "ab" / "nota.pdf").write_bytes(b"%PDF")
+    reply = Reply(
+        "Laporan", attachments=(("ab/foto.jpg", "photo"), ("ab/nota.pdf", "document"), ("ab/gone.jpg", "photo"))
+    )
+    assert (await TelegramSender(bot, tmp_path).send(str(CHAT), reply)).ok
+    sent = server.sent_messages(CHAT)
+    assert [s["_method"] for s in sent] == ["sendPhoto", "sendDocument", "sendMessage"]
+    assert sent[0]["photo"]["content"] == b"\xff\xd8jpeg"
+
+
+async def test_flood_control_is_reported_not_waited(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    server.fail_next("sendMessage", 1, 429, retry_after=7)
+    result = await TelegramSender(bot, tmp_path).send(str(CHAT), Reply("halo"))
+    assert not result.ok and result.retry_after == 7 and result.retryable
+
+
+async def test_blocked_and_unknown_chats_are_unreachable(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    sender = TelegramSender(bot, tmp_path)
+    server.block_chat(CHAT)
+    assert (await sender.send(str(CHAT), Reply("halo"))).unreachable
+    server.fail_next("sendMessage", 1, 400, description="Bad Request: chat not found")
+    assert (await sender.send("777", Reply("halo"))).unreachable
+
+
+async def test_server_and_other_errors_are_retryable(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    sender = TelegramSender(bot, tmp_path)
+    server.fail_next("sendMessage", 1, 500, description="Internal Server Error")
+    result = await sender.send(str(CHAT), Reply("halo"))
+    assert result.retryable and result.error.startswith("transient")
+
+
+async def test_network_error_is_retryable(tmp_path: Path) -> None:
+    from bot.channels.telegram.client import make_bot
+
+    bot = make_bot("1:X", "http://127.0.0.1:9", timeout=2)  # nothing listens on port 9
+    try:
+        result = await TelegramSender(bot, tmp_path).send(str(CHAT), Reply("halo"))
+    finally:
+        await bot.session.close()
+    assert result.retryable and result.error.startswith("transient")

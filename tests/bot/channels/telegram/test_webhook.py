@@ -1,0 +1,106 @@
+"""Webhook mode through the ASGI app: the secret header guards the route, duplicates are answered 200 once."""
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.channels.telegram.client import make_bot
+from bot.channels.telegram.runtime import build_processor
+from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches, webhook_secret
+from bot.web import create_web_app
+from services.db import Database
+from services.models import ProcessedUpdate
+from services.program import Program
+from tests.bot.channels.telegram.conftest import settings_for
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
+
+SECRET = "s3cret_Token-123"
+UPDATES = Path(__file__).parent / "updates"
+
+
+@pytest.fixture
+async def client(
+    server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    db = Database(database_url)
+    app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
+    bot = make_bot(DEFAULT_TOKEN, server.base_url)
+    web = create_web_app(app, telegram=build_processor(app, bot), telegram_secret=SECRET)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
+        yield http
+    await bot.session.close()
+    await db.dispose()
+
+
+def update(name: str) -> dict:
+    return json.loads((UPDATES / f"{name}.json").read_text())
+
+
+async def test_good_secret_is_handled_and_answered(client: httpx.AsyncClient, server: FakeTelegramServer) -> None:
+    response = await client.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 200
+    sent = server.sent_messages(5550001)
+    assert "kode undangan" in sent[-1]["text"].lower()  # an unknown person is asked for their invitation code
+
+
+@pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: ""}, {SECRET_HEADER: SECRET + "x"}])
+async def test_missing_or_bad_secret_is_rejected(
+    client: httpx.AsyncClient, server: FakeTelegramServer, headers: dict
+) -> None:
+    response = await client.post("/webhook/telegram", json=update("text"), headers=headers)
+    assert response.status_code == 401
+    assert server.sent_messages() == []
+
+
+async def test_duplicate_delivery_is_answered_once(
+    client: httpx.AsyncClient, server: FakeTelegramServer, database_url: str
+) -> None:
+    response = await client.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+    first = len(server.sent_messages(5550001))
+    for _ in range(2):  # Telegram redelivers when it did not see our 200 in time
+        response = await client.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200
+    assert first >= 1 and len(server.sent_messages(5550001)) == first
+    db = Database(database_url)
+    async with db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+    await db.dispose()
+
+
+async def test_callback_is_answered(client: httpx.AsyncClient, server: FakeTelegramServer) -> None:
+    response = await client.post("/webhook/telegram", json=update("callback"), headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 200
+    [answer] = [c for c in server.calls if c.method == "answerCallbackQuery"]
+    assert answer.params["callback_query_id"] == "4382bfdwdsb323b2d9"
+
+
+async def test_garbage_body_is_a_bad_request(client: httpx.AsyncClient) -> None:
+    response = await client.post("/webhook/telegram", content=b"{not json", headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 400
+
+
+def test_secret_comparison() -> None:
+    assert secret_matches(SECRET, SECRET)
+    assert not secret_matches(SECRET, None)
+    assert not secret_matches(SECRET, "")
+    assert not secret_matches(SECRET, "s3cret_Token-12")
+
+
+def test_secret_is_generated_once_and_kept(tmp_path: Path, server: FakeTelegramServer) -> None:
+    settings = settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server)
+    first = webhook_secret(settings)
+    assert first == webhook_secret(settings)
+    assert all(c.isalnum() or c in "-_" for c in first) and 1 <= len(first) <= 256
+    given = settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server, telegram_webhook_secret="given")
+    assert webhook_secret(given) == "given"
+
+
+def test_webhook_needs_a_secret(tmp_path: Path, server: FakeTelegramServer) -> None:
+    app = App(settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server), None, None, b"")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        create_web_app(app, telegram=object(), telegram_secret="")  # type: ignore[arg-type]

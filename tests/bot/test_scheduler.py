@@ -1,0 +1,92 @@
+"""The clock: cron slots in WIB from the program file, a check at start-up, and the database deciding."""
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from bot import scheduler
+from bot.bootstrap import App
+from bot.settings import Settings
+from services.db import Database
+from services.models import ReminderClaim
+from services.program import Program
+from services.reminders import WIB
+from tests.people import build_town
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=WIB)
+
+
+def _app(db: Database | None, program: Program) -> App:
+    settings = Settings(database_url=db.url) if db else Settings()
+    return App(settings=settings, program=program, db=db, pepper=b"x")
+
+
+async def _claims(db: Database) -> int:
+    async with db.unit_of_work() as session:
+        return await session.scalar(select(func.count()).select_from(ReminderClaim))
+
+
+def test_cron_slots_come_from_the_program_file_in_wib(program: Program):
+    sched = scheduler.build_scheduler(_app(None, program), scheduler.ReminderClock(None))
+    jobs = {job.id: job for job in sched.get_jobs()}
+    assert set(jobs) == {"pengingat_bulanan", "pengingat_susulan", "periksa_pengingat"}
+    now = at("2026-03-25T12:00")
+    assert jobs["pengingat_bulanan"].trigger.get_next_fire_time(None, now) == at("2026-04-01T08:00")
+    assert jobs["pengingat_susulan"].trigger.get_next_fire_time(None, now) == at("2026-04-20T08:00")
+    assert jobs["periksa_pengingat"].trigger.interval == timedelta(minutes=5)
+
+
+async def _run_part(app: App, seconds: float) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler.part(app, stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await task
+
+
+@pytest.mark.parametrize(
+    ("started", "expected"),
+    [
+        ("2026-04-01T07:59", 0),  # before the slot: nothing yet (the cron job will send)
+        ("2026-04-01T08:01", 3),  # just after it: the start-up check sends
+        ("2026-04-03T07:00", 3),  # down for two days: still within the 3-day grace
+        ("2026-04-04T09:00", 0),  # down too long: that slot is skipped
+    ],
+)
+async def test_a_start_up_check_sends_the_latest_slot_within_the_grace(db, program, started, expected):
+    await build_town(db, program)
+    with time_machine.travel(at(started), tick=True):
+        await _run_part(_app(db, program), 0.5)
+        await _run_part(_app(db, program), 0.5)  # a restart sends nothing more
+    assert await _claims(db) == expected
+
+
+async def test_the_cron_job_fires_at_eight_wib(db, program):
+    await build_town(db, program)
+    with time_machine.travel(at("2026-04-01T07:59:59"), tick=True):
+        stop = asyncio.Event()
+        task = asyncio.create_task(scheduler.part(_app(db, program), stop))
+        await asyncio.sleep(0.5)
+        assert await _claims(db) == 0
+        async with asyncio.timeout(5):
+            while await _claims(db) < 3:
+                await asyncio.sleep(0.1)
+        stop.set()
+        await task
+    assert await _claims(db) == 3
+
+
+async def test_two_clocks_at_once_send_each_reminder_once(db, program):
+    await build_town(db, program)
+    other = Database(db.url)
+    try:
+        with time_machine.travel(at("2026-04-01T08:00:30"), tick=True):
+            await asyncio.gather(_run_part(_app(db, program), 0.8), _run_part(_app(other, program), 0.8))
+    finally:
+        await other.dispose()
+    assert await _claims(db) == 3

@@ -1,0 +1,202 @@
+"""Reminder runs as the clock and the CLI do them: restarts, grace window, catch-ups, two schedulers, texts."""
+
+import asyncio
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers import reminders
+from services import delivery
+from services.db import Database
+from services.models import Broadcast, OutboxMessage, Person, ReminderClaim
+from services.program import Program
+from services.reminders import WIB
+from tests.people import Town, add_person, build_town
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=WIB)
+
+
+@pytest.fixture
+async def town(db: Database, program: Program) -> Town:
+    return await build_town(db, program)
+
+
+async def _outbox(db: Database) -> list[OutboxMessage]:
+    async with db.unit_of_work() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_restart_before_the_slot_sends_nothing_after_it_sends_once(db: Database, program: Program, town: Town):
+    assert (await reminders.run_due(db, program, at("2026-04-01T07:59"))).count("queued") == 0
+    first = await reminders.run_due(db, program, at("2026-04-01T08:01"))
+    assert first.count("queued") == 3  # Ketua RT and bendahara of RT A, Dewi's digest
+    again = await reminders.run_due(db, program, at("2026-04-01T08:06"))
+    assert again.count("queued") == 0 and again.count("already") == 3
+    assert len(await _outbox(db)) == 3
+
+
+async def test_down_across_the_slot_sends_once_within_the_grace(db: Database, program: Program, town: Town):
+    assert (await reminders.run_due(db, program, at("2026-04-03T08:00"))).count("queued") == 3
+    assert (await reminders.run_due(db, program, at("2026-04-03T09:00"))).count("queued") == 0
+    assert len(await _outbox(db)) == 3
+
+
+async def test_down_past_the_grace_skips_the_slot(db: Database, program: Program, town: Town):
+    result = await reminders.run_due(db, program, at("2026-04-04T08:01"))
+    assert result.count("queued") == 0 and await _outbox(db) == []
+
+
+async def test_late_registration_gets_one_catch_up(db: Database, program: Program, town: Town):
+    await reminders.run_due(db, program, at("2026-04-01T08:00"))
+    newcomer = await add_person(db, "ketua_rt", rt=town.rt_late, chat=33, joined=at("2026-04-10T09:30"))
+    result = await reminders.run_due(db, program, at("2026-04-10T09:35"))  # long past the grace: catch-up only
+    assert [(p.reminder.person_id, p.outcome) for p in result.items] == [(newcomer.id, "queued")]
+    assert (await reminders.run_due(db, program, at("2026-04-10T09:40"))).items[0].outcome == "already"
+    texts = [m.payload["text"] for m in await _outbox(db) if m.person_id == newcomer.id]
+    assert len(texts) == 1 and texts[0].startswith("Selamat bergabung! Ini yang perlu dikerjakan RT")
+    nudge = await reminders.run_due(db, program, at("2026-04-20T08:00"))
+    assert newcomer.id in {p.reminder.person_id for p in nudge.items if p.outcome == "queued"}
+
+
+async def test_two_schedulers_at_once_claim_each_reminder_once(db: Database, program: Program, town: Town):
+    other = Database(db.url)
+    try:
+        results = await asyncio.gather(
+            reminders.run_due(db, program, at("2026-04-01T08:00")),
+            reminders.run_due(other, program, at("2026-04-01T08:00")),
+        )
+    finally:
+        await other.dispose()
+    assert sorted(r.count("queued") for r in results) in ([0, 3], [1, 2])  # interleaving may split the work
+    assert sum(r.count("queued") for r in results) == 3
+    async with db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(ReminderClaim)) == 3
+    assert len(await _outbox(db)) == 3
+
+
+async def test_dry_run_lists_without_writing_and_rt_filter(db: Database, program: Program, town: Town):
+    slot = reminders.service.slot_for_day(program, date(2026, 4, 1))
+    result = await reminders.run_slot(db, program, slot, date(2026, 4, 1), dry_run=True, rt_kode=town.rt_a.kode)
+    assert {p.reminder.person_id: p.outcome for p in result.items} == {
+        town.ketua_a.id: "dry_run",
+        town.bendahara_a.id: "dry_run",
+        town.dewi.id: "dry_run",
+    }
+    assert await _outbox(db) == []
+
+
+async def test_texts_are_indonesian_and_in_each_persons_language(db: Database, program: Program, town: Town):
+    async with db.unit_of_work() as session:
+        (await session.get(Person, town.bendahara_a.id)).locale = "en"
+    await reminders.run_due(db, program, at("2026-04-01T08:00"))
+    by_person = {m.person_id: m.payload["text"] for m in await _outbox(db)}
+    ketua = by_person[town.ketua_a.id]
+    assert ketua.startswith("Pengingat Kampung Bahagia bulan April 2026, RT 15.71.01.1001-001:")
+    assert "• Pencairan Dana — lapor paling lambat 30 April 2026" in ketua
+    assert "• Sosialisasi — seharusnya selesai Januari 2026" in ketua
+    assert ketua.endswith(
+        "Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap RT Anda."
+    )
+    assert by_person[town.bendahara_a.id].startswith("Kampung Bahagia reminder for April 2026")
+    digest = by_person[town.dewi.id]
+    assert digest.startswith("Ringkasan bulan April 2026: 2 RT dampingan Anda perlu perhatian")
+    assert "belum punya Ketua RT yang terdaftar: 15.71.01.1001-003" in digest
+
+
+async def test_a_person_without_a_channel_is_listed_not_claimed(db: Database, program: Program, town: Town):
+    async with db.unit_of_work() as session:
+        session.add(Person(nama="Tanpa HP", role="bendahara", rt_id=town.rt_a.id))
+    result = await reminders.run_due(db, program, at("2026-04-01T08:00"))
+    assert result.count("no_channel") == 1 and result.count("queued") == 3
+
+
+async def _broadcast(db: Database, town: Town, recipients: int) -> tuple[int, list[int]]:
+    people = [await add_person(db, "ketua_rt", rt=town.rt_b, chat=500 + n) for n in range(recipients)]
+    async with db.unit_of_work() as session:
+        broadcast, _count = await delivery.queue_broadcast(
+            session,
+            text="Rapat koordinasi hari Sabtu jam 09.00 di kantor kelurahan, mohon hadir tepat waktu.",
+            recipients=people,
+            payload={"text": "x"},
+            created_by="test",
+            created_by_id=town.dewi.id,
+        )
+        rows = list(await session.scalars(select(OutboxMessage.id).where(OutboxMessage.broadcast_id == broadcast.id)))
+    return broadcast.id, rows
+
+
+async def _finish(db: Database, rows: list[int], status: str, error: str | None = None) -> None:
+    async with db.unit_of_work() as session:
+        for row_id in rows:
+            message = await session.get(OutboxMessage, row_id)
+            message.status, message.error = status, error
+
+
+async def _reports(db: Database, town: Town) -> list[str]:
+    return [m.payload["text"] for m in await _outbox(db) if m.person_id == town.dewi.id]
+
+
+async def test_broadcast_sender_sees_progress_every_ten_percent_then_a_report(db: Database, program, town: Town):
+    broadcast_id, rows = await _broadcast(db, town, 40)
+
+    async def check() -> str | None:
+        async with db.unit_of_work() as session:
+            return await reminders.report_broadcast_progress(session, broadcast_id)
+
+    assert await check() is None
+    await _finish(db, rows[:3], "sent")
+    assert await check() is None  # 7%: nothing to say yet
+    await _finish(db, rows[3:13], "sent")
+    assert await check() == "progress"
+    assert await check() is None  # 32% again: once per step, whoever asks
+    await _finish(db, rows[13:17], "sent")
+    assert await check() is None  # 42%, but the 30% update has not gone out yet: skip, do not pile up
+    await _finish(db, [m.id for m in await _outbox(db) if m.person_id == town.dewi.id], "sent")
+    assert await check() == "progress"  # 42% → the 40% update
+    await _finish(db, rows[17:37], "sent")
+    await _finish(db, rows[37:38], "unreachable", "Forbidden: bot was blocked by the user")
+    await _finish(db, rows[38:], "failed", "Bad Request: message is too long")
+    assert await check() == "finished"
+    assert await check() is None
+    texts = await _reports(db, town)
+    assert texts[0] == "Siaran “Rapat koordinasi hari Sabtu jam 09.00…”: terkirim 13/40."
+    # The 40% update was still waiting when the broadcast finished: the final report replaced it.
+    assert len(texts) == 2
+    assert texts[1].splitlines() == [
+        "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai: terkirim ke 37 dari 40 penerima.",
+        "Tidak terkirim (2), dengan alasannya:",
+        "• Bad Request: message is too long (2)",
+        "1 penerima memblokir bot atau sudah tidak memakai Telegram: hubungi mereka dengan cara lain "
+        "(telepon atau kunjungan).",
+    ]
+    async with db.unit_of_work() as session:
+        assert (await session.get(Broadcast, broadcast_id)).finished_at is not None
+
+
+async def test_the_final_report_replaces_an_update_still_waiting(db: Database, program, town: Town):
+    broadcast_id, rows = await _broadcast(db, town, 20)
+    await _finish(db, rows[:10], "sent")
+    async with db.unit_of_work() as session:
+        assert await reminders.report_broadcast_progress(session, broadcast_id) == "progress"
+    await _finish(db, rows[10:], "sent")
+    async with db.unit_of_work() as session:
+        assert await reminders.report_broadcast_progress(session, broadcast_id) == "finished"
+    assert [t.split(":")[0] for t in await _reports(db, town)] == [
+        "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai"
+    ]
+
+
+async def test_a_small_broadcast_gets_only_the_final_report(db: Database, program, town: Town):
+    broadcast_id, rows = await _broadcast(db, town, 3)
+    await _finish(db, rows[:2], "sent")
+    async with db.unit_of_work() as session:
+        assert await reminders.report_broadcast_progress(session, broadcast_id) is None
+    await _finish(db, rows[2:], "sent")
+    async with db.unit_of_work() as session:
+        assert await reminders.report_broadcast_progress(session, broadcast_id) == "finished"
+    assert await _reports(db, town) == [
+        "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai: terkirim ke 3 dari 3 penerima."
+    ]
