@@ -25,34 +25,20 @@ _current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    """The compiled catalog when it is fresh, else the .po files compiled in memory (a fresh clone still speaks)."""
+    """The compiled catalog when it is fresh, else the .po compiled in memory (a fresh clone still speaks)."""
     folder = LOCALES_DIR / locale / "LC_MESSAGES"
     po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
-    parts = sorted((LOCALES_DIR / locale / "parts").glob("*.po"))
-    if mo.exists() and not parts and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as handle:
             return Translations(handle, domain=DOMAIN)
-    sources = [p for p in (po, *parts) if p.exists()]
-    if not sources:
+    if not po.exists():
         return NullTranslations()
-    catalog = _read(sources[0], locale)
-    for extra in sources[1:]:
-        for message in _read(extra, locale):
-            if message.id and message.string:
-                existing = catalog.get(message.id)
-                if existing is None:
-                    catalog[message.id] = message
-                elif not existing.string:
-                    existing.string = message.string
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(buffer, domain=DOMAIN)
-
-
-def _read(path: Path, locale: str):
-    with path.open("rb") as handle:
-        return read_po(handle, locale=locale)
 
 
 def current_locale() -> str:

@@ -31,8 +31,9 @@ class World:
     media_root: Path
     counter: int = 0
 
-    async def invite(self, role: Role, rt_kode: str | None = None, person: Person | None = None,
-                     rts: list[str] | None = None) -> str:
+    async def invite(
+        self, role: Role, rt_kode: str | None = None, person: Person | None = None, rts: list[str] | None = None
+    ) -> str:
         async with self.db.unit_of_work() as session:
             from sqlalchemy import select
 

@@ -29,8 +29,19 @@ def test_every_message_has_an_indonesian_translation():
     catalog = translations("id")
     missing = sorted(m for m in code_messages() if catalog.gettext(m) == m and not m.startswith("/"))
     # A handful of messages are the same in both languages (e.g. "Kelompok"); they are listed in the catalog.
-    same = {"Kelompok", "KK", "Kelurahan", "Pendamping", "Total", "Ketua RT", "Bendahara Pokja", "Admin DPMPPA",
-            "Language set to English.", "Telegram: long polling.", "{name}, {role}"}
+    same = {
+        "Kelompok",
+        "KK",
+        "Kelurahan",
+        "Pendamping",
+        "Total",
+        "Ketua RT",
+        "Bendahara Pokja",
+        "Admin DPMPPA",
+        "Language set to English.",
+        "Telegram: long polling.",
+        "{name}, {role}",
+    }
     assert [m for m in missing if m not in same] == []
 
 

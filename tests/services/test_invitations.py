@@ -60,12 +60,21 @@ async def test_revoked_and_expired(db, program, pepper):
     await load_roster(db, program)
     async with db.unit_of_work() as session:
         issued = await invitations.create_invitation(
-            session, pepper, role=Role.ADMIN, created_by="t", validity=timedelta(days=1), now=utcnow() - timedelta(days=2)
+            session,
+            pepper,
+            role=Role.ADMIN,
+            created_by="t",
+            validity=timedelta(days=1),
+            now=utcnow() - timedelta(days=2),
         )
         other = await invitations.create_invitation(session, pepper, role=Role.ADMIN, created_by="t")
     async with db.unit_of_work() as session:
         await invitations.revoke_invitation(session, other.invitation.id, actor="t")
-    for code, expected in ((issued.code, "invite_expired"), (other.code, "invite_revoked"), ("ACDEFGHJ", "invite_unknown")):
+    for code, expected in (
+        (issued.code, "invite_expired"),
+        (other.code, "invite_revoked"),
+        ("ACDEFGHJ", "invite_unknown"),
+    ):
         with pytest.raises(ProblemError) as caught:
             async with db.unit_of_work() as session:
                 await invitations.redeem_invitation(session, pepper, code, channel="test", external_id="9")

@@ -5,8 +5,8 @@ import tomllib
 
 import pytest
 
-from services.program import DEFAULT_PROGRAM_FILE, load_program, parse_program
 from services.problems import ProblemError
+from services.program import DEFAULT_PROGRAM_FILE, load_program, parse_program
 
 
 @pytest.fixture
@@ -82,7 +82,9 @@ def test_all_problems_are_reported_at_once(raw):
 
 def test_program_file_from_a_path(tmp_path, raw):
     path = tmp_path / "program.toml"
-    path.write_text(DEFAULT_PROGRAM_FILE.read_text(encoding="utf-8").replace("alokasi = 70_000_000", "alokasi = 75_000_000"))
+    path.write_text(
+        DEFAULT_PROGRAM_FILE.read_text(encoding="utf-8").replace("alokasi = 70_000_000", "alokasi = 75_000_000")
+    )
     assert load_program(path).allocation(80) == 75_000_000
 
 

@@ -35,7 +35,9 @@ async def test_wilayah_has_11_kecamatan_and_68_kelurahan(db):
 
 async def test_import_creates_rts_with_codes_and_history(db, program, tmp_path):
     summary = await import_csv(
-        db, program, tmp_path,
+        db,
+        program,
+        tmp_path,
         ["15.71.01.1001,3,A,87,ya,Dewi Lubis", "15.71.01.1001,4,b,,tidak,0812-7300-1234"],
     )
     assert (summary.created, summary.updated) == (2, 0)
