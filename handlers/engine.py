@@ -6,9 +6,7 @@ flow's step, then registration for people we do not know yet, then a friendly "h
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy import select
+from datetime import datetime, timedelta
 
 from handlers import registration
 from handlers.context import Context, MediaFetcher
@@ -21,11 +19,12 @@ from handlers.state import enter, load_state, save_data
 from services.db import Database
 from services.media import MediaStore
 from services.models import ChannelIdentity, ConversationState, utcnow
-from services.people import identity_person
+from services.people import identity_person, identity_with_person
 from services.problems import ProblemError
 from services.program import Program
 
 log = logging.getLogger(__name__)
+INBOUND_PRECISION = timedelta(minutes=1)
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
@@ -51,10 +50,10 @@ class Engine:
         try:
             async with self.db.unit_of_work() as session:
                 state = await load_state(session, incoming.channel, incoming.user_id)
-                person = await identity_person(session, incoming.channel, incoming.user_id)
+                identity, person = await identity_with_person(session, incoming.channel, incoming.user_id)
                 ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
-                if person is not None:
-                    await self._touch_identity(ctx)
+                if identity is not None:
+                    self._touch_identity(identity, ctx.now)
                 with use_locale(person.locale if person else state.locale):
                     replies = await self._dispatch(ctx, state)
                     return [Reply(r.text, r.choices, r.expect, state.version, r.attachments) for r in replies]
@@ -89,15 +88,12 @@ class Engine:
     def _stamp(reply: Reply, state: ConversationState) -> Reply:
         return Reply(reply.text, reply.choices, reply.expect, state.version, reply.attachments)
 
-    async def _touch_identity(self, ctx: Context) -> None:
-        identity = await ctx.session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == ctx.incoming.channel,
-                ChannelIdentity.external_id == ctx.incoming.user_id,
-            )
-        )
-        if identity is not None:
-            identity.last_inbound_at = ctx.now
+    @staticmethod
+    def _touch_identity(identity: ChannelIdentity, now: datetime) -> None:
+        # Minute precision is plenty for WhatsApp's 24-hour window, and spares a write on most messages.
+        if identity.last_inbound_at is None or now - identity.last_inbound_at > INBOUND_PRECISION:
+            identity.last_inbound_at = now
+        if identity.unreachable_at is not None:
             # They wrote to us, so they have unblocked the bot.
             identity.unreachable_at = None
             identity.unreachable_reason = None

@@ -25,7 +25,7 @@ def enter(state: ConversationState, flow: str | None, step: str | None) -> None:
     if (state.flow, state.step) != (flow, step):
         state.version = (state.version or 0) + 1
     state.flow, state.step = flow, step
-    if flow is None:
+    if flow is None and state.data:
         state.data = {}
 
 

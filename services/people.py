@@ -31,6 +31,20 @@ async def identity_person(session: AsyncSession, channel: str, external_id: str)
     )
 
 
+async def identity_with_person(
+    session: AsyncSession, channel: str, external_id: str
+) -> tuple[ChannelIdentity | None, Person | None]:
+    """The identity and its person in one round trip (the engine needs both for every message)."""
+    row = (
+        await session.execute(
+            select(ChannelIdentity, Person)
+            .join(Person, ChannelIdentity.person_id == Person.id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 async def bind_identity(
     session: AsyncSession, person: Person, *, channel: str, external_id: str, now: datetime | None = None
 ) -> ChannelIdentity:
