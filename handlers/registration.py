@@ -31,9 +31,13 @@ def ask_code_reply() -> Reply:
 async def who_am_i(ctx: Context) -> str:
     person = ctx.person
     rt = await ctx.session.get(RT, person.rt_id) if person.rt_id else None
+    role = role_name(person.role)
     if rt is not None:
-        return _("{name}, {role} of RT {rt}", name=person.nama or "-", role=role_name(person.role), rt=rt.kode)
-    return _("{name}, {role}", name=person.nama or "-", role=role_name(person.role))
+        what = _("{role} for RT {rt}", role=role, rt=rt.kode)
+    else:
+        what = role
+    # Registered from a channel that gives no name (the console): say the role alone, not "-, Ketua RT".
+    return _("{name}, {what}", name=person.nama, what=what) if person.nama else what
 
 
 async def start(ctx: Context, args: str) -> list[Reply]:

@@ -155,7 +155,7 @@ async def test_run_offers_a_fresh_demo_code_on_the_embedded_default(world):
     # The code works right away.
     chat = await world.chat()
     replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
-    assert "Ketua RT Demo, Ketua RT RT 15.71.01.1001-001" in replies[0].text
+    assert "Ketua RT Demo, Ketua RT untuk RT 15.71.01.1001-001" in replies[0].text
 
 
 async def test_run_offers_no_code_on_another_database(world):
@@ -217,7 +217,7 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Bot Kampung Bahagia di terminal ini." in out
-    assert f"Pendaftaran berhasil. Anda terdaftar sebagai Siti Hasibuan, Ketua RT RT {RT1}." in out
+    assert f"Pendaftaran berhasil. Anda terdaftar sebagai Siti Hasibuan, Ketua RT untuk RT {RT1}." in out
     assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihan Anda.)" in out
     assert "Perintah yang bisa Anda pakai:" in out  # 5 = /bantuan in the menu
     assert "Tidak ada yang perlu dibatalkan." in out

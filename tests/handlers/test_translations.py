@@ -41,6 +41,7 @@ def test_every_message_has_an_indonesian_translation():
         "Language set to English.",
         "Telegram: long polling.",
         "{name}, {role}",
+        "{name}, {what}",
     }
     assert [m for m in missing if m not in same] == []
 
