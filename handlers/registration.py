@@ -32,10 +32,7 @@ async def who_am_i(ctx: Context) -> str:
     person = ctx.person
     rt = await ctx.session.get(RT, person.rt_id) if person.rt_id else None
     role = role_name(person.role)
-    if rt is not None:
-        what = _("{role} for RT {rt}", role=role, rt=rt.kode)
-    else:
-        what = role
+    what = _("{role} for RT {rt}", role=role, rt=rt.kode) if rt is not None else role
     # Registered from a channel that gives no name (the console): say the role alone, not "-, Ketua RT".
     return _("{name}, {what}", name=person.nama, what=what) if person.nama else what
 
