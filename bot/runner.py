@@ -16,6 +16,8 @@ from services.models import RT
 
 log = logging.getLogger("kampung_bahagia")
 
+STOP_GRACE_SECONDS = 10
+
 # A part of the running service (a channel, the scheduler, the delivery worker): runs until cancelled.
 Part = Callable[[App, asyncio.Event], Awaitable[None]]
 
@@ -44,6 +46,16 @@ class RunTexts:
         raise NotImplementedError
 
 
+def _report_early_end(task: asyncio.Task, stop: asyncio.Event) -> None:
+    if stop.is_set() or task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("a part of the service stopped with an error", exc_info=error)
+    else:
+        log.warning("a part of the service ended before the service was stopped")
+
+
 async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None], texts: RunTexts) -> None:
     migrate_in_thread = asyncio.to_thread(migrate.upgrade, settings.database_url)
     await migrate_in_thread
@@ -55,9 +67,15 @@ async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None
     try:
         await prepare(app, say, texts)
         tasks = [asyncio.create_task(part(app, stop)) for part in parts]
-        await stop.wait()
         for task in tasks:
+            task.add_done_callback(lambda t: _report_early_end(t, stop))
+        await stop.wait()
+        # Parts finish on `stop` by themselves (the worker hands back what it claimed, records what it sent);
+        # only one that does not within the grace period is cancelled.
+        _done, stuck = await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS) if tasks else (set(), set())
+        for task in stuck:
+            log.warning("a part did not stop within %s s; cancelling it", STOP_GRACE_SECONDS)
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*stuck, return_exceptions=True)
     finally:
         await app.close()

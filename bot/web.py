@@ -40,8 +40,13 @@ def create_web_app(app: App, *, telegram: UpdateProcessor | None = None, telegra
             except (ValueError, ValidationError):
                 log.warning("webhook body is not a Telegram update")
                 return Response(status_code=400)
-            # Duplicates and failures also get 200: Telegram would only send the same update again.
-            await telegram.process(update)
+            try:
+                await telegram.process(update)
+            except Exception:
+                # Not even claimed (database away): 503 makes Telegram deliver the update again later.
+                log.exception("telegram update %s could not be claimed", update.update_id)
+                return Response(status_code=503)
+            # Duplicates and failures while handling get 200: the update was claimed, sending it again changes nothing.
             return Response(status_code=200)
 
     return web

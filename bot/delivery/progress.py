@@ -44,8 +44,12 @@ class ProgressReporter:
             await self.check(broadcast_id)
 
     async def _unfinished(self) -> set[int]:
-        async with self.db.unit_of_work() as session:
-            return set(await delivery.unfinished_broadcasts(session))
+        try:
+            async with self.db.unit_of_work() as session:
+                return set(await delivery.unfinished_broadcasts(session))
+        except Exception:  # the database away for a moment: the next sweep finds them
+            log.exception("looking for unfinished broadcasts failed")
+            return set()
 
     async def check(self, broadcast_id: int) -> None:
         try:

@@ -92,7 +92,12 @@ class ChannelWorker:
         writer = asyncio.create_task(self._write_loop())
         try:
             while not stop.is_set():
-                await self._step(stop)
+                try:
+                    await self._step(stop)
+                except Exception:
+                    # The database may be locked or away for a moment: delivery must outlive it, not die silently.
+                    log.exception("delivery step failed; trying again shortly")
+                    await _wait(stop, self.config.poll_interval)
         finally:
             await asyncio.shield(self._shutdown(writer))
 
@@ -146,9 +151,10 @@ class ChannelWorker:
 
     # ---- one send -------------------------------------------------------------------------------------------
     async def _send(self, row: Claimed) -> None:
-        reply = reply_from_payload(row.payload)
         start = int(row.payload.get(PARTS_DONE, 0))
         try:
+            # Decoded inside the try: an unreadable payload is a failed send, not a row re-claimed forever.
+            reply = reply_from_payload(row.payload)
             if hasattr(self.sender, "send_from"):
                 result, done = await self.sender.send_from(row.external_id, reply, start)
             else:

@@ -69,7 +69,17 @@ class TelegramProcessor:
         await asyncio.gather(*(one_person(queue) for queue in by_person.values()))
 
     async def process(self, update: Update, *, claimed: bool = False) -> bool:
-        """Handle one update; False when it was a duplicate (already handled). Never raises."""
+        """Handle one update; False when it was a duplicate (already handled).
+
+        Raises only when the update id cannot be claimed (database away): the webhook then answers 503 and Telegram
+        delivers the update again. Any failure after the claim is logged and never escapes.
+        """
+        if not claimed:
+            async with self.db.unit_of_work() as session:
+                if not await inbound.claim_update(session, CHANNEL, update.update_id):
+                    log.info("telegram update %s already handled", update.update_id)
+                    return False
+            claimed = True
         try:
             async with self.slots, self.locks.hold(person_key(update)):
                 return await self._process(update, claimed)

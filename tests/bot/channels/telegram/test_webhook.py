@@ -104,3 +104,22 @@ def test_webhook_needs_a_secret(tmp_path: Path, server: FakeTelegramServer) -> N
     app = App(settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server), None, None, b"")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         create_web_app(app, telegram=object(), telegram_secret="")  # type: ignore[arg-type]
+
+
+async def test_unclaimable_update_gets_503_so_telegram_sends_it_again(
+    server: FakeTelegramServer, program: Program, pepper: bytes, tmp_path: Path
+) -> None:
+    # A database without our tables stands for one that is away: the update cannot be claimed.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'unmigrated.db'}"
+    db = Database(url)
+    app = App(settings_for(url, tmp_path, server), program, db, pepper)
+    bot = make_bot(DEFAULT_TOKEN, server.base_url)
+    web = create_web_app(app, telegram=build_processor(app, bot), telegram_secret=SECRET)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
+            response = await http.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+    finally:
+        await bot.session.close()
+        await db.dispose()
+    assert response.status_code == 503
+    assert server.sent_messages() == []
