@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
@@ -95,6 +95,7 @@ async def record_fund_receipt(
         expected_amount=expected_amount,
         received_on=received_on,
         proof_media_id=media.id,
+        report_id=report.id,
         recorded_by_id=person.id,
         recorded_at=now,
     )
@@ -165,9 +166,21 @@ async def record_spending(
     return spending
 
 
+def counted_receipts(rt_id: int):
+    """Receipts that count: all but those whose report the pendamping sent back (the treasurer redoes those)."""
+    return (
+        select(FundReceipt)
+        .outerjoin(StageReport, FundReceipt.report_id == StageReport.id)
+        .where(
+            FundReceipt.rt_id == rt_id,
+            or_(StageReport.id.is_(None), StageReport.status != ReportStatus.DIKEMBALIKAN),
+        )
+    )
+
+
 async def total_received(session: AsyncSession, rt_id: int) -> int:
-    total = select(func.coalesce(func.sum(FundReceipt.amount), 0)).where(FundReceipt.rt_id == rt_id)
-    return int(await session.scalar(total))
+    receipts = counted_receipts(rt_id).subquery()
+    return int(await session.scalar(select(func.coalesce(func.sum(receipts.c.amount), 0))))
 
 
 async def total_spent(session: AsyncSession, rt_id: int) -> int:

@@ -109,13 +109,16 @@ def invitation_state(invitation: Invitation, now: datetime | None = None) -> str
     return "active"
 
 
-async def revoke_invitation(session: AsyncSession, invitation_id: int, *, actor: str) -> Invitation:
+async def revoke_invitation(
+    session: AsyncSession, invitation_id: int, *, actor: str, now: datetime | None = None
+) -> Invitation:
     invitation = await session.get(Invitation, invitation_id)
     if invitation is None:
         raise ProblemError.one("invite_not_found", id=invitation_id)
-    if invitation_state(invitation) != "active":
-        raise ProblemError.one("invite_not_active", id=invitation_id, state=invitation_state(invitation))
-    invitation.revoked_at = utcnow()
+    now = now or utcnow()
+    if invitation_state(invitation, now) != "active":
+        raise ProblemError.one("invite_not_active", id=invitation_id, state=invitation_state(invitation, now))
+    invitation.revoked_at = now
     audit.record(session, actor=actor, action="invitation.revoke", entity="invitation", entity_id=invitation.id)
     return invitation
 

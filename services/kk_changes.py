@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit, rts
-from services.models import RT, FundReceipt, KKChangeRequest, Person, Role, utcnow
+from services.funds import counted_receipts
+from services.models import RT, KKChangeRequest, Person, Role, utcnow
 from services.problems import ProblemError
 from services.program import Program
 
@@ -17,7 +18,7 @@ REJECTED = "rejected"
 
 async def funds_received(session: AsyncSession, rt: RT) -> bool:
     """True once the Pokja confirmed money on its account: from then on the KK count is locked."""
-    return await session.scalar(select(FundReceipt.id).where(FundReceipt.rt_id == rt.id).limit(1)) is not None
+    return await session.scalar(counted_receipts(rt.id).limit(1)) is not None
 
 
 async def pending_request(session: AsyncSession, rt: RT) -> KKChangeRequest | None:

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
-from handlers.formatting import rupiah, tanggal
+from handlers.formatting import bulan, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
-from services import funds
+from services import funds, schedule
 from services.models import RT, Person, Role
 
 TINJAU_ACTION = "tinjau"
@@ -52,7 +52,31 @@ async def start(ctx: Context, data: Data) -> Outcome:
     rt = await ask.own_rt(ctx)
     if rt is None:
         return Finish((Reply(ask.not_linked_reason()),))
+    closed = await _not_open_reason(ctx, rt)
+    if closed:
+        return Finish((Reply(closed),))
     return Goto("jumlah")
+
+
+async def _not_open_reason(ctx: Context, rt: RT) -> str | None:
+    """Funds are reported in their stage's months, after the proposal, once (again only if sent back)."""
+    states = await schedule.rt_stage_states(ctx.session, ctx.program, rt, ctx.today)
+    if any(s.stage.kode == funds.STAGE_PENCAIRAN for s in schedule.reportable(states, ctx.person.role)):
+        return None
+    state = next(s for s in states if s.stage.kode == funds.STAGE_PENCAIRAN)
+    if state.status == schedule.StageStatus.SELESAI:
+        return _("The funds of your RT are already confirmed and approved by the pendamping. Send /saldo to see them.")
+    if state.status == schedule.StageStatus.MENUNGGU_TINJAUAN:
+        return _("Your funds confirmation is waiting for the pendamping's review. You will get the result here.")
+    if state.status == schedule.StageStatus.AKAN_DATANG:
+        return _(
+            "Funds are confirmed from {month}. Until then, nothing to do here; send /saldo to see the balance.",
+            month=bulan(state.months[0]),
+        )
+    return _(
+        "Funds can be confirmed once the proposal has been reported. Ask your Ketua RT to send /lapor for the "
+        "proposal first."
+    )
 
 
 async def ask_amount(ctx: Context, data: Data) -> Reply:
@@ -135,6 +159,9 @@ async def handle_summary(ctx: Context, data: Data, incoming: Incoming) -> Outcom
     rt = await ask.own_rt(ctx)
     if rt is None:
         return Finish((Reply(ask.not_linked_reason()),))
+    closed = await _not_open_reason(ctx, rt)
+    if closed:  # reported from another phone meanwhile
+        return Finish((Reply(closed),))
     proof = await ask.fetch_evidence(ctx, data["bukti"])
     if proof is None:
         data.pop("bukti", None)

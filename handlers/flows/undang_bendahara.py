@@ -61,7 +61,7 @@ async def handle_replace(ctx: Context, data: Data, incoming: Incoming) -> Outcom
         return Finish((Reply(_("OK, the old code still works. Give it to your Bendahara Pokja.")),))
     rt = await own_rt(ctx)
     for old in await _active(ctx, rt.id):
-        await invitations.revoke_invitation(ctx.session, old.id, actor=ctx.actor)
+        await invitations.revoke_invitation(ctx.session, old.id, actor=ctx.actor, now=ctx.now)
     return Finish((await _issue(ctx),))
 
 

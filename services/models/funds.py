@@ -17,6 +17,8 @@ class FundReceipt(Base):
     expected_amount: Mapped[int | None] = mapped_column(BigInteger)
     received_on: Mapped[date] = mapped_column(Date)
     proof_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
+    # The `pencairan_dana` report the pendamping reviews: a receipt whose report was sent back does not count.
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("stage_report.id"), index=True)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -48,6 +48,7 @@ from services.models import (
 from tests.conftest import PEPPER
 from tests.handlers.chat import Chat
 from tests.handlers.conftest import World, load_roster
+from tests.handlers.flows.bendahara import ready_for_funds
 
 FLOWS = all_flows()
 STEPS = [(flow.name, step) for flow in FLOWS.values() for step in flow.steps]
@@ -189,8 +190,11 @@ async def explore(lab: Lab, flow: Flow, role: Role, budget: int = 300, variants:
 async def build_lab(lab: Lab) -> None:
     world = lab.world
     await load_roster(world.db, world.program)
+    # The treasurer's RT has every stage before the funds approved, so /dana is open; the Ketua RT's RT is at the
+    # start of its timeline, so /lapor has stages to report.
+    await ready_for_funds(world.db, world.program, RT2)
     for role in ROLE_ORDER:
-        chat = await world.chat(role, RT1 if role in (Role.KETUA_RT, Role.BENDAHARA) else None,
+        chat = await world.chat(role, {Role.KETUA_RT: RT1, Role.BENDAHARA: RT2}.get(role),
                                 **({"rts": [RT1, RT2]} if role == Role.PENDAMPING else {}))  # fmt: skip
         lab.chats[role] = AnyFileChat(world.engine, chat.user_id)
     # A second round for flows with steps still unseen: they may need what another flow saved (a report to review).

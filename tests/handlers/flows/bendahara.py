@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from handlers.messages import Incoming, Kind, Reply
-from services.models import RT, FundReceipt, Media, OutboxMessage, Person, Role, Spending, StageReport
+from services.models import RT, FundReceipt, Media, OutboxMessage, Person, ReportStatus, Role, Spending, StageReport
 from tests.handlers.chat import Chat
 
 RT_87_KK = "15.71.01.1001-001"  # 87 KK → Rp70.000.000, pendamping Dewi Lubis
@@ -19,10 +19,33 @@ PDF = b"%PDF-1.4\n" + b"statement" * 10
 MONEY_TABLES = (FundReceipt, Spending, StageReport, Media, OutboxMessage)
 
 
-async def bendahara(world, rt_kode: str = RT_87_KK) -> Chat:
+async def bendahara(world, rt_kode: str = RT_87_KK, *, ready: bool = True) -> Chat:
+    """A registered treasurer; `ready`: every stage before the funds is approved, so /dana is open."""
     chat = await world.chat(Role.BENDAHARA, rt_kode)
     world.engine.clock = lambda: NOW
+    if ready:
+        await ready_for_funds(world.db, world.program, rt_kode)
     return chat
+
+
+async def ready_for_funds(db, program, rt_kode: str) -> None:
+    """Approved reports for every stage before `pencairan_dana`, as if the Ketua RT had reported them all."""
+    async with db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
+        reporter = Person(nama="Ketua contoh", role=Role.KETUA_RT, rt_id=rt.id)
+        session.add(reporter)
+        await session.flush()
+        for stage in program.stages[: program.stage_order("pencairan_dana")]:
+            session.add(
+                StageReport(
+                    rt_id=rt.id,
+                    stage_key=stage.kode,
+                    status=ReportStatus.DISETUJUI,
+                    happened_on=stage.first_month(rt.kelompok),
+                    answers={},
+                    submitted_by_id=reporter.id,
+                )
+            )
 
 
 async def pendamping_of(world, rt_kode: str) -> Chat:
@@ -34,8 +57,11 @@ async def pendamping_of(world, rt_kode: str) -> Chat:
 
 
 async def count(world, model) -> int:
+    query = select(func.count()).select_from(model)
+    if model is StageReport:  # only what the treasurer's flows write, not the stages prepared by ready_for_funds
+        query = query.where(StageReport.stage_key == "pencairan_dana")
     async with world.db.unit_of_work() as session:
-        return await session.scalar(select(func.count()).select_from(model))
+        return await session.scalar(query)
 
 
 async def counts(world) -> dict[str, int]:

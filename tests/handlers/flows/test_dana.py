@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from handlers.flow import action_choice_id
 from handlers.messages import Expect, Incoming, Kind, MediaItem
-from services.models import AuditLog, ConversationState, FundReceipt, Media, Role, StageReport
+from services import funds
+from services.models import RT, AuditLog, ConversationState, FundReceipt, Media, ReportStatus, Role, StageReport
 from tests.handlers.chat import outbox_for
 from tests.handlers.flows.bendahara import (
     PDF,
@@ -16,6 +17,7 @@ from tests.handlers.flows.bendahara import (
     RT_NO_KK,
     TODAY,
     bendahara,
+    count,
     counts,
     pendamping_of,
     send_sticker,
@@ -57,7 +59,7 @@ async def test_matching_amount_saves_receipt_report_and_proof_and_asks_the_penda
 
     async with world.db.unit_of_work() as session:
         receipt = await session.scalar(select(FundReceipt))
-        report = await session.scalar(select(StageReport))
+        report = await session.scalar(select(StageReport).where(StageReport.stage_key == "pencairan_dana"))
         media = await session.scalar(select(Media))
         audit = await session.scalar(select(AuditLog).where(AuditLog.action == "funds.receive"))
     assert (receipt.amount, receipt.expected_amount, receipt.received_on) == (70_000_000, 70_000_000, TODAY)
@@ -112,7 +114,7 @@ async def test_mismatch_is_said_and_may_still_be_saved_and_alerts_pendamping_and
 
     async with world.db.unit_of_work() as session:
         receipt = await session.scalar(select(FundReceipt))
-        report = await session.scalar(select(StageReport))
+        report = await session.scalar(select(StageReport).where(StageReport.stage_key == "pencairan_dana"))
     assert (receipt.amount, receipt.expected_amount, receipt.received_on) == (65_000_000, 70_000_000, date(2026, 8, 17))
     [to_pendamping] = await outbox_for(world.engine, pendamping.user_id)
     assert "berbeda dari alokasi RT Rp70.000.000 (selisih Rp5.000.000)" in to_pendamping.payload["text"]
@@ -325,12 +327,50 @@ async def test_text_where_save_or_cancel_is_expected_asks_again(world):
     assert "Tersimpan" in text_of(replies)
 
 
-async def test_second_receipt_mentions_the_first(world):
+async def test_second_confirmation_waits_for_the_review_of_the_first(world):
     chat = await bendahara(world)
     await to_summary(chat, amount="35 juta")
     await chat.press_label("Simpan")
-    replies = await to_summary(chat, amount="35 juta")
-    assert "Sudah tercatat diterima sebelumnya: Rp35.000.000" in text_of(replies)
+    replies = await chat.send("/dana")
+    assert "menunggu tinjauan pendamping" in text_of(replies)
+    assert await count(world, FundReceipt) == 1
+
+
+async def _decide(world, status: ReportStatus) -> None:
+    async with world.db.unit_of_work() as session:
+        report = await session.scalar(select(StageReport).where(StageReport.stage_key == "pencairan_dana"))
+        report.status = status
+
+
+async def test_redoing_a_sent_back_confirmation_replaces_it_in_the_balance(world):
+    chat = await bendahara(world)
+    await to_summary(chat, amount="70 juta")
+    await chat.press_label("Simpan")
+    await _decide(world, ReportStatus.DIKEMBALIKAN)
+    await to_summary(chat, amount="70 juta")
+    await chat.press_label("Simpan")
+    async with world.db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == RT_87_KK))
+        assert await funds.total_received(session, rt.id) == 70_000_000
+    replies = await chat.send("/saldo")
+    assert "Rp70.000.000" in text_of(replies) and "Rp140.000.000" not in text_of(replies)
+
+
+async def test_approved_funds_are_not_reopened(world):
+    chat = await bendahara(world)
+    await to_summary(chat, amount="70 juta")
+    await chat.press_label("Simpan")
+    await _decide(world, ReportStatus.DISETUJUI)
+    replies = await chat.send("/dana")
+    assert "sudah dikonfirmasi dan disetujui" in text_of(replies)
+    assert await count(world, FundReceipt) == 1
+
+
+async def test_funds_wait_for_the_proposal(world):
+    chat = await bendahara(world, ready=False)
+    replies = await chat.send("/dana")
+    assert "/lapor" in text_of(replies) and "proposal" in text_of(replies)
+    assert await count(world, FundReceipt) == 0
 
 
 async def test_ketua_rt_cannot_use_dana(world):

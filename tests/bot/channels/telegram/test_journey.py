@@ -15,9 +15,12 @@ from bot.delivery.part import deliver
 from bot.delivery.worker import WorkerConfig
 from services.models import RT, FundReceipt, Media, Person, ReportStatus, Role, StageReport
 from tests.bot.channels.telegram.conftest import Telegram, texts
+from tests.handlers.flows.bendahara import ready_for_funds
 
 RT1 = "15.71.01.1001-001"  # Kelompok A, 87 KK → Rp70.000.000, pendamping Dewi Lubis
+RT2 = "15.71.01.1001-002"  # Kelompok A, pendamping Dewi Lubis; every stage before the funds already approved
 FEB_10 = datetime(2026, 2, 10, 3, 0, tzinfo=UTC)  # 10:00 WIB, Kelompok A's rembuk warga month
+APR_10 = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # Kelompok A's pencairan dana month
 KETUA, BENDAHARA, DEWI = 91001, 91002, 91003
 
 
@@ -52,9 +55,14 @@ async def test_report_funds_review_decision(delivering: Telegram) -> None:
         dewi = await session.get(Person, rt.pendamping_id)
         session.add(StageReport(rt_id=rt.id, stage_key="sosialisasi", status=ReportStatus.DISETUJUI,
                                 happened_on=date(2026, 1, 20), answers={}, submitted_by_id=dewi.id))  # fmt: skip
-    people = [(KETUA, Role.KETUA_RT, None), (BENDAHARA, Role.BENDAHARA, None), (DEWI, Role.PENDAMPING, dewi)]
-    for chat, role, person in people:
-        code = await tg.invite(role, RT1 if person is None else None, person=person)
+    await ready_for_funds(tg.app.db, tg.app.program, RT2)
+    people = [
+        (KETUA, Role.KETUA_RT, RT1, None),
+        (BENDAHARA, Role.BENDAHARA, RT2, None),
+        (DEWI, Role.PENDAMPING, None, dewi),
+    ]
+    for chat, role, rt_kode, person in people:
+        code = await tg.invite(role, rt_kode, person=person)
         assert "Pendaftaran berhasil" in texts(await tg.say(chat, f"/start {code}"))
 
     # Ketua RT: /lapor rembuk warga, two answers, then an album of three photos answered once.
@@ -74,7 +82,8 @@ async def test_report_funds_review_decision(delivering: Telegram) -> None:
     await tg.press(KETUA, "Selesai")
     assert "Terkirim!" in texts(await tg.press(KETUA, "Kirim"))
 
-    # Bendahara: /dana with the transfer proof.
+    # Bendahara (of an RT further along, in its funds month): /dana with the transfer proof.
+    tg.processor.engine.clock = lambda: APR_10
     await tg.say(BENDAHARA, "/dana")
     await tg.say(BENDAHARA, "70.000.000")
     await tg.press(BENDAHARA, "Hari ini")
@@ -98,7 +107,9 @@ async def test_report_funds_review_decision(delivering: Telegram) -> None:
     assert "Rembuk Warga" in decision["text"]
 
     async with tg.app.db.unit_of_work() as session:
-        report = await session.scalar(select(StageReport).where(StageReport.stage_key == "rembuk_warga"))
+        report = await session.scalar(
+            select(StageReport).where(StageReport.stage_key == "rembuk_warga", StageReport.rt_id == rt.id)
+        )
         assert report.status == ReportStatus.DISETUJUI and report.answers == {"jumlah_hadir": 45, "jumlah_kk_hadir": 30}
         assert len(list(await session.scalars(select(Media).where(Media.report_id == report.id)))) == 3
         assert (await session.scalar(select(FundReceipt))).amount == 70_000_000
