@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
-from services.media import MediaStore, record_media
+from services.media import Evidence, MediaStore, record_evidence
 from services.models import RT, FundReceipt, Person, ReportStatus, Spending, StageReport, utcnow
 from services.problems import ProblemError
 
@@ -19,45 +19,11 @@ MAX_AMOUNT = 1_000_000_000
 MAX_DESCRIPTION = 200
 
 
-@dataclass(frozen=True)
-class EvidenceFile:
-    """The bytes of a proof of transfer or a receipt, fetched from the channel only when the person confirms."""
-
-    content: bytes
-    kind: str  # photo | document
-    mime_type: str
-    channel_file_id: str | None = None
-    original_name: str | None = None
-
-
 def validate_amount(amount: int) -> None:
     if amount <= 0:
         raise ProblemError.one("amount_not_positive", value=amount)
     if amount >= MAX_AMOUNT:
         raise ProblemError.one("amount_too_large", value=amount, maksimum=MAX_AMOUNT)
-
-
-async def _store(
-    session: AsyncSession,
-    store: MediaStore,
-    evidence: EvidenceFile,
-    *,
-    person: Person,
-    rt: RT,
-    stage_key: str | None,
-):
-    return await record_media(
-        session,
-        store,
-        evidence.content,
-        kind=evidence.kind,
-        mime_type=evidence.mime_type,
-        uploaded_by_id=person.id,
-        rt_id=rt.id,
-        stage_key=stage_key,
-        channel_file_id=evidence.channel_file_id,
-        original_name=evidence.original_name,
-    )
 
 
 async def record_fund_receipt(
@@ -69,7 +35,7 @@ async def record_fund_receipt(
     amount: int,
     received_on: date,
     expected_amount: int | None,
-    proof: EvidenceFile,
+    proof: Evidence,
     actor: str,
     now: datetime | None = None,
 ) -> tuple[FundReceipt, StageReport]:
@@ -87,8 +53,9 @@ async def record_fund_receipt(
     )
     session.add(report)
     await session.flush()
-    media = await _store(session, store, proof, person=person, rt=rt, stage_key=STAGE_PENCAIRAN)
-    media.report_id = report.id
+    media = await record_evidence(
+        session, store, proof, uploaded_by_id=person.id, rt_id=rt.id, stage_key=STAGE_PENCAIRAN, report_id=report.id
+    )
     receipt = FundReceipt(
         rt_id=rt.id,
         amount=amount,
@@ -128,7 +95,7 @@ async def record_spending(
     bidang: str,
     known_bidang: dict[str, str] | list[str],
     spent_on: date,
-    receipt: EvidenceFile,
+    receipt: Evidence,
     actor: str,
     now: datetime | None = None,
 ) -> Spending:
@@ -138,7 +105,7 @@ async def record_spending(
         raise ProblemError.one("spending_bad_description", maksimum=MAX_DESCRIPTION)
     if bidang not in known_bidang:
         raise ProblemError.one("spending_unknown_bidang", bidang=bidang)
-    media = await _store(session, store, receipt, person=person, rt=rt, stage_key=None)
+    media = await record_evidence(session, store, receipt, uploaded_by_id=person.id, rt_id=rt.id, stage_key=None)
     spending = Spending(
         rt_id=rt.id,
         amount=amount,

@@ -37,6 +37,43 @@ class MediaStore:
         return self.root / relative
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One file a person attached (a stage photo, a proof of transfer, a receipt), fetched only on confirmation."""
+
+    kind: str  # photo | document
+    mime_type: str
+    content: bytes
+    channel_file_id: str | None = None
+    original_name: str | None = None
+
+
+async def record_evidence(
+    session: AsyncSession,
+    store: MediaStore,
+    evidence: Evidence,
+    *,
+    uploaded_by_id: int,
+    rt_id: int,
+    stage_key: str | None,
+    report_id: int | None = None,
+) -> Media:
+    media = await record_media(
+        session,
+        store,
+        evidence.content,
+        kind=evidence.kind,
+        mime_type=evidence.mime_type,
+        uploaded_by_id=uploaded_by_id,
+        rt_id=rt_id,
+        stage_key=stage_key,
+        channel_file_id=evidence.channel_file_id,
+        original_name=evidence.original_name,
+    )
+    media.report_id = report_id
+    return media
+
+
 async def record_media(
     session: AsyncSession,
     store: MediaStore,

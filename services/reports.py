@@ -4,7 +4,6 @@ A report is written whole or not at all: the report row, every media record and 
 unit of work, so a failure halfway leaves nothing behind.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services import audit, schedule
-from services.media import MediaStore, record_media
+from services.media import Evidence, MediaStore, record_evidence
 from services.models import RT, Person, ReportStatus, StageReport, utcnow
 from services.problems import ProblemError
 from services.program import Program, Stage
@@ -23,17 +22,6 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 30
 PHOTO = "photo"
 DOCUMENT = "document"
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One file to attach, already fetched from the channel."""
-
-    kind: str  # photo | document
-    mime_type: str
-    content: bytes
-    channel_file_id: str | None = None
-    original_name: str | None = None
 
 
 def evidence_problem(kind: str, mime_type: str, size: int | None) -> str | None:
@@ -128,19 +116,9 @@ async def submit_report(
     session.add(report)
     await session.flush()
     for item in evidence:
-        media = await record_media(
-            session,
-            store,
-            item.content,
-            kind=item.kind,
-            mime_type=item.mime_type,
-            uploaded_by_id=person.id,
-            rt_id=rt.id,
-            stage_key=stage_key,
-            channel_file_id=item.channel_file_id,
-            original_name=item.original_name,
+        await record_evidence(
+            session, store, item, uploaded_by_id=person.id, rt_id=rt.id, stage_key=stage_key, report_id=report.id
         )
-        media.report_id = report.id
     audit.record(
         session,
         actor=actor,

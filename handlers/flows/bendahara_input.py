@@ -11,7 +11,8 @@ from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
 from handlers.parsing import ParseError, parse_date, parse_rupiah
-from services.funds import MAX_AMOUNT, EvidenceFile
+from services.funds import MAX_AMOUNT
+from services.media import Evidence
 from services.models import RT
 
 # Telegram lets a bot download at most 20 MB; refusing bigger files up front saves a failing download later.
@@ -101,13 +102,13 @@ def read_evidence(incoming: Incoming) -> tuple[dict | None, str | None]:
     }, None
 
 
-async def fetch_evidence(ctx: Context, ref: dict) -> EvidenceFile | None:
+async def fetch_evidence(ctx: Context, ref: dict) -> Evidence | None:
     """Download the file the person sent; None when it turned out larger than the limit."""
     item = MediaItem(**ref)
     content = await ctx.fetch(item)
     if len(content) > MAX_FILE_BYTES:
         return None
-    return EvidenceFile(
+    return Evidence(
         content=content,
         kind=item.kind,
         mime_type=item.mime_type,

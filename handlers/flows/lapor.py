@@ -27,6 +27,7 @@ from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from handlers.parsing import ParseError, parse_date
 from services import reports, schedule
+from services.media import Evidence
 from services.models import StageReport
 from services.problems import ProblemError
 from services.schedule import StageStatus
@@ -168,7 +169,7 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
             name = file["name"] or _("a file")
             reply = Reply(_("{name} is larger than {limit} MB. Please send a smaller file.", name=name, limit=limit))
             return Goto("media", (reply,))
-        evidence.append(reports.Evidence(file["counts_as"], file["mime"], content, file["ref"], file["name"]))
+        evidence.append(Evidence(file["counts_as"], file["mime"], content, file["ref"], file["name"]))
     try:
         async with ctx.session.begin_nested():
             report = await reports.submit_report(

@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from services import funds
-from services.media import MediaStore
+from services.media import Evidence, MediaStore
 from services.models import RT, AuditLog, FundReceipt, Media, Person, Role, Spending, StageReport
 from services.problems import ProblemError
 from tests.handlers.conftest import load_roster
 
-PHOTO = funds.EvidenceFile(b"\xff\xd8\xffphoto", "photo", "image/jpeg", "file-1", "bukti.jpg")
+PHOTO = Evidence("photo", "image/jpeg", b"\xff\xd8\xffphoto", "file-1", "bukti.jpg")
 BIDANG = ["penataan_lingkungan", "sosial_kemasyarakatan", "kesehatan_pendidikan", "ekonomi_rumah_tangga"]
 
 

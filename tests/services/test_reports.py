@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services import reports
-from services.media import MediaStore
+from services.media import Evidence, MediaStore
 from services.models import AuditLog, Media, Person, ReportStatus, Role, StageReport
 from services.problems import ProblemError
 from services.rts import get_rt
@@ -19,7 +19,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 50
 
 
 def photo(n: int) -> reports.Evidence:
-    return reports.Evidence("photo", "image/jpeg", JPEG + bytes([n]), f"file-{n}", f"foto{n}.jpg")
+    return Evidence("photo", "image/jpeg", JPEG + bytes([n]), f"file-{n}", f"foto{n}.jpg")
 
 
 async def setup(db, program) -> int:
