@@ -15,11 +15,11 @@ from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.problems import describe
-from handlers.state import enter, load_state, save_data
+from handlers.state import enter, load_conversation, load_state, save_data
 from services.db import Database
 from services.media import MediaStore
 from services.models import ChannelIdentity, ConversationState, utcnow
-from services.people import identity_person, identity_with_person
+from services.people import identity_person
 from services.problems import ProblemError
 from services.program import Program
 
@@ -49,8 +49,7 @@ class Engine:
         """Answer one message. Never raises: on a failure nothing is saved and the question is asked again."""
         try:
             async with self.db.unit_of_work() as session:
-                state = await load_state(session, incoming.channel, incoming.user_id)
-                identity, person = await identity_with_person(session, incoming.channel, incoming.user_id)
+                state, identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
                 ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
                 if identity is not None:
                     self._touch_identity(identity, ctx.now)

@@ -22,7 +22,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        self.engine = create_async_engine(url, echo=echo)
+        options = {}
+        if url.startswith("sqlite"):
+            # Sessions always end their transaction (commit, or rollback on close), so the pool's own rollback at
+            # check-in is a second, empty one; with aiosqlite it is a thread round trip on every unit of work.
+            options["pool_reset_on_return"] = None
+        self.engine = create_async_engine(url, echo=echo, **options)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
