@@ -15,11 +15,10 @@ from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.problems import describe
-from handlers.state import enter, load_conversation, load_state, save_data
+from handlers.state import enter, load_conversation, save_data
 from services.db import Database
 from services.media import MediaStore
 from services.models import ChannelIdentity, ConversationState, utcnow
-from services.people import identity_person
 from services.problems import ProblemError
 from services.program import Program
 
@@ -68,8 +67,7 @@ class Engine:
     ) -> list[Reply]:
         try:
             async with self.db.unit_of_work() as session:
-                state = await load_state(session, incoming.channel, incoming.user_id)
-                person = await identity_person(session, incoming.channel, incoming.user_id)
+                state, _identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
                 ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
                 with use_locale(person.locale if person else state.locale):
                     if problem is not None:

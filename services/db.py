@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -23,7 +23,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         options = {}
-        if url.startswith("sqlite"):
+        if make_url(url).get_backend_name() == "sqlite":
             # Sessions always end their transaction (commit, or rollback on close), so the pool's own rollback at
             # check-in is a second, empty one; with aiosqlite it is a thread round trip on every unit of work.
             options["pool_reset_on_return"] = None
