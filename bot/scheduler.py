@@ -67,15 +67,18 @@ def build_scheduler(app: App, clock: ReminderClock, *, check_every: timedelta = 
     return scheduler
 
 
-async def part(app: App, stop: asyncio.Event) -> None:
+async def part(app: App, stop: asyncio.Event, clock: ReminderClock | None = None) -> None:
     """The clock as a part of the running service (`kampung-bahagia clock`, `kampung-bahagia run`)."""
-    clock = ReminderClock(app)
+    clock = clock or ReminderClock(app)
     scheduler = build_scheduler(app, clock)
     scheduler.start()
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
-        await asyncio.sleep(0)  # APScheduler shuts down on the loop's next turn
-        async with clock.idle():  # a run in progress finishes (its claims commit with their messages)
-            pass
+        # A run in progress finishes first (its claims commit with their messages): APScheduler's shutdown would
+        # cancel it midway. Paused, the scheduler starts nothing new; a run still waiting for the lock is cancelled
+        # before it did anything.
+        scheduler.pause()
+        async with clock.idle():
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # APScheduler shuts down on the loop's next turn

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -22,12 +22,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        options = {}
-        if make_url(url).get_backend_name() == "sqlite":
-            # Sessions always end their transaction (commit, or rollback on close), so the pool's own rollback at
-            # check-in is a second, empty one; with aiosqlite it is a thread round trip on every unit of work.
-            options["pool_reset_on_return"] = None
-        self.engine = create_async_engine(url, echo=echo, **options)
+        # The pool's rollback at check-in stays on (SQLite too): a task cancelled mid-transaction (shutdown, a
+        # timeout) may return its connection without ending the transaction, and on SQLite that open transaction
+        # would keep holding the write lock against every other connection.
+        self.engine = create_async_engine(url, echo=echo)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

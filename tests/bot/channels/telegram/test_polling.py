@@ -111,7 +111,7 @@ async def test_blocked_person_becomes_unreachable(telegram: Telegram) -> None:
 async def test_blocking_the_bot_is_noticed_from_my_chat_member(telegram: Telegram) -> None:
     await register(telegram, CHAT)
     member = {"user": telegram.server.bot_user, "status": "kicked", "until_date": 0}
-    telegram.server.push_update(
+    update = telegram.server.push_update(
         {
             "my_chat_member": {
                 "chat": {"id": CHAT, "type": "private", "first_name": "Warga"},
@@ -122,7 +122,7 @@ async def test_blocking_the_bot_is_noticed_from_my_chat_member(telegram: Telegra
             }
         }
     )
-    await telegram.settle()
+    await telegram.handled(update["update_id"])  # nothing is sent back, so wait for the offset, not for quiet
     async with telegram.app.db.unit_of_work() as session:
         identity = await session.scalar(select(ChannelIdentity))
         assert identity.unreachable_reason == "blocked the bot"
@@ -151,7 +151,8 @@ async def test_failures_never_stop_the_loop(
 async def test_people_are_served_side_by_side_each_in_order(telegram: Telegram) -> None:
     for chat in range(82001, 82011):
         for text in ("/bantuan", "/menu"):
-            telegram.server.push_update(telegram.server.message_update(chat, text))
+            last = telegram.server.push_update(telegram.server.message_update(chat, text))
+    await telegram.handled(last["update_id"], timeout=15)
     await telegram.settle()
     for chat in range(82001, 82011):
         sent = telegram.server.sent_messages(chat)
