@@ -6,15 +6,18 @@ from contextlib import asynccontextmanager
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from services import sqlite_inline
+
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
-        # WAL lets the worker read while the bot writes; busy_timeout turns lock contention into waiting.
+        # WAL lets the worker read while the bot writes.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # No waiting inside SQLite: it would block the event loop. `sqlite_inline` waits for the lock instead.
+        cursor.execute("PRAGMA busy_timeout=0")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -27,6 +30,7 @@ class Database:
         # would keep holding the write lock against every other connection.
         self.engine = create_async_engine(url, echo=echo)
         if self.is_sqlite:
+            sqlite_inline.install(self.engine)
             _configure_sqlite(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
