@@ -218,6 +218,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=200, help="registered people sending updates")
     parser.add_argument("--updates", type=int, default=2000, help="updates for each throughput run")
-    parser.add_argument("--rounds", type=int, default=3, help="throughput runs of each bot, alternating")
+    parser.add_argument("--rounds", type=int, default=5, help="throughput runs of each bot, alternating")
     arguments = parser.parse_args()
     asyncio.run(main(arguments.chats, arguments.updates, arguments.rounds))
