@@ -43,10 +43,11 @@ def create_web_app(app: App, *, telegram: UpdateProcessor | None = None, telegra
             try:
                 await telegram.process(update)
             except Exception:
-                # Not even claimed (database away): 503 makes Telegram deliver the update again later.
-                log.exception("telegram update %s could not be claimed", update.update_id)
+                # The database could not even be asked (away): 503 makes Telegram deliver the update again later.
+                log.exception("telegram update %s could not be checked", update.update_id)
                 return Response(status_code=503)
-            # Duplicates and failures while handling get 200: the update was claimed, sending it again changes nothing.
+            # Duplicates and failures while handling get 200: the person was answered (a "sorry" at worst), and a
+            # failure rolled back leaves nothing that sending the update again would change.
             return Response(status_code=200)
 
     return web

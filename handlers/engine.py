@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from handlers import registration
 from handlers.context import Context, MediaFetcher
 from handlers.flow import ACTION_PREFIX, Enter, Finish, Flow, Goto, Outcome, Stay
@@ -16,6 +18,7 @@ from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.problems import describe
 from handlers.state import enter, load_conversation, save_data
+from services import inbound
 from services.db import Database
 from services.media import MediaStore
 from services.models import ChannelIdentity, ConversationState, utcnow
@@ -45,9 +48,14 @@ class Engine:
         self.clock = clock
 
     async def handle(self, incoming: Incoming, fetch: MediaFetcher) -> list[Reply]:
-        """Answer one message. Never raises: on a failure nothing is saved and the question is asked again."""
+        """Answer one message. Never raises: on a failure nothing is saved and the question is asked again.
+
+        No replies at all for a message already handled (its `update_id` was claimed before).
+        """
         try:
             async with self.db.unit_of_work() as session:
+                if not await claimed(session, incoming):
+                    return []  # a redelivery of a message already answered
                 state, identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
                 ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
                 if identity is not None:
@@ -67,6 +75,9 @@ class Engine:
     ) -> list[Reply]:
         try:
             async with self.db.unit_of_work() as session:
+                # The failed work was rolled back with its claim: answering "sorry" is what handles it now.
+                if not await claimed(session, incoming):
+                    return []
                 state, _identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
                 ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
                 with use_locale(person.locale if person else state.locale):
@@ -234,3 +245,10 @@ class Engine:
         with use_locale(choice):
             done = Reply(_("Language set to English.") if choice == "en" else _("Language set to Indonesian."))
             return [done, self._menu(ctx)] if ctx.person else [done, registration.ask_code_reply()]
+
+
+async def claimed(session: AsyncSession, incoming: Incoming) -> bool:
+    """Claim the message's delivery id in this unit of work; False when it was handled already."""
+    if incoming.update_id is None:
+        return True  # the channel has no redeliveries to tell apart (console), or claimed it itself (albums)
+    return await inbound.claim_update(session, incoming.channel, incoming.update_id)

@@ -54,6 +54,9 @@ class Incoming:
     latitude: float | None = None
     longitude: float | None = None
     display_name: str | None = None
+    # The channel's own id for this delivery (Telegram's update_id). The engine claims it in the unit of work
+    # that acts on it: a redelivery is recognised, and a crash before the commit leaves it to be handled again.
+    update_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,11 @@ from services.models import AlbumItem, ProcessedUpdate, utcnow
 
 
 async def claim_update(session: AsyncSession, channel: str, update_id: str | int, now: datetime | None = None) -> bool:
-    """True the first time this update id is seen: the primary key makes the insert the lock, on any database."""
+    """True the first time this update id is seen: the primary key makes the insert the lock, on any database.
+
+    Call it in the unit of work that acts on the update: if that work is rolled back (a crash, a failure), so is
+    the claim, and the update redelivered by the platform is handled then.
+    """
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(ProcessedUpdate)
@@ -25,21 +29,19 @@ async def claim_update(session: AsyncSession, channel: str, update_id: str | int
     return result.rowcount == 1
 
 
-async def claim_updates(
-    session: AsyncSession, channel: str, update_ids: list[str | int], now: datetime | None = None
-) -> set[str]:
-    """The ids of `update_ids` seen for the first time, claimed in one statement (a whole getUpdates batch)."""
+async def handled_among(session: AsyncSession, channel: str, update_ids: list[str | int]) -> set[str]:
+    """Which of these update ids were handled already (a whole getUpdates batch in one read).
+
+    Only a cheap early filter: the claim that counts is `claim_update`, in the unit of work that does the work.
+    """
     if not update_ids:
         return set()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    at = now or utcnow()
-    statement = (
-        insert(ProcessedUpdate)
-        .values([{"channel": channel, "update_id": str(i), "processed_at": at} for i in update_ids])
-        .on_conflict_do_nothing(index_elements=["channel", "update_id"])
-        .returning(ProcessedUpdate.update_id)
+    rows = await session.scalars(
+        select(ProcessedUpdate.update_id).where(
+            ProcessedUpdate.channel == channel, ProcessedUpdate.update_id.in_([str(i) for i in update_ids])
+        )
     )
-    return set((await session.execute(statement)).scalars())
+    return set(rows)
 
 
 async def add_album_item(

@@ -19,6 +19,7 @@ import math
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from aiohttp import web
@@ -63,6 +64,17 @@ def _decode(key: str, value: Any) -> Any:
         return value  # e.g. chat_id="@channel" or a file_id
 
 
+@dataclass
+class Hold:
+    """Calls of one method kept waiting, as if the network or Telegram stalled, until `release()`."""
+
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeTelegramServer:
     def __init__(
         self,
@@ -89,6 +101,7 @@ class FakeTelegramServer:
         self._ids = itertools.count(1)  # callback query ids, uploaded file ids
         self._msg_ids: dict[int | str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._fail: dict[str, deque[tuple[int, int, str | None]]] = defaultdict(deque)
+        self._holds: dict[str, Hold] = {}
         self._rate: tuple[float, float | None] | None = None
         self._buckets: dict[Any, tuple[float, float]] = {}
         self._update_event = asyncio.Event()
@@ -117,6 +130,8 @@ class FakeTelegramServer:
     async def stop(self) -> None:
         self._closing = True
         self._update_event.set()  # release pending long-polls so cleanup does not wait for them
+        for hold in self._holds.values():
+            hold.release()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -143,6 +158,11 @@ class FakeTelegramServer:
         """Answer the next `count` calls of `method` ("*" = any method) with an error."""
         for _ in range(count):
             self._fail[method.lower()].append((error_code, retry_after, description or None))
+
+    def hold(self, method: str) -> Hold:
+        """Keep every call of `method` waiting until the returned hold is released; `arrived` tells one came."""
+        self._holds[method.lower()] = hold = Hold()
+        return hold
 
     def enforce_rate(self, per_second: float | None, per_chat_per_second: float | None = None) -> None:
         """Token buckets (burst = one second's worth, min 1) on send/edit methods; None disables."""
@@ -315,6 +335,10 @@ class FakeTelegramServer:
                 raise ApiError(400, f"Bad Request: {e}") from e
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
+            if (hold := self._holds.get(method.lower())) is not None:
+                hold.arrived.set()
+                await hold.released.wait()
+                self._holds.pop(method.lower(), None)
             self._check_injected(method.lower(), params)
             result = await self._dispatch(method.lower(), params)
         except ApiError as e:

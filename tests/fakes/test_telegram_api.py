@@ -237,3 +237,16 @@ async def test_explicit_update_ids_and_stop_releases_long_poll() -> None:
         assert (await resp.json())["result"] == []
         resp.release()
         assert loop.time() - started < 2
+
+
+async def test_hold_keeps_a_method_waiting_until_released(server: FakeTelegramServer, bot: Bot) -> None:
+    server.add_file("f1", b"held content")
+    hold = server.hold("getFile")
+    call = asyncio.ensure_future(bot.get_file("f1"))
+    await asyncio.wait_for(hold.arrived.wait(), 5)
+    await asyncio.sleep(0.1)
+    assert not call.done()  # still waiting
+    assert [c.method for c in server.calls if c.method == "getFile"] == []
+    hold.release()
+    assert (await asyncio.wait_for(call, 5)).file_id == "f1"
+    assert (await bot.get_file("f1")).file_id == "f1"  # released holds are gone

@@ -4,6 +4,7 @@ Two small flows defined here drive the engine so these tests do not depend on an
 """
 
 import logging
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from handlers.context import Context
 from handlers.engine import Engine
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import all_flows
+from handlers.incoming_text import text_incoming
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services.db import Database
 from services.media import MediaStore
@@ -317,6 +319,28 @@ async def test_failure_inside_a_step_saves_nothing_and_asks_again(world, caplog)
     await chat.send("3")
     await chat.press("ya")
     assert (await kk_of(world))[0] == 3
+
+
+async def test_a_redelivered_message_is_not_answered_twice(world):
+    chat = await world.chat(Role.KETUA_RT, RT1)
+    await chat.send("/uji")
+    delivery = replace(text_incoming(chat.channel, chat.user_id, "3"), update_id="77")
+    assert [r.text for r in await world.engine.handle(delivery, chat.fetch)] == ["Save 3 KK?"]
+    state = await state_of(world, chat)
+    assert await world.engine.handle(delivery, chat.fetch) == []
+    again = await state_of(world, chat)
+    assert (again.step, again.version) == (state.step, state.version)  # the second copy changed nothing
+    other_channel = replace(delivery, channel="whatsapp")  # ids are the channel's own
+    assert await world.engine.handle(other_channel, chat.fetch) != []
+
+
+async def test_a_failed_message_answered_with_sorry_is_not_handled_again(world, caplog):
+    chat = await world.chat(Role.KETUA_RT, RT1)
+    await chat.send("/uji")
+    delivery = replace(text_incoming(chat.channel, chat.user_id, "boom"), update_id="78")
+    with caplog.at_level(logging.ERROR, logger="handlers.engine"):
+        assert len(await world.engine.handle(delivery, chat.fetch)) == 2  # sorry, and the question again
+    assert await world.engine.handle(delivery, chat.fetch) == []
 
 
 async def test_refused_by_a_rule_inside_a_step_says_why_and_saves_nothing(world):

@@ -1,6 +1,7 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from services import inbound
@@ -70,9 +71,19 @@ async def test_prune_forgets_old_rows_only(db: Database) -> None:
         assert list(await session.scalars(select(AlbumItem.media_group_id))) == ["new"]
 
 
-async def test_a_batch_is_claimed_in_one_statement(db: Database) -> None:
+async def test_a_batch_is_checked_in_one_read(db: Database) -> None:
     async with db.unit_of_work() as session:
         assert await inbound.claim_update(session, "telegram", 2)
-        assert await inbound.claim_updates(session, "telegram", [1, 2, 3, 3]) == {"1", "3"}
-        assert await inbound.claim_updates(session, "telegram", [1, 2, 3]) == set()
-        assert await inbound.claim_updates(session, "telegram", []) == set()
+        assert await inbound.claim_update(session, "whatsapp", 3)
+        assert await inbound.handled_among(session, "telegram", [1, 2, 3, 3]) == {"2"}
+        assert await inbound.handled_among(session, "telegram", []) == set()
+
+
+async def test_a_claim_rolled_back_with_its_work_leaves_the_update_to_handle_again(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.unit_of_work() as session:
+            assert await inbound.claim_update(session, "telegram", 5)
+            raise RuntimeError("the process died before the commit")
+    async with db.unit_of_work() as session:
+        assert await inbound.handled_among(session, "telegram", [5]) == set()
+        assert await inbound.claim_update(session, "telegram", 5)

@@ -1,5 +1,7 @@
 """A Telegram `Update` as the core's `Incoming`: pure, no network, table-tested against real update JSON."""
 
+from dataclasses import replace
+
 from aiogram.types import CallbackQuery, Message, Update
 
 from handlers.incoming_text import text_incoming
@@ -79,10 +81,12 @@ def callback_incoming(query: CallbackQuery) -> Incoming | None:
 def to_incoming(update: Update) -> Incoming | None:
     """The `Incoming` for this update, or None for updates that carry nothing to answer (edits, joins…)."""
     if update.message is not None:
-        return message_incoming(update.message)
-    if update.callback_query is not None:
-        return callback_incoming(update.callback_query)
-    return None
+        incoming = message_incoming(update.message)
+    elif update.callback_query is not None:
+        incoming = callback_incoming(update.callback_query)
+    else:
+        return None
+    return replace(incoming, update_id=str(update.update_id)) if incoming is not None else None
 
 
 def album_id(update: Update) -> str | None:

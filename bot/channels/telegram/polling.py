@@ -1,5 +1,6 @@
 """Long polling with our own getUpdates loop: simple to make robust, and the offset is confirmed only after
-a batch is handled (a crash means Telegram sends it again, and the update-id claim drops what was done)."""
+a batch is handled. A crash means Telegram sends the batch again: updates whose work committed were claimed in the
+same transaction and are dropped; the one cut off midway was rolled back with its claim and is handled now."""
 
 import asyncio
 import contextlib

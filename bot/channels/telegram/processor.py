@@ -1,6 +1,7 @@
 """One Telegram update, from arrival to answer — the same path for long polling and the webhook.
 
-claim the update id (once only) → answer a button press → buffer album photos → `Incoming` → engine → reply.
+skip ids already handled → answer a button press → buffer album photos (claimed with them) → `Incoming` → engine
+(claims the id in its unit of work) → reply.
 A failure is logged with the update id and never escapes: the polling loop and the webhook keep going.
 """
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.telegram import incoming as convert
 from bot.channels.telegram.commands import CommandMenus
@@ -48,63 +50,68 @@ class TelegramProcessor:
         self.slots = asyncio.Semaphore(CONCURRENCY.get(self.db.engine.dialect.name, 8))
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
-        """A getUpdates batch: claimed in one statement, then each person's updates in order, people side by side.
+        """A getUpdates batch: each person's updates in order, people side by side.
 
-        Raises only when the claim itself fails (database down): the caller must then fetch the batch again.
+        Raises only when the database cannot even be asked which updates were handled: the caller must then fetch
+        the batch again.
         """
-        async with self.db.unit_of_work() as session:
-            fresh = await inbound.claim_updates(session, CHANNEL, [u.update_id for u in updates])
+        async with self.db.sessions() as session:
+            handled = await inbound.handled_among(session, CHANNEL, [u.update_id for u in updates])
         by_person: dict[str, list[Update]] = {}
         for update in updates:
-            if str(update.update_id) in fresh:
-                fresh.discard(str(update.update_id))  # the same id twice in one batch is still one update
-                by_person.setdefault(person_key(update), []).append(update)
-            else:
+            key = str(update.update_id)
+            if key in handled:
                 log.info("telegram update %s already handled", update.update_id)
+                continue
+            handled.add(key)  # the same id twice in one batch is still one update
+            by_person.setdefault(person_key(update), []).append(update)
 
         async def one_person(queue: list[Update]) -> None:
             for update in queue:
-                await self.process(update, claimed=True)
+                await self._guarded(update)
 
         await asyncio.gather(*(one_person(queue) for queue in by_person.values()))
 
-    async def process(self, update: Update, *, claimed: bool = False) -> bool:
-        """Handle one update; False when it was a duplicate (already handled).
+    async def process(self, update: Update) -> bool:
+        """Handle one update (the webhook); False when it was handled already.
 
-        Raises only when the update id cannot be claimed (database away): the webhook then answers 503 and Telegram
-        delivers the update again. Any failure after the claim is logged and never escapes.
+        Raises only when the database cannot be asked (the webhook then answers 503 and Telegram delivers the
+        update again). Any failure after that is logged and never escapes.
         """
-        if not claimed:
-            async with self.db.unit_of_work() as session:
-                if not await inbound.claim_update(session, CHANNEL, update.update_id):
-                    log.info("telegram update %s already handled", update.update_id)
-                    return False
-            claimed = True
+        async with self.db.sessions() as session:
+            if await inbound.handled_among(session, CHANNEL, [update.update_id]):
+                log.info("telegram update %s already handled", update.update_id)
+                return False
+        return await self._guarded(update)
+
+    async def _guarded(self, update: Update) -> bool:
         try:
             async with self.slots, self.locks.hold(person_key(update)):
-                return await self._process(update, claimed)
+                return await self._process(update)
         except Exception:
             log.exception("telegram update %s failed", update.update_id)
             return True
 
-    async def _process(self, update: Update, claimed: bool) -> bool:
+    async def _process(self, update: Update) -> bool:
+        """The update id is claimed in the unit of work that acts on it (by the engine for a message), so a crash
+        before that commits leaves the redelivered update to be handled, and a redelivery after it is dropped."""
         incoming = convert.to_incoming(update)
         group = convert.album_id(update)
-        if not claimed or (group is not None and incoming is not None) or blocked_by(update):
+        if incoming is None or group is not None:
             async with self.db.unit_of_work() as session:
-                if not claimed and not await inbound.claim_update(session, CHANNEL, update.update_id):
+                if not await inbound.claim_update(session, CHANNEL, update.update_id):
                     log.info("telegram update %s already handled", update.update_id)
                     return False
-                if group is not None and incoming is not None:
-                    item = album_item(update, incoming)
-                    await inbound.add_album_item(session, CHANNEL, group, incoming.user_id, item)
-                    return True
-                if blocked_by(update):
+                if incoming is not None:  # a photo of an album: kept until its siblings are in
+                    await inbound.add_album_item(
+                        session, CHANNEL, group, incoming.user_id, album_item(update, incoming)
+                    )
+                elif blocked_by(update):
                     chat = str(update.my_chat_member.chat.id)
                     await people.mark_unreachable(session, CHANNEL, chat, "blocked the bot")
         if update.callback_query is not None:
             await self._answer_callback(update.callback_query.id)
-        if incoming is not None:
+        if incoming is not None and group is None:
             await self._handle(incoming)
         return True
 
@@ -117,24 +124,32 @@ class TelegramProcessor:
 
     async def _handle(self, incoming: Incoming) -> None:
         if incoming.kind == Kind.MEDIA and too_large(incoming):
-            # getFile cannot download it: say so here, store nothing, and leave the conversation as it was.
-            with use_locale(await self._locale(incoming.user_id)):
-                replies = [file_too_large(MAX_DOWNLOAD_MB)]
+            replies = await self._too_large(incoming)
         else:
             replies = await self.engine.handle(incoming, self.fetch)
-        await self.send(incoming.user_id, replies)
-        await self.menus.sync(incoming)
+        if replies:  # none: a redelivery already answered
+            await self.send(incoming.user_id, replies)
+            await self.menus.sync(incoming)
+
+    async def _too_large(self, incoming: Incoming) -> list[Reply]:
+        # getFile cannot download it: say so here, store nothing, and leave the conversation as it was.
+        async with self.db.unit_of_work() as session:
+            if incoming.update_id is not None and not await inbound.claim_update(session, CHANNEL, incoming.update_id):
+                return []
+            locale = await self._locale(session, incoming.user_id)
+        with use_locale(locale):
+            return [file_too_large(MAX_DOWNLOAD_MB)]
 
     async def send(self, user_id: str, replies: list[Reply]) -> None:
         await direct_send(self.sender, user_id, replies, self.db)
 
-    async def _locale(self, user_id: str) -> str | None:
-        async with self.db.sessions() as session:
-            person = await people.identity_person(session, CHANNEL, user_id)
-            if person is not None:
-                return person.locale
-            state = await session.get(ConversationState, {"channel": CHANNEL, "user_id": user_id})
-            return state.locale if state is not None else None
+    @staticmethod
+    async def _locale(session: AsyncSession, user_id: str) -> str | None:
+        person = await people.identity_person(session, CHANNEL, user_id)
+        if person is not None:
+            return person.locale
+        state = await session.get(ConversationState, {"channel": CHANNEL, "user_id": user_id})
+        return state.locale if state is not None else None
 
     # ---- albums ---------------------------------------------------------------------------------------------
     async def flush_albums(self) -> int:

@@ -4,7 +4,7 @@
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -60,6 +60,26 @@ class Telegram:
     app: App
     bot: Bot | None = None  # None when the channel runs in another process
     processor: TelegramProcessor | None = None
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def start_polling(self) -> None:
+        """The channel's loops as `kampung-bahagia run` starts them, with a fresh processor (no memory carried)."""
+        self.processor = build_processor(self.app, self.bot)
+        self.processor.album_quiet = timedelta(seconds=0.3)
+        stop = asyncio.Event()  # never set: stopping is cancelling, whatever the loops are doing
+        self.tasks = [
+            asyncio.create_task(poll(self.bot, self.processor, stop, timeout=1)),
+            asyncio.create_task(album_flusher(self.processor, stop, every=0.1)),
+        ]
+
+    async def kill_polling(self) -> None:
+        """Cancel the loops wherever they are, as a crash would cut off the work in flight."""
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks = []
 
     async def invite(
         self, role: Role, rt_kode: str | None = None, rts: list[str] | None = None, person: Person | None = None
@@ -89,12 +109,15 @@ class Telegram:
 
     async def press(self, chat: int, label_fragment: str) -> list[dict]:
         """Press the button whose label contains the fragment, on the bot's latest message with a keyboard."""
+        return await self.push(self.button_press(chat, label_fragment))
+
+    def button_press(self, chat: int, label_fragment: str) -> dict:
+        """The update Telegram sends when that button is pressed (not pushed yet)."""
         for message in reversed(self.server.chat_log(chat)):
             for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
                 for button in row:
                     if label_fragment.lower() in button["text"].lower():
-                        update = self.server.callback_update(chat, button["callback_data"], message["message_id"])
-                        return await self.push(update)
+                        return self.server.callback_update(chat, button["callback_data"], message["message_id"])
         raise AssertionError(f"no button with {label_fragment!r} in chat {chat}")
 
     async def handled(self, update_id: int, timeout: float = 5.0) -> None:
@@ -137,22 +160,11 @@ async def telegram(
     db = Database(database_url)
     await load_roster(db, program)
     app = App(settings=settings, program=program, db=db, pepper=pepper)
-    bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    processor = build_processor(app, bot)
-    processor.album_quiet = timedelta(seconds=0.3)
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(poll(bot, processor, stop, timeout=1)),
-        asyncio.create_task(album_flusher(processor, stop, every=0.1)),
-    ]
+    channel = Telegram(server, app, make_bot(DEFAULT_TOKEN, server.base_url))
+    channel.start_polling()
     try:
-        yield Telegram(server, app, bot, processor)
+        yield channel
     finally:
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await bot.session.close()
+        await channel.kill_polling()
+        await channel.bot.session.close()
         await db.dispose()

@@ -1,6 +1,7 @@
 """Real update JSON → `Incoming`, one row per fixture in updates/."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,10 @@ def test_every_fixture_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_update_to_incoming(name: str) -> None:
-    assert to_incoming(load(name)) == EXPECTED[name]
+    update = load(name)
+    expected = EXPECTED[name]
+    # The update id travels with the message, so the engine can claim it in its own unit of work.
+    assert to_incoming(update) == (replace(expected, update_id=str(update.update_id)) if expected else None)
 
 
 def test_only_album_media_has_an_album_id() -> None:

@@ -3,6 +3,7 @@
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +11,9 @@ from sqlalchemy import func, select
 from bot.channels.telegram import polling
 from handlers.engine import Engine
 from services import inbound
-from services.models import RT, ChannelIdentity, Media, ProcessedUpdate, Role
+from services.models import RT, ChannelIdentity, FundReceipt, Media, ProcessedUpdate, Role
 from tests.bot.channels.telegram.conftest import Telegram, texts
+from tests.handlers.flows.bendahara import ready_for_funds
 
 RT1 = "15.71.01.1001-001"
 CHAT = 81001
@@ -170,11 +172,11 @@ async def test_album_becomes_one_message(telegram: Telegram) -> None:
     assert len(telegram.server.sent_messages(CHAT)) == 1
 
 
-async def test_a_batch_that_could_not_be_claimed_comes_again(
+async def test_a_batch_that_could_not_be_checked_comes_again(
     telegram: Telegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(polling, "BACKOFF", 0.05)
-    original = inbound.claim_updates
+    original = inbound.handled_among
     failures = [RuntimeError("database is down")]
 
     async def flaky(*args, **kwargs):
@@ -182,5 +184,41 @@ async def test_a_batch_that_could_not_be_claimed_comes_again(
             raise failures.pop()
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(inbound, "claim_updates", flaky)
+    monkeypatch.setattr(inbound, "handled_among", flaky)
     assert len(await telegram.say(CHAT, "/bantuan")) == 1  # handled once, after the retry
+
+
+async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(telegram: Telegram) -> None:
+    """The process dies while it downloads the transfer proof being saved: the work is rolled back together with
+    the update's claim, and the next process, given the same update again by Telegram, saves it and answers."""
+    tg, bendahara, rt2 = telegram, 81077, "15.71.01.1001-002"
+    april = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # Kelompok A's funds month
+    tg.processor.engine.clock = lambda: april
+    await ready_for_funds(tg.app.db, tg.app.program, rt2)
+    await register(tg, bendahara, Role.BENDAHARA, rt2)
+    await tg.say(bendahara, "/dana")
+    await tg.say(bendahara, "70.000.000")
+    await tg.press(bendahara, "Hari ini")
+    tg.server.add_file("bukti", b"\xff\xd8\xff\xe0" + b"proof-of-transfer" * 10)
+    await tg.push(tg.server.photo_update(bendahara, "bukti"))
+    stalled = tg.server.hold("getFile")  # the proof is downloaded when the treasurer saves
+    save = tg.server.push_update(tg.button_press(bendahara, "Simpan"))
+    await asyncio.wait_for(stalled.arrived.wait(), 5)
+    await tg.kill_polling()  # the crash, mid-download
+    stalled.release()
+    assert await _count(tg, FundReceipt) == 0
+
+    tg.start_polling()  # the process comes back
+    tg.processor.engine.clock = lambda: april
+    await tg.handled(save["update_id"])
+    await tg.settle(quiet=0.1)
+    assert "Rp70.000.000" in texts(tg.server.sent_messages(bendahara)[-2:])
+    assert await _count(tg, FundReceipt) == 1 and await _count(tg, Media) == 1
+    async with tg.app.db.unit_of_work() as session:
+        claims = select(func.count()).select_from(ProcessedUpdate)
+        assert await session.scalar(claims.where(ProcessedUpdate.update_id == str(save["update_id"]))) == 1
+
+
+async def _count(tg: Telegram, model: type) -> int:
+    async with tg.app.db.unit_of_work() as session:
+        return await session.scalar(select(func.count()).select_from(model))
