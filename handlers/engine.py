@@ -26,6 +26,12 @@ from services.problems import ProblemError
 from services.program import Program
 
 log = logging.getLogger(__name__)
+
+
+class AlreadyHandled(Exception):
+    """The message's update id was claimed by an earlier delivery: roll this one's work back, answer nothing."""
+
+
 INBOUND_PRECISION = timedelta(minutes=1)
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
@@ -54,15 +60,20 @@ class Engine:
         """
         try:
             async with self.db.unit_of_work() as session:
-                if not await claimed(session, incoming):
-                    return []  # a redelivery of a message already answered
                 state, identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
                 ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
                 if identity is not None:
                     self._touch_identity(identity, ctx.now)
                 with use_locale(person.locale if person else state.locale):
                     replies = await self._dispatch(ctx, state)
-                    return [Reply(r.text, r.choices, r.expect, state.version, r.attachments) for r in replies]
+                    replies = [Reply(r.text, r.choices, r.expect, state.version, r.attachments) for r in replies]
+                # Claimed last, with the work: on SQLite the claim is a write, and a write lock taken first would
+                # be held through any download a step makes.
+                if not await claimed(session, incoming):
+                    raise AlreadyHandled
+                return replies
+        except AlreadyHandled:
+            return []  # a redelivery of a message already answered: its work here was rolled back
         except ProblemError as error:
             # A rule refused the change: everything in this unit of work is rolled back, state included.
             return await self._after_failure(incoming, fetch, error)
