@@ -23,7 +23,7 @@ from bot.channels.telegram.locks import KeyedLocks
 from bot.channels.telegram.media import MAX_DOWNLOAD_MB, telegram_fetcher, too_large
 from bot.channels.telegram.sender import CHANNEL, TelegramSender
 from handlers.channel_notices import file_too_large
-from handlers.engine import Engine
+from handlers.engine import Engine, claimed
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, Kind, MediaItem, Reply
 from services import inbound, people
@@ -134,7 +134,7 @@ class TelegramProcessor:
     async def _too_large(self, incoming: Incoming) -> list[Reply]:
         # getFile cannot download it: say so here, store nothing, and leave the conversation as it was.
         async with self.db.unit_of_work() as session:
-            if incoming.update_id is not None and not await inbound.claim_update(session, CHANNEL, incoming.update_id):
+            if not await claimed(session, incoming):
                 return []
             locale = await self._locale(session, incoming.user_id)
         with use_locale(locale):
