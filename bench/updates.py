@@ -1,6 +1,8 @@
-"""Telegram throughput and latency, end to end: fake Bot API server → our polling loop → flow → SQLite → reply.
+"""Telegram throughput and latency, end to end: fake Bot API server → our polling loop → flow → database → reply.
 
-Not a test: run `.venv/bin/python bench/updates.py`. Prints
+Not a test: run `.venv/bin/python bench/updates.py` (SQLite, the default), or with
+`--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/postgres` to run ours on a throwaway PostgreSQL database
+made on that server (dropped afterwards). Prints
 - updates/s of a bare aiogram echo bot and of ours on the same fake server in the same run, and the ratio;
 - p50/p99 latency (update pushed → reply received by the server) of ours at a steady 50 updates/s.
 Every update comes from a registered Ketua RT sending /menu (state lock, identity, claim, reply, commands check).
@@ -10,18 +12,22 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import os
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiogram import Dispatcher
 from aiogram.types import Message
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import migrate
 from bot.bootstrap import App
@@ -96,8 +102,25 @@ async def _echo_rate(server: FakeTelegramServer, chats: int, count: int) -> floa
     return count / elapsed
 
 
-async def prepare_database(folder: Path, chats: int) -> App:
-    url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+@contextlib.asynccontextmanager
+async def database_url(folder: Path, postgres_admin_url: str | None) -> AsyncIterator[str]:
+    """A new empty database: a file in `folder`, or a database of its own on the PostgreSQL server."""
+    if postgres_admin_url is None:
+        yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+        return
+    name = f"kb_bench_{os.getpid()}"
+    admin = create_async_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"CREATE DATABASE {name}"))
+        yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        await admin.dispose()
+
+
+async def prepare_database(url: str, folder: Path, chats: int) -> App:
     await asyncio.to_thread(migrate.upgrade, url)
     db = Database(url)
     program = load_program()
@@ -187,28 +210,45 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def main(chats: int, count: int, rounds: int) -> None:
-    echo_rates: list[float] = []
-    our_rates: list[float] = []
+@dataclass
+class Measured:
+    echo_rates: list[float] = field(default_factory=list)
+    our_rates: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    core: float = 0.0
+
+
+async def measure(app: App, chats: int, count: int, rounds: int) -> Measured:
+    measured = Measured()
+    async with FakeTelegramServer(max_poll_timeout=1.0) as server, Ours(server, app, chats) as ours:
+        # Rounds alternate, so a noisy neighbour on the machine weighs on both bots alike; medians are reported.
+        for _ in range(rounds):
+            measured.echo_rates.append(await echo_rate(chats, count))
+            measured.our_rates.append(await ours.burst(count))
+        # The fake server's call log (tens of thousands of records by now) lives in this process and makes each
+        # full garbage collection take tens of milliseconds, a pause a real bot does not have: set it aside.
+        gc.collect()
+        gc.freeze()
+        measured.latencies = await steady_latency(server, chats, per_second=50, seconds=10)
+        gc.unfreeze()
+    measured.core = await engine_only_rate(app, chats, count)
+    return measured
+
+
+async def main(chats: int, count: int, rounds: int, postgres_admin_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        app = await prepare_database(Path(folder), chats)
-        async with FakeTelegramServer(max_poll_timeout=1.0) as server, Ours(server, app, chats) as ours:
-            # Rounds alternate, so a noisy neighbour on the machine weighs on both bots alike; medians are reported.
-            for _ in range(rounds):
-                echo_rates.append(await echo_rate(chats, count))
-                our_rates.append(await ours.burst(count))
-            # The fake server's call log (tens of thousands of records by now) lives in this process and makes each
-            # full garbage collection take tens of milliseconds, a pause a real bot does not have: set it aside.
-            gc.collect()
-            gc.freeze()
-            latencies = await steady_latency(server, chats, per_second=50, seconds=10)
-            gc.unfreeze()
-        core = await engine_only_rate(app, chats, count)
-        await app.db.dispose()
-    echo, mine = statistics.median(echo_rates), statistics.median(our_rates)
-    print(f"echo bot (aiogram Dispatcher): {echo:8.1f} updates/s  (rounds: {_rates(echo_rates)})")
-    print(f"kampung bahagia (SQLite):      {mine:8.1f} updates/s  (rounds: {_rates(our_rates)})")
-    print(f"engine alone, sequential:      {core:8.1f} updates/s  (no Telegram, same SQLite file)")
+        async with database_url(Path(folder), postgres_admin_url) as url:
+            app = await prepare_database(url, Path(folder), chats)
+            try:
+                measured = await measure(app, chats, count, rounds)
+            finally:
+                await app.db.dispose()
+    kind = "PostgreSQL" if postgres_admin_url else "SQLite"
+    echo, mine = statistics.median(measured.echo_rates), statistics.median(measured.our_rates)
+    latencies = measured.latencies
+    print(f"echo bot (aiogram Dispatcher): {echo:8.1f} updates/s  (rounds: {_rates(measured.echo_rates)})")
+    print(f"{f'kampung bahagia ({kind}):':<30s} {mine:8.1f} updates/s  (rounds: {_rates(measured.our_rates)})")
+    print(f"engine alone, sequential:      {measured.core:8.1f} updates/s  (no Telegram, same {kind} database)")
     print(f"ratio of medians:              {mine / echo:8.2f}x  (target >= 0.5x)")
     print(
         f"latency at 50 updates/s:       p50 {statistics.median(latencies):.1f} ms, "
@@ -225,5 +265,8 @@ if __name__ == "__main__":
     parser.add_argument("--chats", type=int, default=200, help="registered people sending updates")
     parser.add_argument("--updates", type=int, default=2000, help="updates for each throughput run")
     parser.add_argument("--rounds", type=int, default=5, help="throughput runs of each bot, alternating")
+    parser.add_argument(
+        "--postgres", metavar="ADMIN_URL", help="run ours on PostgreSQL: a server URL allowed to create databases"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.chats, arguments.updates, arguments.rounds))
+    asyncio.run(main(arguments.chats, arguments.updates, arguments.rounds, arguments.postgres))

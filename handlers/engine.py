@@ -78,7 +78,13 @@ class Engine:
             # A rule refused the change: everything in this unit of work is rolled back, state included.
             return await self._after_failure(incoming, fetch, error)
         except Exception:
-            log.exception("handling %s from %s:%s failed", incoming.kind, incoming.channel, incoming.user_id)
+            log.exception(
+                "update %s (%s from %s:%s) failed",
+                incoming.update_id,
+                incoming.kind,
+                incoming.channel,
+                incoming.user_id,
+            )
             return await self._after_failure(incoming, fetch)
 
     async def _after_failure(

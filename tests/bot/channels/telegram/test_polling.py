@@ -2,15 +2,15 @@
 → replies, with the faults Telegram really produces."""
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.channels.telegram import polling
-from handlers.engine import Engine
-from services import inbound
 from services.models import RT, ChannelIdentity, FundReceipt, Media, ProcessedUpdate, Role
 from tests.bot.channels.telegram.conftest import Telegram, texts
 from tests.handlers.flows.bendahara import ready_for_funds
@@ -130,30 +130,36 @@ async def test_blocking_the_bot_is_noticed_from_my_chat_member(telegram: Telegra
         assert identity.unreachable_reason == "blocked the bot"
 
 
+@contextlib.asynccontextmanager
+async def table_away(tg: Telegram, table: str) -> AsyncIterator[None]:
+    """The table is gone while inside (renamed from a connection of its own): every query on it fails for real."""
+    async with tg.app.db.engine.begin() as connection:
+        await connection.execute(text(f"ALTER TABLE {table} RENAME TO {table}_away"))
+    try:
+        yield
+    finally:
+        async with tg.app.db.engine.begin() as connection:
+            await connection.execute(text(f"ALTER TABLE {table}_away RENAME TO {table}"))
+
+
 async def test_failures_never_stop_the_loop(
     telegram: Telegram, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(polling, "BACKOFF", 0.05)
     telegram.server.fail_next("getUpdates", 2, 502, description="Bad Gateway")
-    original = Engine.handle
-
-    async def broken_once(self, incoming, fetch):
-        if incoming.text == "boom":
-            raise RuntimeError("boom")
-        return await original(self, incoming, fetch)
-
-    monkeypatch.setattr(Engine, "handle", broken_once)
-    update = telegram.server.message_update(CHAT, "boom")
+    update = telegram.server.message_update(CHAT, "/bantuan")
     with caplog.at_level(logging.ERROR):
-        await telegram.push(update)
-    assert any(f"update {update['update_id']} failed" in r.getMessage() for r in caplog.records)
-    assert len(await telegram.say(CHAT, "/bantuan")) == 1
+        async with table_away(telegram, "conversation_state"):
+            sent = await telegram.push(update)
+    assert any(f"update {update['update_id']} " in r.getMessage() for r in caplog.records if r.exc_info)
+    assert "coba lagi" in texts(sent).lower()  # told it failed, in Indonesian
+    assert len(await telegram.say(CHAT, "/bantuan")) == 1  # the loop goes on
 
 
 async def test_people_are_served_side_by_side_each_in_order(telegram: Telegram) -> None:
     for chat in range(82001, 82011):
-        for text in ("/bantuan", "/menu"):
-            last = telegram.server.push_update(telegram.server.message_update(chat, text))
+        for command in ("/bantuan", "/menu"):
+            last = telegram.server.push_update(telegram.server.message_update(chat, command))
     await telegram.handled(last["update_id"], timeout=15)
     await telegram.settle()
     for chat in range(82001, 82011):
@@ -173,19 +179,18 @@ async def test_album_becomes_one_message(telegram: Telegram) -> None:
 
 
 async def test_a_batch_that_could_not_be_checked_comes_again(
-    telegram: Telegram, monkeypatch: pytest.MonkeyPatch
+    telegram: Telegram, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(polling, "BACKOFF", 0.05)
-    original = inbound.handled_among
-    failures = [RuntimeError("database is down")]
-
-    async def flaky(*args, **kwargs):
-        if failures:
-            raise failures.pop()
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(inbound, "handled_among", flaky)
-    assert len(await telegram.say(CHAT, "/bantuan")) == 1  # handled once, after the retry
+    update = telegram.server.message_update(CHAT, "/bantuan")
+    with caplog.at_level(logging.ERROR):
+        async with table_away(telegram, "processed_update"):
+            telegram.server.push_update(update)
+            await telegram.wait_for(lambda _call: any("not handled" in r.getMessage() for r in caplog.records))
+            assert telegram.server.sent_messages(CHAT) == []  # nothing answered while it cannot be checked
+    await telegram.handled(update["update_id"])
+    await telegram.settle(quiet=0.05)
+    assert len(telegram.server.sent_messages(CHAT)) == 1  # handled once, after the retry
 
 
 async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(telegram: Telegram) -> None:
