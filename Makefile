@@ -19,10 +19,10 @@ install: $(STAMP)
 # Translations: extract messages from the code, merge them into each language, compile to .mo.
 extract: install
 	$(BIN)/pybabel -q extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location \
-		--omit-header -o $(LOCALES)/messages.pot bot handlers
+		--omit-header -w 120 -o $(LOCALES)/messages.pot bot handlers
 
 update-catalogs: extract
-	$(BIN)/pybabel -q update --no-fuzzy-matching --omit-header -i $(LOCALES)/messages.pot -d $(LOCALES)
+	$(BIN)/pybabel -q update --no-fuzzy-matching -w 120 -i $(LOCALES)/messages.pot -d $(LOCALES)
 
 $(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po | install
 	$(BIN)/pybabel -q compile -d $(LOCALES) -l $* -f

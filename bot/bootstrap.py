@@ -2,8 +2,13 @@
 
 from dataclasses import dataclass
 
+from bot.program_clock import Clock, program_clock
 from bot.settings import Settings
+from handlers.engine import Engine
+from handlers.flows import all_flows
 from services.db import Database
+from services.media import MediaStore
+from services.models import utcnow
 from services.program import Program, load_program
 
 
@@ -13,6 +18,13 @@ class App:
     program: Program
     db: Database
     pepper: bytes
+    clock: Clock = utcnow  # the program's now: see bot/program_clock.py
+
+    def engine(self) -> Engine:
+        """The conversation core with every flow, as each channel runs it."""
+        return Engine(
+            self.db, self.program, self.pepper, MediaStore(self.settings.media_dir), all_flows(), clock=self.clock
+        )
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -27,4 +39,5 @@ def bootstrap(settings: Settings | None = None) -> App:
         program=program,
         db=Database(settings.database_url),
         pepper=settings.invitation_pepper(),
+        clock=program_clock(settings.simulated_start),
     )

@@ -1,9 +1,11 @@
 """Settings from the environment, then `.env`, then defaults. One object, passed down; secrets as SecretStr."""
 
 import secrets
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -32,6 +34,17 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+
+    # Training and demos only: the program's date and time as the bot starts (ISO 8601, WIB when no offset is
+    # given); conversations and reminders then run as from that moment. Never set in production.
+    simulated_start: datetime | None = None
+
+    @field_validator("simulated_start")
+    @classmethod
+    def _wib_when_no_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=ZoneInfo(TIME_ZONE))
+        return value
 
     @property
     def time_zone(self) -> str:

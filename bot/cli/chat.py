@@ -19,12 +19,9 @@ from bot.cli.common import console, errors
 from bot.cli.run import _safe_url, _Texts
 from bot.runner import Part, prepare
 from bot.settings import Settings
-from handlers.engine import Engine
-from handlers.flows import all_flows
 from handlers.i18n import _, use_locale
 from handlers.menu import role_name
 from services import audit, invitations
-from services.media import MediaStore
 from services.models import RT, ChannelIdentity, Person, Role
 from services.people import bind_identity, normalize_phone
 
@@ -116,7 +113,7 @@ async def _session(settings: Settings, code: str | None, as_person: str | None) 
             user_id = await identity_as(app, as_person)
         else:
             user_id = code_identity(code) if code else LOCAL_IDENTITY
-        engine = Engine(app.db, app.program, app.pepper, MediaStore(settings.media_dir), all_flows())
+        engine = app.engine()
         channel = ConsoleChannel(engine, user_id, write=lambda text: print(text, flush=True))
         print(_("Kampung Bahagia bot in this terminal. Type /keluar or press Ctrl-D to stop."), flush=True)
         print(_("Photos: /foto PATH (several paths make an album). Location: /lokasi LAT,LON."), flush=True)

@@ -8,6 +8,7 @@ import typer
 from bot.cli.common import console
 from bot.runner import RunTexts, serve
 from bot.settings import Settings
+from handlers.formatting import waktu
 from handlers.i18n import _, use_locale
 from handlers.problems import describe_row
 from services.problems import ProblemError
@@ -41,6 +42,11 @@ def _describe_configuration(settings: Settings) -> list[str]:
     if settings.telegram_bot_token is not None and settings.telegram_api_url:
         lines.append(_("Telegram Bot API server: {url}", url=settings.telegram_api_url))
     lines.append(_("WhatsApp: not available yet."))
+    if settings.simulated_start is not None:
+        moment = waktu(settings.simulated_start)
+        lines.append(
+            _("SIMULATION: the program's time starts at {moment} (SIMULATED_START). Training only.", moment=moment)
+        )
     return lines
 
 

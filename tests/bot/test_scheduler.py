@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot import scheduler
 from bot.bootstrap import App
+from bot.program_clock import program_clock
 from bot.settings import Settings
 from services.db import Database
 from services.models import ReminderClaim
@@ -114,3 +115,11 @@ async def test_stopping_lets_a_run_in_progress_finish(db, program):
         stop.set()
         await task
     assert await _claims(db) == 3  # finished, not cancelled halfway
+
+
+async def test_a_training_session_gets_the_reminders_of_its_simulated_day(db, program):
+    await build_town(db, program)
+    app = _app(db, program)
+    app.clock = program_clock(at("2026-04-01T08:01"))  # SIMULATED_START, whatever the real date is
+    await _run_part(app, 0.5)
+    assert await _claims(db) == 3

@@ -17,10 +17,7 @@ from bot.channels.telegram.polling import poll
 from bot.channels.telegram.processor import TelegramProcessor
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import register_webhook, webhook_secret
-from handlers.engine import Engine
-from handlers.flows import all_flows
 from services import inbound
-from services.media import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +27,7 @@ KEEP_UPDATE_IDS = timedelta(days=2)
 
 
 def build_processor(app: App, bot: Bot) -> TelegramProcessor:
-    engine = Engine(app.db, app.program, app.pepper, MediaStore(app.settings.media_dir), all_flows())
-    return TelegramProcessor(bot, engine, TelegramSender(bot, app.settings.media_dir))
+    return TelegramProcessor(bot, app.engine(), TelegramSender(bot, app.settings.media_dir))
 
 
 async def album_flusher(processor: TelegramProcessor, stop: asyncio.Event, every: float = FLUSH_EVERY) -> None:

@@ -1,26 +1,20 @@
-"""The Telegram part exactly as `kampung-bahagia run` starts it: in-process in both modes, and once for real
-as a subprocess driven through the fake Bot API server and stopped with SIGINT."""
+"""The Telegram part exactly as `kampung-bahagia run` starts it, in-process in both modes (the real process is
+driven through the whole journey in test_journey.py)."""
 
 import asyncio
-import os
-import signal
 import socket
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot import migrate
 from bot.bootstrap import App
 from bot.channels.telegram.runtime import part
 from bot.channels.telegram.webhook import SECRET_HEADER
 from services.db import Database
-from services.models import Role
 from services.program import Program
-from tests.bot.channels.telegram.conftest import Telegram, settings_for, texts
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
-from tests.handlers.conftest import load_roster
+from tests.bot.channels.telegram.conftest import settings_for
+from tests.fakes.telegram_api import FakeTelegramServer
 
 CHAT = 83001
 
@@ -83,49 +77,6 @@ async def test_webhook_part_registers_the_secret_and_guards_the_route(
         stop.set()
         await asyncio.wait_for(task, 10)
         await db.dispose()
-
-
-async def test_kampung_bahagia_run_as_a_subprocess(
-    server: FakeTelegramServer, program: Program, tmp_path: Path
-) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
-    await asyncio.to_thread(migrate.upgrade, url)
-    db = Database(url)
-    await load_roster(db, program)
-    secret_key = "subprocess-secret"
-    tg = Telegram(server, App(settings_for(url, tmp_path, server), program, db, secret_key.encode()))
-    code = await tg.invite(Role.KETUA_RT, "15.71.01.1001-001")
-    await db.dispose()
-
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "WEB_"))},
-        "DATABASE_URL": url,
-        "DATA_DIR": str(tmp_path / "data"),
-        "MEDIA_DIR": str(tmp_path / "media"),
-        "SECRET_KEY": secret_key,
-        "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN,
-        "TELEGRAM_API_URL": server.base_url,
-    }
-    executable = Path(sys.executable).parent / "kampung-bahagia"
-    process = await asyncio.create_subprocess_exec(
-        str(executable), "run", cwd=tmp_path, env=env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        await server.wait_for("getUpdates", timeout=30)
-        assert "Pendaftaran berhasil" in texts(await tg.say(CHAT, f"/start {code}"))
-        await tg.say(CHAT, "/kk")
-        keyboard = (await tg.say(CHAT, "95"))[-1]["reply_markup"]["inline_keyboard"]
-        assert any("Simpan" in b["text"] for row in keyboard for b in row)
-        assert "95 KK" in texts(await tg.press(CHAT, "Simpan"))
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-        output, _ = await asyncio.wait_for(process.communicate(), 20)
-    text = output.decode()
-    assert process.returncode == 0, text
-    assert server.base_url in text  # the Bot API server in use is printed
-    assert "Berhenti" in text or "Stopped" in text, text
 
 
 @pytest.fixture(autouse=True)
