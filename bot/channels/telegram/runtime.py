@@ -4,11 +4,12 @@ flusher. Everything built from the `App`, so tests run the very same wiring agai
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 
 import uvicorn
 from aiogram import Bot
+from aiogram.exceptions import TelegramUnauthorizedError
 
 from bot.bootstrap import App
 from bot.channels.telegram.client import bot_from_settings
@@ -68,26 +69,33 @@ async def part(app: App, stop: asyncio.Event) -> None:
             if app.settings.telegram_webhook_url:
                 await serve_webhook(app, bot, processor, stop)
             else:
-                await bot.delete_webhook(drop_pending_updates=False)
-                await poll(bot, processor, stop)
+                # A webhook left from another deployment would make every getUpdates fail with a conflict.
+                delete = lambda: bot.delete_webhook(drop_pending_updates=False)  # noqa: E731
+                if await _until_done(delete, "deleteWebhook", stop):
+                    await poll(bot, processor, stop)
         finally:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
 
 
-async def _register_until_done(bot: Bot, url: str, secret: str, stop: asyncio.Event) -> None:
-    """setWebhook, retried while Telegram is unreachable: the web app already serves, so nothing is lost."""
+async def _until_done(call: Callable[[], Awaitable[object]], what: str, stop: asyncio.Event) -> bool:
+    """The call, retried while Telegram is unreachable (a hiccup at start-up must not leave the channel off).
+    False when stopped first, or when Telegram refuses the token: then nothing would ever work."""
     wait = 1.0
     while not stop.is_set():
         try:
-            await register_webhook(bot, url, secret)
-            return
+            await call()
+            return True
+        except TelegramUnauthorizedError:
+            log.error("Telegram refused the bot token (%s); the Telegram channel is off", what)
+            return False
         except Exception:
-            log.exception("setWebhook failed; trying again in %.0f s", wait)
+            log.exception("%s failed; trying again in %.0f s", what, wait)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), wait)
         wait = min(60.0, wait * 2)
+    return False
 
 
 class _QuietServer(uvicorn.Server):
@@ -107,7 +115,8 @@ async def serve_webhook(app: App, bot: Bot, processor: TelegramProcessor, stop: 
     server = _QuietServer(config)
     serving = asyncio.create_task(server.serve())
     try:
-        await _register_until_done(bot, app.settings.telegram_webhook_url, secret, stop)
+        url = app.settings.telegram_webhook_url
+        await _until_done(lambda: register_webhook(bot, url, secret), "setWebhook", stop)
         await stop.wait()
     finally:
         server.should_exit = True

@@ -49,6 +49,38 @@ async def test_polling_part_serves_and_stops_cleanly(
         await db.dispose()
 
 
+async def test_polling_starts_even_when_telegram_hiccups_at_start_up(
+    server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
+) -> None:
+    db = Database(database_url)
+    app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
+    server.fail_next("deleteWebhook", 1, 502, description="Bad Gateway")
+    stop, task = await start(app)
+    try:
+        server.push_update(server.message_update(CHAT, "/bantuan"))
+        assert "kode undangan" in (await server.wait_for("sendMessage", timeout=10)).params["text"]
+        assert [c.error_code for c in server.calls if c.method == "deleteWebhook"] == [502, None]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await db.dispose()
+
+
+async def test_a_refused_token_turns_the_channel_off_without_retrying(
+    server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
+) -> None:
+    db = Database(database_url)
+    app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
+    server.fail_next("deleteWebhook", 1, 401, description="Unauthorized")
+    stop, task = await start(app)
+    try:
+        await asyncio.wait_for(task, 5)  # ends by itself: nothing would ever work with that token
+        assert not [c for c in server.calls if c.method == "getUpdates"]
+    finally:
+        stop.set()
+        await db.dispose()
+
+
 async def test_webhook_part_registers_the_secret_and_guards_the_route(
     server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
 ) -> None:
