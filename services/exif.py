@@ -27,7 +27,8 @@ def read_exif(content: bytes) -> ExifFacts:
     try:
         tiff = _exif_segment(content)
         return _facts(tiff) if tiff else ExifFacts()
-    except (struct.error, ValueError, IndexError, ZeroDivisionError, OverflowError):
+    except (struct.error, ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError):
+        # A second net under the checks above: whatever a photo holds, the report it belongs to goes through.
         return ExifFacts()
 
 
@@ -87,8 +88,8 @@ def _facts(data: bytes) -> ExifFacts:
     tiff = _Tiff(data)
     (first,) = tiff.unpack("I", 4)
     ifd0 = tiff.ifd(first)
-    exif = tiff.ifd(ifd0[EXIF_IFD][0]) if EXIF_IFD in ifd0 else {}
-    gps = tiff.ifd(ifd0[GPS_IFD][0]) if GPS_IFD in ifd0 else {}
+    exif = _sub_ifd(tiff, ifd0.get(EXIF_IFD))
+    gps = _sub_ifd(tiff, ifd0.get(GPS_IFD))
     when = exif.get(DATE_TIME_ORIGINAL) or ifd0.get(DATE_TIME)
     latitude, longitude = _coordinate(gps.get(2), gps.get(1), "S"), _coordinate(gps.get(4), gps.get(3), "W")
     if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
@@ -98,6 +99,13 @@ def _facts(data: bytes) -> ExifFacts:
         latitude=latitude,
         longitude=longitude,
     )
+
+
+def _sub_ifd(tiff: _Tiff, pointer: object) -> dict[int, object]:
+    # A pointer is a LONG; broken editors write other types, which point nowhere.
+    if isinstance(pointer, list) and pointer and isinstance(pointer[0], int):
+        return tiff.ifd(pointer[0])
+    return {}
 
 
 def _taken_at(text: str, offset: object) -> datetime | None:

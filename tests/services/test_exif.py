@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.exif import ExifFacts, read_exif
 from tests.services.exif_jpeg import jpeg_with_exif
@@ -32,6 +34,21 @@ def test_anything_malformed_gives_no_facts_and_no_error(content: bytes) -> None:
     facts = read_exif(content)
     assert isinstance(facts, ExifFacts)
     assert facts.taken_at is None
+
+
+def test_a_pointer_of_the_wrong_type_gives_no_facts() -> None:
+    # The Exif IFD pointer written as ASCII instead of LONG: seen from broken photo editors.
+    content = jpeg_with_exif().replace(b"\x69\x87\x04\x00", b"\x69\x87\x02\x00", 1)
+    assert read_exif(content).taken_at is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_corruption_of_a_real_exif_block_gives_no_error(data: st.DataObject) -> None:
+    content = bytearray(jpeg_with_exif(big_endian=data.draw(st.booleans())))
+    for _ in range(data.draw(st.integers(1, 8))):
+        content[data.draw(st.integers(2, len(content) - 1))] = data.draw(st.integers(0, 255))
+    assert isinstance(read_exif(bytes(content)), ExifFacts)
 
 
 async def test_record_media_keeps_exif_of_a_jpeg(db, tmp_path) -> None:
