@@ -2,6 +2,7 @@
 
 import hashlib
 import mimetypes
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,8 @@ class MediaStore:
         target = self.root / relative
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_suffix(target.suffix + ".part")
+            # A name of its own: two workers storing the same photo at once must not share (and move) one file.
+            temporary = target.with_name(f"{target.name}.{secrets.token_hex(6)}.part")
             temporary.write_bytes(content)
             temporary.replace(target)  # atomic: a crash never leaves half a photo under the final name
         return sha256, str(relative)

@@ -479,6 +479,8 @@ class FakeTelegramServer:
         markup = p.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:  # only inline markup is echoed back
             content["reply_markup"] = markup
+        if m == "sendphoto" and isinstance(p.get("photo"), dict):
+            _check_photo_upload(p["photo"].get("content", b""))
         for kind in ("photo", "document", "video", "audio", "voice", "sticker", "animation"):
             if kind in p:
                 file_id = self._register_upload(kind, p[kind])
@@ -555,3 +557,15 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+PHOTO_UPLOAD_LIMIT = 10 * 1024 * 1024  # sendPhoto's documented limit
+_IMAGE_MAGIC = (b"\xff\xd8", b"\x89PNG", b"RIFF")
+
+
+def _check_photo_upload(content: bytes) -> None:
+    """Telegram turns an upload into a photo only when it can: too big or not an image (HEIC, PDF) → 400."""
+    if len(content) > PHOTO_UPLOAD_LIMIT:
+        raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+    if not content.startswith(_IMAGE_MAGIC):
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")

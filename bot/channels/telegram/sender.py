@@ -31,6 +31,11 @@ TRANSIENT = "transient: "
 _GONE = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
 
+# sendPhoto's limits (Bot API): evidence may be up to 20 MB and come as any image file, so some go as documents.
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
 def chat_id_of(external_id: str) -> int | str:
     return int(external_id) if external_id.lstrip("-").isdigit() else external_id
 
@@ -41,7 +46,7 @@ def result_of_error(error: Exception) -> SendResult:
         return SendResult(ok=False, retry_after=float(error.retry_after), error=str(error))
     if isinstance(error, TelegramForbiddenError):
         return SendResult(ok=False, unreachable=True, error=str(error))
-    if isinstance(error, TelegramBadRequest | TelegramNotFound) and any(g in str(error).lower() for g in _GONE):
+    if isinstance(error, TelegramBadRequest | TelegramNotFound) and _gone(error):
         return SendResult(ok=False, unreachable=True, error=str(error))
     if isinstance(error, TelegramNetworkError | TelegramServerError):
         return SendResult(ok=False, error=f"{TRANSIENT}{error}")
@@ -79,12 +84,48 @@ class TelegramSender:
     async def _call(self, chat_id: int | str, method: str, kwargs: dict) -> None:
         kwargs = dict(kwargs)
         if "path" in kwargs:
-            path = self.media_dir / kwargs.pop("path")
-            if not path.is_file():
-                # A missing file must not block the words that come with it; the text still goes out.
-                log.error("attachment missing, not sent: %s", path)
-                return
-            kwargs["photo" if method == "send_photo" else "document"] = FSInputFile(path)
+            await self._attachment(chat_id, method, self.media_dir / kwargs.pop("path"))
+            return
         if "reply_markup" in kwargs:
             kwargs["reply_markup"] = InlineKeyboardMarkup.model_validate(kwargs["reply_markup"])
         await getattr(self.bot, method)(chat_id=chat_id, **kwargs)
+
+    async def _attachment(self, chat_id: int | str, method: str, path: Path) -> None:
+        """A stored file; never the reason the words and buttons after it stay unsent (a review card's photos)."""
+        if not path.is_file():
+            log.error("attachment missing, not sent: %s", path)
+            return
+        if method == "send_photo" and not takes_as_photo(path):
+            method = "send_document"
+        try:
+            await self._upload(chat_id, method, path)
+        except TelegramBadRequest as error:
+            if _gone(error):
+                raise
+            if method == "send_photo":
+                # Telegram could not make a photo of it (dimensions, format): the file itself still goes.
+                log.warning("sendPhoto refused %s (%s); sending it as a document", path.name, error)
+                await self._attachment_as_document(chat_id, path)
+            else:
+                log.error("attachment refused by Telegram, not sent: %s (%s)", path, error)
+
+    async def _attachment_as_document(self, chat_id: int | str, path: Path) -> None:
+        try:
+            await self._upload(chat_id, "send_document", path)
+        except TelegramBadRequest as error:
+            if _gone(error):
+                raise
+            log.error("attachment refused by Telegram, not sent: %s (%s)", path, error)
+
+    async def _upload(self, chat_id: int | str, method: str, path: Path) -> None:
+        field = "photo" if method == "send_photo" else "document"
+        await getattr(self.bot, method)(chat_id=chat_id, **{field: FSInputFile(path)})
+
+
+def takes_as_photo(path: Path) -> bool:
+    """Whether sendPhoto takes this file: at most 10 MB, in a format Telegram turns into a photo (not HEIC)."""
+    return path.suffix.lower() in PHOTO_SUFFIXES and path.stat().st_size <= PHOTO_MAX_BYTES
+
+
+def _gone(error: TelegramAPIError) -> bool:
+    return any(g in str(error).lower() for g in _GONE)

@@ -30,7 +30,7 @@ async def test_waits_out_flood_control_and_resumes(server: FakeTelegramServer, b
 
 
 async def test_retry_resumes_without_duplicates(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
-    (tmp_path / "foto.jpg").write_bytes(b"jpeg")
+    (tmp_path / "foto.jpg").write_bytes(b"\xff\xd8jpeg")
     server.fail_next("sendMessage", 1, 502, description="Bad Gateway")  # the photo goes, its text fails once
     result = await direct_send(
         TelegramSender(bot, tmp_path), str(CHAT), [Reply("Foto", attachments=(("foto.jpg", "photo"),))]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from aiogram import Bot
 
-from bot.channels.telegram.sender import TelegramSender
+from bot.channels.telegram.sender import PHOTO_MAX_BYTES, TelegramSender
 from handlers.messages import Choice, Expect, Reply
 from tests.fakes.telegram_api import FakeTelegramServer
 
@@ -30,6 +30,43 @@ async def test_attachments_are_uploaded_from_media_dir(server: FakeTelegramServe
     sent = server.sent_messages(CHAT)
     assert [s["_method"] for s in sent] == ["sendPhoto", "sendDocument", "sendMessage"]
     assert sent[0]["photo"]["content"] == b"\xff\xd8jpeg"
+
+
+async def test_what_telegram_cannot_show_as_a_photo_goes_as_a_document(
+    server: FakeTelegramServer, bot: Bot, tmp_path: Path
+) -> None:
+    """A review card: evidence may be a HEIC or a 15 MB image sent as a file; the card and its buttons still come."""
+    (tmp_path / "heic.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 100)
+    (tmp_path / "big.jpg").write_bytes(b"\xff\xd8" + b"\x00" * (PHOTO_MAX_BYTES + 1))
+    (tmp_path / "odd.jpg").write_bytes(b"GIF89a not what its name says")
+    photos = tuple((name, "photo") for name in ("heic.heic", "big.jpg", "odd.jpg"))
+    reply = Reply("Laporan Rembuk Warga", (Choice("ok", "Setujui"),), Expect.CHOICE, 5, photos)
+    assert (await TelegramSender(bot, tmp_path).send(str(CHAT), reply)).ok
+    sent = server.sent_messages(CHAT)
+    assert [s["_method"] for s in sent] == ["sendDocument"] * 3 + ["sendMessage"]
+    assert sent[-1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Setujui"
+    refused = [c for c in server.calls if c.error_code]
+    assert [(c.method, c.error_code) for c in refused] == [("sendPhoto", 400)]  # only odd.jpg was tried as a photo
+
+
+async def test_a_file_telegram_refuses_outright_does_not_hold_back_the_text(
+    server: FakeTelegramServer, bot: Bot, tmp_path: Path
+) -> None:
+    (tmp_path / "nota.pdf").write_bytes(b"%PDF")
+    server.fail_next("sendDocument", 1, 400, description="Bad Request: file must be non-empty")
+    reply = Reply("Nota belanja", attachments=(("nota.pdf", "document"),))
+    assert (await TelegramSender(bot, tmp_path).send(str(CHAT), reply)).ok
+    assert [s["_method"] for s in server.sent_messages(CHAT)] == ["sendMessage"]
+
+
+async def test_a_blocked_chat_stops_at_the_first_attachment(
+    server: FakeTelegramServer, bot: Bot, tmp_path: Path
+) -> None:
+    (tmp_path / "foto.jpg").write_bytes(b"\xff\xd8jpeg")
+    server.block_chat(CHAT)
+    result = await TelegramSender(bot, tmp_path).send(str(CHAT), Reply("x", attachments=(("foto.jpg", "photo"),)))
+    assert result.unreachable
+    assert len([c for c in server.calls if c.method == "sendPhoto"]) == 1
 
 
 async def test_flood_control_is_reported_not_waited(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
