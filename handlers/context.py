@@ -19,7 +19,12 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 
 # Supplied by the channel: fetch the bytes of a media item (Telegram getFile, WhatsApp media URL, a local file).
+# It raises MediaTooLarge for a file bigger than the channel lets a bot download; flows ask for another file.
 MediaFetcher = Callable[[MediaItem], Awaitable[bytes]]
+
+
+class MediaTooLarge(Exception):
+    """The file is bigger than the channel lets a bot download (Telegram: 20 MB); nothing of it was fetched."""
 
 
 @dataclass

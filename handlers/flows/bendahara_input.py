@@ -6,7 +6,7 @@ never writes anything and the same question is asked again.
 
 from datetime import date, timedelta
 
-from handlers.context import Context
+from handlers.context import Context, MediaTooLarge
 from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
@@ -105,7 +105,10 @@ def read_evidence(incoming: Incoming) -> tuple[dict | None, str | None]:
 async def fetch_evidence(ctx: Context, ref: dict) -> Evidence | None:
     """Download the file the person sent; None when it turned out larger than the limit."""
     item = MediaItem(**ref)
-    content = await ctx.fetch(item)
+    try:
+        content = await ctx.fetch(item)
+    except MediaTooLarge:
+        return None
     if len(content) > MAX_FILE_BYTES:
         return None
     return Evidence(

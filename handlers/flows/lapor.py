@@ -15,7 +15,7 @@ flowchart LR
 
 from datetime import date
 
-from handlers.context import Context
+from handlers.context import Context, MediaTooLarge
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows.jadwal import SYMBOLS
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
@@ -161,8 +161,11 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
     evidence = []
     for file in data["files"]:
         item = MediaItem(file["kind"], file["ref"], file["mime"], file["size"], file["name"])
-        content = await ctx.fetch(item)
-        if len(content) > reports.MAX_FILE_BYTES:
+        try:
+            content = await ctx.fetch(item)
+        except MediaTooLarge:
+            content = None
+        if content is None or len(content) > reports.MAX_FILE_BYTES:
             # The channel did not tell the size beforehand; drop this one and ask for another.
             data["files"] = [f for f in data["files"] if f["ref"] != file["ref"]]
             limit = reports.MAX_FILE_BYTES // (1024 * 1024)

@@ -5,9 +5,9 @@ import io
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 
-from handlers.context import MediaFetcher
+from handlers.context import MediaFetcher, MediaTooLarge
 from handlers.messages import Incoming, MediaItem
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ MAX_DOWNLOAD = MAX_DOWNLOAD_MB * 1024 * 1024
 ATTEMPTS = 3
 
 
-class FileTooLarge(Exception):
+class FileTooLarge(MediaTooLarge):
     """getFile refuses files over 20 MB: checked before any download so nothing half-arrives."""
 
 
@@ -47,7 +47,12 @@ def telegram_fetcher(bot: Bot, backoff: float = 0.5) -> MediaFetcher:
 
 
 async def _download(bot: Bot, item: MediaItem) -> bytes:
-    file = await bot.get_file(item.ref)
+    try:
+        file = await bot.get_file(item.ref)
+    except TelegramBadRequest as error:
+        if "too big" in str(error).lower():  # Telegram's own answer for a file over 20 MB
+            raise FileTooLarge(item.ref) from error
+        raise
     if file.file_size is not None and file.file_size > MAX_DOWNLOAD:
         raise FileTooLarge(item.ref)
     buffer = io.BytesIO()

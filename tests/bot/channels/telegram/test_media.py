@@ -35,3 +35,10 @@ def test_too_large_looks_at_every_item() -> None:
     small, big = MediaItem("photo", "a", size=10), MediaItem("document", "b", size=MAX_DOWNLOAD + 1)
     assert too_large(Incoming("telegram", "1", Kind.MEDIA, media=(small, big)))
     assert not too_large(Incoming("telegram", "1", Kind.MEDIA, media=(small, MediaItem("photo", "c"))))
+
+
+async def test_telegrams_own_too_big_answer_is_too_large(server: FakeTelegramServer, bot: Bot) -> None:
+    server.add_file("huge", b"x")
+    server.fail_next("getFile", 1, 400, description="Bad Request: file is too big")
+    with pytest.raises(FileTooLarge):
+        await telegram_fetcher(bot)(MediaItem("document", "huge"))

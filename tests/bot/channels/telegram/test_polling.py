@@ -224,6 +224,27 @@ async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(
         assert await session.scalar(claims.where(ProcessedUpdate.update_id == str(save["update_id"]))) == 1
 
 
+async def test_a_file_found_too_large_only_at_saving_is_asked_again(telegram: Telegram) -> None:
+    """The photo's size was not in the update; getFile tells it at "Simpan": a clear answer, not a "sorry" loop."""
+    tg, bendahara, rt2 = telegram, 81078, "15.71.01.1001-002"
+    april = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
+    tg.processor.engine.clock = lambda: april
+    await ready_for_funds(tg.app.db, tg.app.program, rt2)
+    await register(tg, bendahara, Role.BENDAHARA, rt2)
+    await tg.say(bendahara, "/dana")
+    await tg.say(bendahara, "70.000.000")
+    await tg.press(bendahara, "Hari ini")
+    tg.server.add_file("besar", b"\xff\xd8" + b"\x00" * (20 * 1024 * 1024))
+    update = tg.server.photo_update(bendahara, "besar")
+    for size in update["message"]["photo"]:
+        del size["file_size"]
+    await tg.push(update)
+    sent = await tg.press(bendahara, "Simpan")
+    assert "lebih dari 20 MB" in texts(sent)
+    assert "Maaf" not in texts(sent)
+    assert await _count(tg, FundReceipt) == 0 and await _count(tg, Media) == 0
+
+
 async def _count(tg: Telegram, model: type) -> int:
     async with tg.app.db.unit_of_work() as session:
         return await session.scalar(select(func.count()).select_from(model))
