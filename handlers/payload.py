@@ -2,13 +2,20 @@
 
 from handlers.messages import Choice, Expect, Reply
 
+PARTS_DONE = "_parts_done"  # calls of a multi-message reply already delivered (a photo went, its text did not)
 
-def payload_of(reply: Reply) -> dict:
-    return {
+
+def payload_of(reply: Reply, parts_done: int = 0) -> dict:
+    payload = {
         "text": reply.text,
         "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
         "attachments": [list(a) for a in reply.attachments],
     }
+    if reply.token is not None:
+        payload["token"] = reply.token  # an answer handed over late keeps its buttons tied to their question
+    if parts_done:
+        payload[PARTS_DONE] = parts_done
+    return payload
 
 
 def reply_from_payload(payload: dict) -> Reply:
@@ -17,5 +24,6 @@ def reply_from_payload(payload: dict) -> Reply:
         text=payload["text"],
         choices=choices,
         expect=Expect.CHOICE if choices else Expect.NOTHING,
+        token=payload.get("token"),
         attachments=tuple(tuple(a) for a in payload.get("attachments", [])),
     )

@@ -1,6 +1,8 @@
 """The outbox: every message to someone other than the sender goes here, in the same transaction as the change
 that caused it, and the delivery worker sends it."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,3 +46,19 @@ async def enqueue_for_person(
         )
     )
     return 1
+
+
+def enqueue_to(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    payload: dict,
+    *,
+    person_id: int | None = None,
+    not_before: datetime | None = None,
+) -> None:
+    """Queue one message to this very chat (an answer the channel could not send right away)."""
+    message = OutboxMessage(channel=channel, external_id=external_id, person_id=person_id, payload=payload)
+    if not_before is not None:
+        message.next_attempt_at = not_before
+    session.add(message)

@@ -20,14 +20,13 @@ from datetime import timedelta
 
 from bot.channels.base import Sender, SendResult
 from bot.delivery.throttle import Throttle
-from handlers.payload import reply_from_payload
+from handlers.payload import PARTS_DONE, reply_from_payload
 from services import delivery, people
 from services.db import Database
 from services.delivery import Claimed
 from services.models import utcnow
 
 log = logging.getLogger(__name__)
-PARTS_DONE = "_parts_done"  # payload key: calls of a multi-message reply already delivered
 
 
 @dataclass(frozen=True)

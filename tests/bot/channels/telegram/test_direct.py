@@ -1,3 +1,6 @@
+import asyncio
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -7,9 +10,10 @@ from sqlalchemy import select
 from bot.channels.telegram import direct
 from bot.channels.telegram.direct import direct_send
 from bot.channels.telegram.sender import TelegramSender
-from handlers.messages import Reply
+from bot.delivery.worker import ChannelWorker, WorkerConfig
+from handlers.messages import Choice, Expect, Reply
 from services.db import Database
-from services.models import ChannelIdentity, Person, Role
+from services.models import ChannelIdentity, OutboxMessage, Person, Role, utcnow
 from tests.fakes.telegram_api import FakeTelegramServer
 
 CHAT = 5151
@@ -65,3 +69,32 @@ async def test_blocked_person_is_marked_unreachable(
     async with db.unit_of_work() as session:
         identity = await session.scalar(select(ChannelIdentity))
         assert identity.unreachable_at is not None and "blocked" in identity.unreachable_reason
+
+
+async def test_a_long_flood_wait_hands_the_rest_of_the_answer_to_the_outbox(
+    server: FakeTelegramServer, bot: Bot, tmp_path: Path, db: Database
+) -> None:
+    """Telegram asks for more than a few seconds: the loop is not held up, and the worker sends it later."""
+    (tmp_path / "foto.jpg").write_bytes(b"\xff\xd8jpeg")
+    sender = TelegramSender(bot, tmp_path)
+    server.fail_next("sendMessage", 1, 429, retry_after=6)  # the photo goes, its text is refused
+    question = Reply("Kirim laporan ini?", (Choice("send", "Kirim"),), Expect.CHOICE, 7, (("foto.jpg", "photo"),))
+    started = time.monotonic()
+    result = await direct_send(sender, str(CHAT), [question, Reply("Ketik /batal untuk berhenti.")], db)
+    assert time.monotonic() - started < direct.MAX_WAIT_HERE
+    assert not result.ok and result.retry_after == 6
+    async with db.unit_of_work() as session:
+        queued = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [row.payload.get("_parts_done", 0) for row in queued] == [1, 0]  # the photo is not sent twice
+    assert all(row.next_attempt_at > utcnow() + timedelta(seconds=5) for row in queued)
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(ChannelWorker(db, sender, WorkerConfig(poll_interval=0.1)).run(stop))
+    try:
+        await server.wait_for(lambda c: c.params.get("text") == "Ketik /batal untuk berhenti.", timeout=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+    sent = server.sent_messages(CHAT)
+    assert [m["_method"] for m in sent] == ["sendPhoto", "sendMessage", "sendMessage"]
+    assert sent[1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "7:send"  # still this question's
