@@ -36,6 +36,13 @@ def evidence_problem(kind: str, mime_type: str, size: int | None) -> str | None:
     return "not_a_file"
 
 
+def stage_problem(stage: Stage, counts_as: str) -> str | None:
+    """A PDF for a stage that asks for photos only: it would be kept and never count, so it is refused."""
+    if counts_as == DOCUMENT and stage.dokumen_min == 0 and stage.foto_min > 0:
+        return "stage_takes_photos"
+    return None
+
+
 def evidence_kind(stage: Stage, kind: str, mime_type: str) -> str:
     """What a file counts as for this stage.
 

@@ -99,7 +99,10 @@ def _receive(stage: Stage, data: Data, items: tuple[MediaItem, ...]) -> Outcome:
     refused = []
     for item in items:
         name = item.file_name or (_("a photo") if item.kind == reports.PHOTO else _("a file"))
-        problem = reports.evidence_problem(item.kind, item.mime_type, item.size)
+        counts_as = reports.evidence_kind(stage, item.kind, item.mime_type)
+        problem = reports.evidence_problem(item.kind, item.mime_type, item.size) or reports.stage_problem(
+            stage, counts_as
+        )
         if problem:
             refused.append(_refusal(problem, name))
             continue
@@ -119,7 +122,7 @@ def _receive(stage: Stage, data: Data, items: tuple[MediaItem, ...]) -> Outcome:
             {
                 "ref": item.ref,
                 "kind": item.kind,
-                "counts_as": reports.evidence_kind(stage, item.kind, item.mime_type),
+                "counts_as": counts_as,
                 "mime": item.mime_type,
                 "size": item.size,
                 "name": item.file_name,
@@ -138,6 +141,8 @@ def _refusal(problem: str, name: str) -> str:
         return _("{name} is larger than {limit} MB. Please send a smaller file.", name=name, limit=limit)
     if problem == "not_an_image":
         return _("{name} is not a photo. Please send a photo.", name=name)
+    if problem == "stage_takes_photos":
+        return _("{name} was not added: this stage needs photos, not documents. Please send photos.", name=name)
     if problem == "not_pdf_or_image":
         return _("{name} cannot be used. Documents must be PDF files or photos.", name=name)
     return _("{name} cannot be used as evidence.", name=name)

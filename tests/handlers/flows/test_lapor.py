@@ -130,6 +130,14 @@ async def test_done_too_early_says_how_many_are_missing(world):
     assert "Belum cukup" in text_of(replies)
 
 
+async def test_a_pdf_for_a_photos_only_stage_is_refused_and_not_kept(world):
+    chat = await rembuk_warga_until_media(world)
+    replies = await chat.send_media(PDF, kind="document")
+    assert "tahap ini memerlukan foto, bukan dokumen" in text_of(replies)
+    replies = await chat.send_media(photo(1))
+    assert "Sudah diterima: 1 foto.\nMasih perlu: 1 foto lagi." in text_of(replies)  # the PDF did not count
+
+
 async def test_media_is_checked_before_anything_is_downloaded(world):
     chat = await rembuk_warga_until_media(world)
     too_big = MediaItem("photo", "huge.jpg", "image/jpeg", 25 * 1024 * 1024, "huge.jpg")
