@@ -59,10 +59,18 @@ class Incoming:
     update_id: str | None = None
 
 
+MAX_CHOICE_ID_BYTES = 40  # with Telegram's "<version>:" in front it stays within callback data's 64 bytes
+
+
 @dataclass(frozen=True)
 class Choice:
     id: str  # short (≤ 40 bytes) so every channel can carry it back
     label: str
+
+    def __post_init__(self) -> None:
+        # Cut short by a channel, a choice would come back as something else: refuse it where it is made.
+        if len(self.id.encode()) > MAX_CHOICE_ID_BYTES:
+            raise ValueError(f"choice id over {MAX_CHOICE_ID_BYTES} bytes: {self.id!r}")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ def _messages() -> dict[str, str]:
         "program_window_inverted": _("Kelompok {kelompok} ends before it starts."),
         "program_no_stages": _("there are no stages ([[tahap]])."),
         "program_duplicate_stage": _("stage {kode} is defined twice."),
+        "program_bad_stage_kode": _(
+            "stage code {kode!r} must be at most 32 characters of lowercase letters, digits and _."
+        ),
         "program_bad_role": _("{value!r} must be ketua_rt or bendahara."),
         "program_unknown_prerequisite": _("{kode} is not an earlier stage."),
         "program_missing_months": _("the month(s) of the stage are missing."),

@@ -5,6 +5,7 @@ validated as a whole: every problem is reported at once, and a broken file is ne
 """
 
 import itertools
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, time
@@ -16,6 +17,8 @@ from services.problems import Problem, ProblemError
 KELOMPOK = ("A", "B")
 REPORTER_ROLES = ("ketua_rt", "bendahara")
 FIELD_KINDS = ("bilangan", "teks", "rupiah", "pilihan")
+# Stage codes travel inside button data (Telegram allows 64 bytes in all) and in reminder keys: short and plain.
+STAGE_KODE = re.compile(r"[a-z0-9_]{1,32}")
 DEFAULT_PROGRAM_FILE = Path(__file__).parent / "data" / "program.toml"
 
 
@@ -259,6 +262,9 @@ class _Parser:
             where = f"tahap[{index + 1}]"
             kode = self.text(table, "kode", where)
             nama = self.text(table, "nama", where)
+            if kode and not STAGE_KODE.fullmatch(kode):
+                self.problem(f"{where}.kode", "program_bad_stage_kode", kode=kode)
+                kode = None
             if kode in seen:
                 self.problem(where, "program_duplicate_stage", kode=kode)
             pelapor = table.get("pelapor")

@@ -53,6 +53,12 @@ def test_stage_outside_its_kelompok_window_is_refused(raw):
     assert codes(raw) == ["program_stage_outside_window"]
 
 
+@pytest.mark.parametrize("kode", ["laporan_pertanggungjawaban_kegiatan_akhir", "Rembuk Warga", "rembuk-warga"])
+def test_stage_codes_are_short_and_plain(raw, kode):
+    raw["tahap"][-1]["kode"] = kode  # it rides in button data, which Telegram caps at 64 bytes
+    assert codes(raw) == ["program_bad_stage_kode"]
+
+
 def test_overlapping_tiers_are_refused(raw):
     raw["tier"][1]["min_kk"] = 50
     assert "program_tier_overlap" in codes(raw)
