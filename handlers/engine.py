@@ -265,7 +265,9 @@ class Engine:
 
 
 async def claimed(session: AsyncSession, incoming: Incoming) -> bool:
-    """Claim the message's delivery id in this unit of work; False when it was handled already."""
+    """Claim the message's delivery id (or its album's items) in this unit of work; False when handled already."""
+    if incoming.album_items:
+        return await inbound.claim_album_items(session, incoming.channel, incoming.album_items)
     if incoming.update_id is None:
-        return True  # the channel has no redeliveries to tell apart (console), or claimed it itself (albums)
+        return True  # the channel has no redeliveries to tell apart (console)
     return await inbound.claim_update(session, incoming.channel, incoming.update_id)

@@ -57,6 +57,9 @@ class Incoming:
     # The channel's own id for this delivery (Telegram's update_id). The engine claims it in the unit of work
     # that acts on it: a redelivery is recognised, and a crash before the commit leaves it to be handled again.
     update_id: str | None = None
+    # For an album gathered by the channel: its buffered items (album_item ids), claimed the same way, so a crash
+    # before the commit leaves the album waiting to be handled again instead of lost.
+    album_items: tuple[int, ...] = ()
 
 
 MAX_CHOICE_ID_BYTES = 40  # with Telegram's "<version>:" in front it stays within callback data's 64 bytes

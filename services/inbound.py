@@ -3,6 +3,7 @@
 Both live in the database, not in process memory, so several web workers (or a restart) never act twice.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -81,31 +82,59 @@ async def quiet_albums(session: AsyncSession, channel: str, quiet_since: datetim
     return [row[0] for row in rows]
 
 
-async def claim_album(
-    session: AsyncSession, channel: str, media_group_id: str, now: datetime | None = None
-) -> list[AlbumItem]:
-    """The album's waiting items, marked flushed; empty when another worker claimed them first.
-
-    The conditional UPDATE … RETURNING is atomic: on PostgreSQL a concurrent claimer waits for the first to
-    commit and then finds nothing left with `flushed_at IS NULL`.
-    """
-    claimed = await session.scalars(
-        update(AlbumItem)
+async def waiting_album(session: AsyncSession, channel: str, media_group_id: str) -> list[AlbumItem]:
+    """The album's items not yet handled, in arrival order (read only: the handling claims them)."""
+    items = await session.scalars(
+        select(AlbumItem)
         .where(
             AlbumItem.channel == channel,
             AlbumItem.media_group_id == media_group_id,
             AlbumItem.flushed_at.is_(None),
         )
-        .values(flushed_at=now or utcnow())
-        .returning(AlbumItem.id)
-    )
-    ids = list(claimed)
-    if not ids:
-        return []
-    items = await session.scalars(
-        select(AlbumItem).where(AlbumItem.id.in_(ids)).order_by(AlbumItem.id).execution_options(populate_existing=True)
+        .order_by(AlbumItem.id)
     )
     return list(items)
+
+
+async def albums_waiting_for(session: AsyncSession, channel: str, user_ids: Iterable[str]) -> set[str]:
+    """Which of these people have an album still gathering: their next message must wait for it."""
+    users = list(set(user_ids))
+    if not users:
+        return set()
+    rows = await session.scalars(
+        select(AlbumItem.user_id)
+        .where(AlbumItem.channel == channel, AlbumItem.flushed_at.is_(None), AlbumItem.user_id.in_(users))
+        .distinct()
+    )
+    return set(rows)
+
+
+async def waiting_albums_of(session: AsyncSession, channel: str, user_id: str) -> list[str]:
+    rows = await session.scalars(
+        select(AlbumItem.media_group_id)
+        .where(AlbumItem.channel == channel, AlbumItem.flushed_at.is_(None), AlbumItem.user_id == user_id)
+        .group_by(AlbumItem.media_group_id)
+        .order_by(func.min(AlbumItem.id))
+    )
+    return list(rows)
+
+
+async def claim_album_items(
+    session: AsyncSession, channel: str, item_ids: Iterable[int], now: datetime | None = None
+) -> bool:
+    """Mark these album items handled, in the unit of work that handles them; False when another worker did.
+
+    The conditional UPDATE is atomic: on PostgreSQL a concurrent claimer waits for the first to commit and then
+    finds none left with `flushed_at IS NULL`.
+    """
+    ids = list(item_ids)
+    result = await session.execute(
+        update(AlbumItem)
+        .where(AlbumItem.channel == channel, AlbumItem.id.in_(ids), AlbumItem.flushed_at.is_(None))
+        .values(flushed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == len(ids)
 
 
 async def prune(session: AsyncSession, older_than: timedelta, now: datetime | None = None) -> None:

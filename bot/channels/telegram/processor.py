@@ -8,7 +8,7 @@ A failure is logged with the update id and never escapes: the polling loop and t
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 
 from aiogram import Bot
@@ -57,6 +57,7 @@ class TelegramProcessor:
         """
         async with self.db.sessions() as session:
             handled = await inbound.handled_among(session, CHANNEL, [u.update_id for u in updates])
+            albums_first = await inbound.albums_waiting_for(session, CHANNEL, {person_key(u) for u in updates})
         by_person: dict[str, list[Update]] = {}
         for update in updates:
             key = str(update.update_id)
@@ -68,7 +69,7 @@ class TelegramProcessor:
 
         async def one_person(queue: list[Update]) -> None:
             for update in queue:
-                await self._guarded(update)
+                await self._guarded(update, albums_first)
 
         await asyncio.gather(*(one_person(queue) for queue in by_person.values()))
 
@@ -82,17 +83,20 @@ class TelegramProcessor:
             if await inbound.handled_among(session, CHANNEL, [update.update_id]):
                 log.info("telegram update %s already handled", update.update_id)
                 return False
-        return await self._guarded(update)
+            albums_first = await inbound.albums_waiting_for(session, CHANNEL, [person_key(update)])
+        return await self._guarded(update, albums_first)
 
-    async def _guarded(self, update: Update) -> bool:
+    async def _guarded(self, update: Update, albums_first: set[str]) -> bool:
+        """`albums_first`: people with an album still gathering, shared along a batch. Their next message is
+        handled after the album (sent before it), not ahead of it while the album waits for its quiet time."""
         try:
             async with self.slots, self.locks.hold(person_key(update)):
-                return await self._process(update)
+                return await self._process(update, albums_first)
         except Exception:
             log.exception("telegram update %s failed", update.update_id)
             return True
 
-    async def _process(self, update: Update) -> bool:
+    async def _process(self, update: Update, albums_first: set[str]) -> bool:
         """The update id is claimed in the unit of work that acts on it (by the engine for a message), so a crash
         before that commits leaves the redelivered update to be handled, and a redelivery after it is dropped."""
         incoming = convert.to_incoming(update)
@@ -109,9 +113,14 @@ class TelegramProcessor:
                 elif blocked_by(update):
                     chat = str(update.my_chat_member.chat.id)
                     await people.mark_unreachable(session, CHANNEL, chat, "blocked the bot")
+            if group is not None:
+                albums_first.add(incoming.user_id)
         if update.callback_query is not None:
             await self._answer_callback(update.callback_query.id)
         if incoming is not None and group is None:
+            if incoming.user_id in albums_first:
+                albums_first.discard(incoming.user_id)
+                await self._handle_albums_of(incoming.user_id)
             await self._handle(incoming)
         return True
 
@@ -158,17 +167,40 @@ class TelegramProcessor:
             groups = await inbound.quiet_albums(session, CHANNEL, utcnow() - self.album_quiet)
         flushed = 0
         for group in groups:
-            async with self.db.unit_of_work() as session:
-                items = [item.item for item in await inbound.claim_album(session, CHANNEL, group)]
-            if items:  # empty: another worker took it
-                flushed += 1
-                incoming = album_incoming(items)
-                try:
-                    async with self.slots, self.locks.hold(incoming.user_id):
-                        await self._handle(incoming)
-                except Exception:
-                    log.exception("telegram album %s failed", group)
+            try:
+                async with self.slots:
+                    flushed += await self._handle_album(group, lock=True)
+            except Exception:
+                log.exception("telegram album %s failed", group)
         return flushed
+
+    async def _handle_albums_of(self, user_id: str) -> None:
+        """This person's albums still gathering, now (the caller holds their lock): a message came after them."""
+        async with self.db.sessions() as session:
+            groups = await inbound.waiting_albums_of(session, CHANNEL, user_id)
+        for group in groups:
+            await self._handle_album(group, lock=False)
+
+    async def _handle_album(self, group: str, *, lock: bool) -> int:
+        """1 when the album was handled here; 0 when nothing was waiting (another worker had it)."""
+        async with self.db.sessions() as session:
+            items = await inbound.waiting_album(session, CHANNEL, group)
+        if not items:
+            return 0
+        # The items are claimed with the work, in the engine's unit of work: a crash midway leaves them waiting.
+        incoming = replace(album_incoming([item.item for item in items]), album_items=tuple(i.id for i in items))
+        try:
+            if lock:
+                async with self.locks.hold(incoming.user_id):
+                    await self._handle(incoming)
+            else:
+                await self._handle(incoming)
+        finally:
+            # Handled, or failed and answered "sorry" without the claim committing: either way done, so a broken
+            # album is not taken up again every half second. Only a crash (this never runs) leaves it waiting.
+            async with self.db.unit_of_work() as session:
+                await inbound.claim_album_items(session, CHANNEL, incoming.album_items)
+        return 1
 
 
 def person_key(update: Update) -> str:

@@ -5,13 +5,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
 from bot.channels.telegram import polling
-from services.models import RT, ChannelIdentity, FundReceipt, Media, ProcessedUpdate, Role
+from services.models import (
+    RT,
+    ChannelIdentity,
+    FundReceipt,
+    Media,
+    ProcessedUpdate,
+    ReportStatus,
+    Role,
+    StageReport,
+)
 from tests.bot.channels.telegram.conftest import Telegram, texts
 from tests.handlers.flows.bendahara import ready_for_funds
 
@@ -176,6 +185,38 @@ async def test_album_becomes_one_message(telegram: Telegram) -> None:
     await telegram.settle()
     # Unregistered sender: the engine answers the album once (not three times).
     assert len(telegram.server.sent_messages(CHAT)) == 1
+
+
+async def test_a_button_pressed_right_after_an_album_is_handled_after_it(telegram: Telegram) -> None:
+    """The chair sends three photos and at once presses "Selesai kirim": the photos count, no "not enough yet"."""
+    tg = telegram
+    tg.processor.album_quiet = timedelta(seconds=30)  # the album alone would wait long: only the press flushes it
+    tg.processor.engine.clock = lambda: datetime(2026, 2, 10, 3, 0, tzinfo=UTC)  # Kelompok A's rembuk warga month
+    async with tg.app.db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == RT1))
+        session.add(
+            StageReport(
+                rt_id=rt.id,
+                stage_key="sosialisasi",
+                status=ReportStatus.DISETUJUI,
+                happened_on=date(2026, 1, 20),
+                answers={},
+                submitted_by_id=rt.pendamping_id,
+            )
+        )
+    await register(tg, CHAT)
+    await tg.say(CHAT, "/lapor")
+    await tg.press(CHAT, "Rembuk Warga")
+    await tg.press(CHAT, "Hari ini")
+    await tg.say(CHAT, "45")
+    await tg.say(CHAT, "30")
+    done = tg.button_press(CHAT, "Selesai")
+    for i in range(3):
+        tg.server.add_file(f"album-{i}", b"\xff\xd8\xff\xe0" + bytes([i]) * 50)
+        tg.server.push_update(tg.server.photo_update(CHAT, f"album-{i}", media_group_id="rembuk-2"))
+    sent = await tg.push(done)
+    assert "Sudah diterima: 3 foto." in sent[0]["text"]
+    assert "Belum cukup" not in texts(sent) and "Kirim laporan ini" in texts(sent)
 
 
 async def test_a_batch_that_could_not_be_checked_comes_again(
