@@ -5,7 +5,8 @@ Not a test: run `.venv/bin/python bench/updates.py` (SQLite, the default), or wi
 made on that server (dropped afterwards). Prints
 - updates/s of a bare aiogram echo bot and of ours on the same fake server in the same run, and the ratio;
 - p50/p99 latency (update pushed → reply received by the server) of ours at a steady 50 updates/s.
-Every update comes from a registered Ketua RT sending /menu (state lock, identity, claim, reply, commands check).
+Every update comes from a registered Ketua RT sending /menu (state lock, identity, claim, reply, commands check);
+a second workload runs the KK flow (/kk, a number, "ya"), which saves the count with its history every third update.
 """
 
 import argparse
@@ -148,6 +149,7 @@ class Ours:
         self.app = app
         self.chats = chats
         self.sent = SentCounter(server)
+        self.kk_rounds: dict[int, int] = defaultdict(int)
 
     async def __aenter__(self) -> "Ours":
         self.bot = make_bot(DEFAULT_TOKEN, self.server.base_url)
@@ -172,6 +174,21 @@ class Ours:
         push_all(self.server, self.chats, count, "/menu")
         await wait_sent(self.sent, target)
         return count / (time.perf_counter() - start)
+
+    async def kk_burst(self, count: int) -> float:
+        """The KK flow, a write each third update: `/kk`, a new number, `ya`, by one person after another.
+        Each of the three gets one reply; updates/s until every reply reached the server."""
+        triples = count // 3
+        target = self.sent() + 3 * triples
+        start = time.perf_counter()
+        for i in range(triples):
+            chat = FIRST_CHAT + i % self.chats
+            self.kk_rounds[chat] += 1
+            number = 60 + self.kk_rounds[chat] % 39  # a different count each time (60–98: the same tier)
+            for step in ("/kk", str(number), "ya"):
+                self.server.push_update(self.server.message_update(chat, step))
+        await wait_sent(self.sent, target)
+        return 3 * triples / (time.perf_counter() - start)
 
 
 async def engine_only_rate(app: App, chats: int, count: int) -> float:
@@ -214,6 +231,7 @@ def percentile(values: list[float], p: float) -> float:
 class Measured:
     echo_rates: list[float] = field(default_factory=list)
     our_rates: list[float] = field(default_factory=list)
+    kk_rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     core: float = 0.0
 
@@ -225,6 +243,7 @@ async def measure(app: App, chats: int, count: int, rounds: int) -> Measured:
         for _ in range(rounds):
             measured.echo_rates.append(await echo_rate(chats, count))
             measured.our_rates.append(await ours.burst(count))
+            measured.kk_rates.append(await ours.kk_burst(count))
         # The fake server's call log (tens of thousands of records by now) lives in this process and makes each
         # full garbage collection take tens of milliseconds, a pause a real bot does not have: set it aside.
         gc.collect()
@@ -250,6 +269,9 @@ async def main(chats: int, count: int, rounds: int, postgres_admin_url: str | No
     print(f"{f'kampung bahagia ({kind}):':<30s} {mine:8.1f} updates/s  (rounds: {_rates(measured.our_rates)})")
     print(f"engine alone, sequential:      {measured.core:8.1f} updates/s  (no Telegram, same {kind} database)")
     print(f"ratio of medians:              {mine / echo:8.2f}x  (target >= 0.5x)")
+    kk = statistics.median(measured.kk_rates)
+    print(f"kampung bahagia, KK flow:      {kk:8.1f} updates/s  (rounds: {_rates(measured.kk_rates)})")
+    print(f"  /kk, number, ya: a write in every third update; ratio to the echo bot {kk / echo:.2f}x")
     print(
         f"latency at 50 updates/s:       p50 {statistics.median(latencies):.1f} ms, "
         f"p99 {percentile(latencies, 99):.1f} ms over {len(latencies)} updates  (target p99 < 50 ms)"

@@ -38,6 +38,9 @@ class Context:
     media: MediaStore
     fetch: MediaFetcher
     settings: dict = field(default_factory=dict)
+    # Rows this unit of work already loaded, held on purpose: the session's identity map keeps only weak references,
+    # so a row a step let go of would be selected again by the next step of the same message.
+    kept: dict = field(default_factory=dict, repr=False)
 
     @property
     def today(self) -> date:

@@ -15,7 +15,9 @@ async def own_rt(ctx: Context) -> RT | None:
     """The RT of the person writing; a Ketua RT only ever acts on their own RT."""
     if ctx.person is None or ctx.person.rt_id is None:
         return None
-    return await ctx.session.get(RT, ctx.person.rt_id)
+    if "own_rt" not in ctx.kept:
+        ctx.kept["own_rt"] = await ctx.session.get(RT, ctx.person.rt_id)
+    return ctx.kept["own_rt"]
 
 
 def no_rt() -> Finish:
