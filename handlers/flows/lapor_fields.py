@@ -43,7 +43,9 @@ async def ask_field(ctx: Context, data: Data) -> Reply:
         hint=hints[field.jenis],
     )
     if field.jenis == "pilihan":
-        choices = tuple(Choice(f"p:{i}", option) for i, option in enumerate(field.pilihan))
+        # The question's number is in the button: all questions share one step (one conversation version), so an
+        # older question's button is told apart here.
+        choices = tuple(Choice(f"p:{index}:{i}", option) for i, option in enumerate(field.pilihan))
         return Reply(text, choices, Expect.CHOICE)
     return Reply(text, expect=Expect.NUMBER if field.jenis in ("bilangan", "rupiah") else Expect.TEXT)
 
@@ -51,6 +53,8 @@ async def ask_field(ctx: Context, data: Data) -> Reply:
 async def handle_field(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     fields = fields_of(ctx, data)
     field = fields[data["field"]]
+    if incoming.kind == Kind.CHOICE and not (incoming.choice or "").startswith(f"p:{data['field']}:"):
+        return Stay(_("That button belongs to an earlier question. Please answer this one."))
     readers = {"bilangan": _count, "teks": _text, "rupiah": _amount, "pilihan": _option}
     value = readers[field.jenis](field, incoming)
     if isinstance(value, Stay):
@@ -105,8 +109,8 @@ def _amount(field: StageField, incoming: Incoming) -> int | Stay:
 
 
 def _option(field: StageField, incoming: Incoming) -> str | Stay:
-    if incoming.kind == Kind.CHOICE and (incoming.choice or "").startswith("p:"):
-        index = incoming.choice[2:]
+    if incoming.kind == Kind.CHOICE:
+        index = (incoming.choice or "").rpartition(":")[2]
         if index.isdigit() and int(index) < len(field.pilihan):
             return field.pilihan[int(index)]
     if incoming.kind == Kind.TEXT:

@@ -351,7 +351,9 @@ async def test_pelaksanaan_asks_progress_with_buttons(world):
     assert [c.label for c in replies[-1].choices] == ["0%", "50%", "100%"]
     replies = await chat.send("setengah")
     assert "Silakan tekan salah satu tombol: 0%, 50%, 100%." in text_of(replies)
-    replies = await chat.press("p:1")
+    replies = await chat.press("p:3:1")  # a button of another question (same step, same version)
+    assert "Tombol itu dari pertanyaan sebelumnya" in text_of(replies) and "Progres pekerjaan" in text_of(replies)
+    replies = await chat.press("p:0:1")
     assert "paling sedikit 2 foto" in text_of(replies)
     await chat.send_media(photo(1), photo(2))
     await chat.press("done")
