@@ -21,7 +21,7 @@ from handlers.state import enter, load_conversation, save_data
 from services import inbound
 from services.db import Database
 from services.media import MediaStore
-from services.models import ChannelIdentity, ConversationState, utcnow
+from services.models import ChannelIdentity, ConversationState, Role, utcnow
 from services.problems import ProblemError
 from services.program import Program
 
@@ -141,7 +141,20 @@ class Engine:
             return await self._continue_flow(ctx, state)
         if ctx.person is None:
             return await registration.unregistered(ctx, incoming.text)
+        if incoming.kind == Kind.MEDIA:
+            return [self._media_outside_a_flow(ctx), self._menu(ctx)]
         return [Reply(_("I did not understand that.")), self._menu(ctx)]
+
+    @staticmethod
+    def _media_outside_a_flow(ctx: Context) -> Reply:
+        # People send the photos first and say what they are for later: tell them the order, nothing is kept yet.
+        if ctx.person.role == Role.KETUA_RT:
+            return Reply(_("Photos and files are received inside a report: send /lapor first, then send them again."))
+        if ctx.person.role == Role.BENDAHARA:
+            return Reply(
+                _("Proofs are received inside /dana (funds received) or /belanja (spending): start one, then send it.")
+            )
+        return Reply(_("Photos and files are not needed here."))
 
     async def _action(self, ctx: Context, state: ConversationState, choice: str) -> list[Reply]:
         """A notification's button: runs on its own, then the person's current question is asked again."""

@@ -17,9 +17,10 @@ from handlers.incoming_text import text_incoming
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services.db import Database
 from services.media import MediaStore
-from services.models import RT, AuditLog, ConversationState, JumlahKKHistory, OutboxMessage, Person, Role
+from services.models import RT, AuditLog, ConversationState, JumlahKKHistory, Media, OutboxMessage, Person, Role
 from services.problems import ProblemError
 from tests.handlers.chat import Chat, outbox_for
+from tests.handlers.flows.ketua_setup import photo
 
 RT1 = "15.71.01.1001-001"
 
@@ -150,6 +151,22 @@ async def test_batal_in_a_flow_cancels_and_saves_nothing(world):
     replies = await chat.send("ya")
     assert replies[0].text == "Maaf, saya tidak mengerti."
     assert await kk_of(world) == before
+
+
+@pytest.mark.parametrize(
+    ("role", "rt", "hint"),
+    [
+        (Role.KETUA_RT, RT1, "kirim /lapor dulu"),
+        (Role.BENDAHARA, RT1, "/dana"),
+        (Role.PENDAMPING, None, "tidak diperlukan"),
+    ],
+)
+async def test_a_photo_outside_any_conversation_says_where_photos_go(world, role, rt, hint):
+    chat = await world.chat(role, rt)
+    replies = await chat.send_media(photo(1))
+    assert hint in replies[0].text and replies[-1].choices  # then the menu
+    async with world.db.unit_of_work() as session:
+        assert await session.scalar(select(func.count()).select_from(Media)) == 0
 
 
 async def test_batal_with_nothing_to_cancel(world):

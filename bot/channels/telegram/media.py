@@ -21,8 +21,12 @@ class FileTooLarge(MediaTooLarge):
     """getFile refuses files over 20 MB: checked before any download so nothing half-arrives."""
 
 
+def item_too_large(item: MediaItem) -> bool:
+    return item.size is not None and item.size > MAX_DOWNLOAD
+
+
 def too_large(incoming: Incoming) -> bool:
-    return any(item.size is not None and item.size > MAX_DOWNLOAD for item in incoming.media)
+    return any(item_too_large(item) for item in incoming.media)
 
 
 def telegram_fetcher(bot: Bot, backoff: float = 0.5) -> MediaFetcher:

@@ -20,9 +20,9 @@ from bot.channels.telegram import incoming as convert
 from bot.channels.telegram.commands import CommandMenus
 from bot.channels.telegram.direct import direct_send
 from bot.channels.telegram.locks import KeyedLocks
-from bot.channels.telegram.media import MAX_DOWNLOAD_MB, telegram_fetcher, too_large
+from bot.channels.telegram.media import MAX_DOWNLOAD_MB, item_too_large, telegram_fetcher, too_large
 from bot.channels.telegram.sender import CHANNEL, TelegramSender
-from handlers.channel_notices import file_too_large
+from handlers.channel_notices import file_too_large, some_files_too_large
 from handlers.engine import Engine, claimed
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, Kind, MediaItem, Reply
@@ -90,7 +90,9 @@ class TelegramProcessor:
         """`albums_first`: people with an album still gathering, shared along a batch. Their next message is
         handled after the album (sent before it), not ahead of it while the album waits for its quiet time."""
         try:
-            async with self.slots, self.locks.hold(person_key(update)):
+            # The person's lock first: a burst from one person (a 10-photo album by webhook) waits in line without
+            # holding slots that other people could use.
+            async with self.locks.hold(person_key(update)), self.slots:
                 return await self._process(update, albums_first)
         except Exception:
             log.exception("telegram update %s failed", update.update_id)
@@ -132,8 +134,14 @@ class TelegramProcessor:
             log.info("answerCallbackQuery %s failed: %s", query_id, error)
 
     async def _handle(self, incoming: Incoming) -> None:
-        if incoming.kind == Kind.MEDIA and too_large(incoming):
+        fitting = tuple(item for item in incoming.media if not item_too_large(item))
+        if incoming.kind == Kind.MEDIA and not fitting:
             replies = await self._too_large(incoming)
+        elif incoming.kind == Kind.MEDIA and too_large(incoming):
+            # Part of an album is over the limit: the rest goes on, and the person hears which ones did not.
+            replies = await self.engine.handle(replace(incoming, media=fitting), self.fetch)
+            if replies:
+                replies = [await self._some_too_large(incoming), *replies]
         else:
             replies = await self.engine.handle(incoming, self.fetch)
         if replies:  # none: a redelivery already answered
@@ -148,6 +156,13 @@ class TelegramProcessor:
             locale = await self._locale(session, incoming.user_id)
         with use_locale(locale):
             return [file_too_large(MAX_DOWNLOAD_MB)]
+
+    async def _some_too_large(self, incoming: Incoming) -> Reply:
+        refused = [(n, item.file_name) for n, item in enumerate(incoming.media, 1) if item_too_large(item)]
+        async with self.db.sessions() as session:
+            locale = await self._locale(session, incoming.user_id)
+        with use_locale(locale):
+            return some_files_too_large(refused, MAX_DOWNLOAD_MB)
 
     async def send(self, user_id: str, replies: list[Reply]) -> None:
         await direct_send(self.sender, user_id, replies, self.db)
@@ -168,8 +183,7 @@ class TelegramProcessor:
         flushed = 0
         for group in groups:
             try:
-                async with self.slots:
-                    flushed += await self._handle_album(group, lock=True)
+                flushed += await self._handle_album(group, lock=True)
             except Exception:
                 log.exception("telegram album %s failed", group)
         return flushed
@@ -191,7 +205,7 @@ class TelegramProcessor:
         incoming = replace(album_incoming([item.item for item in items]), album_items=tuple(i.id for i in items))
         try:
             if lock:
-                async with self.locks.hold(incoming.user_id):
+                async with self.locks.hold(incoming.user_id), self.slots:
                     await self._handle(incoming)
             else:
                 await self._handle(incoming)

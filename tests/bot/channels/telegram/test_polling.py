@@ -187,10 +187,8 @@ async def test_album_becomes_one_message(telegram: Telegram) -> None:
     assert len(telegram.server.sent_messages(CHAT)) == 1
 
 
-async def test_a_button_pressed_right_after_an_album_is_handled_after_it(telegram: Telegram) -> None:
-    """The chair sends three photos and at once presses "Selesai kirim": the photos count, no "not enough yet"."""
-    tg = telegram
-    tg.processor.album_quiet = timedelta(seconds=30)  # the album alone would wait long: only the press flushes it
+async def ketua_at_the_photos_of_rembuk_warga(tg: Telegram) -> None:
+    """A registered Ketua RT in /lapor rembuk warga, its questions answered: the bot now asks for photos."""
     tg.processor.engine.clock = lambda: datetime(2026, 2, 10, 3, 0, tzinfo=UTC)  # Kelompok A's rembuk warga month
     async with tg.app.db.unit_of_work() as session:
         rt = await session.scalar(select(RT).where(RT.kode == RT1))
@@ -210,6 +208,13 @@ async def test_a_button_pressed_right_after_an_album_is_handled_after_it(telegra
     await tg.press(CHAT, "Hari ini")
     await tg.say(CHAT, "45")
     await tg.say(CHAT, "30")
+
+
+async def test_a_button_pressed_right_after_an_album_is_handled_after_it(telegram: Telegram) -> None:
+    """The chair sends three photos and at once presses "Selesai kirim": the photos count, no "not enough yet"."""
+    tg = telegram
+    tg.processor.album_quiet = timedelta(seconds=30)  # the album alone would wait long: only the press flushes it
+    await ketua_at_the_photos_of_rembuk_warga(tg)
     done = tg.button_press(CHAT, "Selesai")
     for i in range(3):
         tg.server.add_file(f"album-{i}", b"\xff\xd8\xff\xe0" + bytes([i]) * 50)
@@ -217,6 +222,23 @@ async def test_a_button_pressed_right_after_an_album_is_handled_after_it(telegra
     sent = await tg.push(done)
     assert "Sudah diterima: 3 foto." in sent[0]["text"]
     assert "Belum cukup" not in texts(sent) and "Kirim laporan ini" in texts(sent)
+
+
+async def test_one_photo_too_large_in_an_album_keeps_the_others(telegram: Telegram) -> None:
+    tg = telegram
+    await ketua_at_the_photos_of_rembuk_warga(tg)
+    before = len(tg.server.sent_messages(CHAT))
+    for i in range(3):
+        tg.server.add_file(f"foto-{i}", b"\xff\xd8\xff\xe0" + bytes([i]) * 50)
+        update = tg.server.photo_update(CHAT, f"foto-{i}", media_group_id="rembuk-3")
+        if i == 1:
+            update["message"]["photo"][0]["file_size"] = 25 * 1024 * 1024  # what Telegram says of a huge one
+        tg.server.push_update(update)
+    await tg.wait_for(lambda c: c.params.get("chat_id") == CHAT and "Sudah diterima" in (c.params.get("text") or ""))
+    await tg.settle(quiet=0.1)
+    sent = tg.server.sent_messages(CHAT)[before:]
+    assert "foto ke-2" in texts(sent) and "lebih dari 20 MB" in texts(sent)
+    assert "Sudah diterima: 2 foto." in texts(sent)
 
 
 async def test_a_batch_that_could_not_be_checked_comes_again(
