@@ -1,6 +1,8 @@
 """Settings from the environment, then `.env`, then defaults. One object, passed down; secrets as SecretStr."""
 
+import os
 import secrets
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,9 +67,24 @@ class Settings(BaseSettings):
             return path.read_text().strip()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_urlsafe(32)
-        path.write_text(value)
-        path.chmod(0o600)
+        try:
+            # Created readable by the owner only from its first byte, and only if no other process made it first:
+            # two processes starting together must end up with the same secret.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _written_by_the_other(path)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(value)
         return value
 
     def invitation_pepper(self) -> bytes:
         return self.secret("secret_key", self.secret_key).encode()
+
+
+def _written_by_the_other(path: Path) -> str:
+    # The other process created the file a moment ago: its secret may still be on its way in.
+    for _attempt in range(50):
+        if value := path.read_text().strip():
+            return value
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} stays empty: delete it and start again")

@@ -95,6 +95,7 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path, server: FakeTelegramS
     settings = settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server)
     first = webhook_secret(settings)
     assert first == webhook_secret(settings)
+    assert (tmp_path / "data" / ".telegram_webhook_secret").stat().st_mode & 0o777 == 0o600  # the owner's only
     assert all(c.isalnum() or c in "-_" for c in first) and 1 <= len(first) <= 256
     given = settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server, telegram_webhook_secret="given")
     assert webhook_secret(given) == "given"
