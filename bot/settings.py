@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str | None = None
+    # For invitation links (t.me/<username>?start=CODE); asked from Telegram (getMe) when not given.
+    telegram_bot_username: str | None = None
     telegram_rate_per_second: float = 30.0
     telegram_rate_per_chat_per_second: float = 1.0
 

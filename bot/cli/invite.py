@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.bootstrap import App
+from bot.channels.telegram.links import bot_username, deep_link
 from bot.cli.common import console, run_with_app
 from handlers.formatting import tanggal
 from handlers.i18n import _
@@ -73,7 +74,10 @@ def create(
                 nama=nama,
                 validity=validity,
             )
-            return _as_dict(issued)
+            data = _as_dict(issued)
+        username = await bot_username(app_.settings)
+        data["link"] = deep_link(username, issued.code) if username else None
+        return data
 
     data = run_with_app(work)
     if as_json:
@@ -89,6 +93,8 @@ def create(
             until=data["expires_at"][:10],
         )
     )
+    if data["link"]:
+        console.print(_("Link that registers in one tap: {link}", link=data["link"]), highlight=False, soft_wrap=True)
 
 
 async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
@@ -99,7 +105,10 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Undangan"
-    sheet.append(["kode_rt", "kecamatan", "kelurahan", "rt", "peran", "kode_undangan", "berlaku_sampai"])
+    username = await bot_username(app_.settings)
+    sheet.append(
+        ["kode_rt", "kecamatan", "kelurahan", "rt", "peran", "kode_undangan", "berlaku_sampai", "tautan_telegram"]
+    )
     async with app_.db.unit_of_work() as session:
         all_rts = list(
             await session.scalars(
@@ -121,6 +130,7 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
                         role.value,
                         invitations.display_code(issued.code),
                         tanggal(issued.invitation.expires_at),
+                        deep_link(username, issued.code) if username else None,
                     ]
                 )
                 progress.advance(task)

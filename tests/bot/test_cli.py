@@ -67,6 +67,25 @@ def test_invitations_create_list_revoke(cli, tmp_path):
     assert again.exit_code == 1 and "revoked" in again.output
 
 
+def test_an_invitation_comes_with_its_one_tap_link(database_url, tmp_path):
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data"), "TELEGRAM_BOT_USERNAME": "@kb_jambi_bot"}
+    runner = CliRunner()
+    roster = write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis", "15.71.01.1001,4,A,60,tidak,Dewi Lubis")
+    runner.invoke(app, ["roster", "import", roster], env=env, catch_exceptions=False)
+    created = runner.invoke(
+        app, ["invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json"], env=env
+    )
+    assert created.exit_code == 0, created.output
+    data = json.loads(created.output)
+    assert data["link"] == f"https://t.me/kb_jambi_bot?start={data['code']}"
+    shown = runner.invoke(app, ["invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-004"], env=env)
+    assert "https://t.me/kb_jambi_bot?start=" in shown.output and "sekali ketuk" in shown.output
+    out = tmp_path / "undangan.xlsx"
+    runner.invoke(app, ["invite", "create", "--role", "bendahara", "--all-rts", "--out", str(out)], env=env)
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][7] == "tautan_telegram" and rows[1][7].startswith("https://t.me/kb_jambi_bot?start=")
+
+
 def test_invitations_for_all_rts_as_xlsx(cli, tmp_path):
     cli("roster", "demo", "--rts", "25")
     out = tmp_path / "undangan.xlsx"
