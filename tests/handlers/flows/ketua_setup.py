@@ -70,8 +70,15 @@ async def seed_reports(
     world, rt_kode: str, stages: list[str], status: str = ReportStatus.DISETUJUI, reason: str | None = None
 ) -> None:
     """Earlier stages already reported (and reviewed), as the pendamping's review would leave them."""
-    rt = await rt_row(world, rt_kode)
-    async with world.db.unit_of_work() as session:
+    await add_reports(world.db, rt_kode, stages, status, reason)
+
+
+async def add_reports(
+    db, rt_kode: str, stages: list[str], status: str = ReportStatus.DISETUJUI, reason: str | None = None
+) -> None:
+    """`seed_reports` for tests that hold a database rather than a world (the Telegram channel's)."""
+    async with db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
         for stage in stages:
             session.add(
                 StageReport(

@@ -27,6 +27,7 @@ from tests.bot.channels.telegram.conftest import Telegram, settings_for, texts
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
 from tests.handlers.conftest import load_roster
 from tests.handlers.flows.bendahara import ready_for_funds
+from tests.handlers.flows.ketua_setup import add_reports
 
 RT1 = "15.71.01.1001-001"  # Kelompok A, 87 KK → Rp70.000.000, pendamping Dewi Lubis; sosialisasi approved
 RT2 = "15.71.01.1001-002"  # Kelompok A, pendamping Dewi Lubis; every stage before the funds already approved
@@ -80,18 +81,7 @@ async def prepare(database_url: str, program: Program, server: FakeTelegramServe
     await asyncio.to_thread(migrate.upgrade, database_url)
     db = Database(database_url)
     await load_roster(db, program)
-    async with db.unit_of_work() as session:
-        rt = await session.scalar(select(RT).where(RT.kode == RT1))
-        session.add(
-            StageReport(
-                rt_id=rt.id,
-                stage_key="sosialisasi",
-                status=ReportStatus.DISETUJUI,
-                happened_on=date(2026, 1, 20),
-                answers={},
-                submitted_by_id=rt.pendamping_id,
-            )
-        )
+    await add_reports(db, RT1, ["sosialisasi"])
     await ready_for_funds(db, program, RT2)
     return Telegram(server, App(settings_for(database_url, tmp_path, server), program, db, SECRET_KEY.encode()))
 

@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -17,14 +17,15 @@ from services.models import (
     FundReceipt,
     Media,
     ProcessedUpdate,
-    ReportStatus,
     Role,
-    StageReport,
 )
 from tests.bot.channels.telegram.conftest import Telegram, texts
 from tests.handlers.flows.bendahara import ready_for_funds
+from tests.handlers.flows.ketua_setup import add_reports
 
 RT1 = "15.71.01.1001-001"
+RT2 = "15.71.01.1001-002"  # every stage before the funds approved by the tests that need it
+APRIL_10 = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # 10:00 WIB, Kelompok A's funds month
 CHAT = 81001
 
 
@@ -190,18 +191,7 @@ async def test_album_becomes_one_message(telegram: Telegram) -> None:
 async def ketua_at_the_photos_of_rembuk_warga(tg: Telegram) -> None:
     """A registered Ketua RT in /lapor rembuk warga, its questions answered: the bot now asks for photos."""
     tg.processor.engine.clock = lambda: datetime(2026, 2, 10, 3, 0, tzinfo=UTC)  # Kelompok A's rembuk warga month
-    async with tg.app.db.unit_of_work() as session:
-        rt = await session.scalar(select(RT).where(RT.kode == RT1))
-        session.add(
-            StageReport(
-                rt_id=rt.id,
-                stage_key="sosialisasi",
-                status=ReportStatus.DISETUJUI,
-                happened_on=date(2026, 1, 20),
-                answers={},
-                submitted_by_id=rt.pendamping_id,
-            )
-        )
+    await add_reports(tg.app.db, RT1, ["sosialisasi"])
     await register(tg, CHAT)
     await tg.say(CHAT, "/lapor")
     await tg.press(CHAT, "Rembuk Warga")
@@ -259,14 +249,8 @@ async def test_a_batch_that_could_not_be_checked_comes_again(
 async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(telegram: Telegram) -> None:
     """The process dies while it downloads the transfer proof being saved: the work is rolled back together with
     the update's claim, and the next process, given the same update again by Telegram, saves it and answers."""
-    tg, bendahara, rt2 = telegram, 81077, "15.71.01.1001-002"
-    april = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # Kelompok A's funds month
-    tg.processor.engine.clock = lambda: april
-    await ready_for_funds(tg.app.db, tg.app.program, rt2)
-    await register(tg, bendahara, Role.BENDAHARA, rt2)
-    await tg.say(bendahara, "/dana")
-    await tg.say(bendahara, "70.000.000")
-    await tg.press(bendahara, "Hari ini")
+    tg, bendahara = telegram, 81077
+    await dana_until_the_proof(tg, bendahara)
     tg.server.add_file("bukti", b"\xff\xd8\xff\xe0" + b"proof-of-transfer" * 10)
     await tg.push(tg.server.photo_update(bendahara, "bukti"))
     stalled = tg.server.hold("getFile")  # the proof is downloaded when the treasurer saves
@@ -277,7 +261,7 @@ async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(
     assert await _count(tg, FundReceipt) == 0
 
     tg.start_polling()  # the process comes back
-    tg.processor.engine.clock = lambda: april
+    tg.processor.engine.clock = lambda: APRIL_10
     await tg.handled(save["update_id"])
     await tg.settle(quiet=0.1)
     assert "Rp70.000.000" in texts(tg.server.sent_messages(bendahara)[-2:])
@@ -289,14 +273,8 @@ async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(
 
 async def test_a_file_found_too_large_only_at_saving_is_asked_again(telegram: Telegram) -> None:
     """The photo's size was not in the update; getFile tells it at "Simpan": a clear answer, not a "sorry" loop."""
-    tg, bendahara, rt2 = telegram, 81078, "15.71.01.1001-002"
-    april = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)
-    tg.processor.engine.clock = lambda: april
-    await ready_for_funds(tg.app.db, tg.app.program, rt2)
-    await register(tg, bendahara, Role.BENDAHARA, rt2)
-    await tg.say(bendahara, "/dana")
-    await tg.say(bendahara, "70.000.000")
-    await tg.press(bendahara, "Hari ini")
+    tg, bendahara = telegram, 81078
+    await dana_until_the_proof(tg, bendahara)
     tg.server.add_file("besar", b"\xff\xd8" + b"\x00" * (20 * 1024 * 1024))
     update = tg.server.photo_update(bendahara, "besar")
     for size in update["message"]["photo"]:
@@ -306,6 +284,16 @@ async def test_a_file_found_too_large_only_at_saving_is_asked_again(telegram: Te
     assert "lebih dari 20 MB" in texts(sent)
     assert "Maaf" not in texts(sent)
     assert await _count(tg, FundReceipt) == 0 and await _count(tg, Media) == 0
+
+
+async def dana_until_the_proof(tg: Telegram, bendahara: int) -> None:
+    """A registered treasurer in /dana on 10 April (Kelompok A's funds month), amount and date given."""
+    tg.processor.engine.clock = lambda: APRIL_10
+    await ready_for_funds(tg.app.db, tg.app.program, RT2)
+    await register(tg, bendahara, Role.BENDAHARA, RT2)
+    await tg.say(bendahara, "/dana")
+    await tg.say(bendahara, "70.000.000")
+    await tg.press(bendahara, "Hari ini")
 
 
 async def _count(tg: Telegram, model: type) -> int:

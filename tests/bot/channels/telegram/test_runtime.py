@@ -3,6 +3,7 @@ driven through the whole journey in test_journey.py)."""
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -30,12 +31,17 @@ async def start(app: App) -> tuple[asyncio.Event, asyncio.Task]:
     return stop, asyncio.create_task(part(app, stop))
 
 
-async def test_polling_part_serves_and_stops_cleanly(
+@pytest.fixture
+async def polling_app(
     server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
-) -> None:
+) -> AsyncIterator[App]:
     db = Database(database_url)
-    app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
-    stop, task = await start(app)
+    yield App(settings_for(database_url, tmp_path, server), program, db, pepper)
+    await db.dispose()
+
+
+async def test_polling_part_serves_and_stops_cleanly(server: FakeTelegramServer, polling_app: App) -> None:
+    stop, task = await start(polling_app)
     try:
         await server.wait_for("deleteWebhook")
         default = await server.wait_for("setMyCommands")
@@ -46,16 +52,13 @@ async def test_polling_part_serves_and_stops_cleanly(
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)  # stops by itself, no cancellation needed
-        await db.dispose()
 
 
 async def test_polling_starts_even_when_telegram_hiccups_at_start_up(
-    server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
+    server: FakeTelegramServer, polling_app: App
 ) -> None:
-    db = Database(database_url)
-    app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
     server.fail_next("deleteWebhook", 1, 502, description="Bad Gateway")
-    stop, task = await start(app)
+    stop, task = await start(polling_app)
     try:
         server.push_update(server.message_update(CHAT, "/bantuan"))
         assert "kode undangan" in (await server.wait_for("sendMessage", timeout=10)).params["text"]
@@ -63,22 +66,18 @@ async def test_polling_starts_even_when_telegram_hiccups_at_start_up(
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
-        await db.dispose()
 
 
 async def test_a_refused_token_turns_the_channel_off_without_retrying(
-    server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
+    server: FakeTelegramServer, polling_app: App
 ) -> None:
-    db = Database(database_url)
-    app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
     server.fail_next("deleteWebhook", 1, 401, description="Unauthorized")
-    stop, task = await start(app)
+    stop, task = await start(polling_app)
     try:
         await asyncio.wait_for(task, 5)  # ends by itself: nothing would ever work with that token
         assert not [c for c in server.calls if c.method == "getUpdates"]
     finally:
         stop.set()
-        await db.dispose()
 
 
 async def test_webhook_part_registers_the_secret_and_guards_the_route(
