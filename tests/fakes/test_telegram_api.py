@@ -133,14 +133,14 @@ async def test_get_file_and_download(server: FakeTelegramServer, bot: Bot) -> No
 
 
 async def test_send_photo_upload_is_downloadable(server: FakeTelegramServer, bot: Bot) -> None:
-    msg = await bot.send_photo(CHAT, BufferedInputFile(b"jpegdata", "rekap.jpg"), caption="rekap")
+    msg = await bot.send_photo(CHAT, BufferedInputFile(b"\xff\xd8jpegdata", "rekap.jpg"), caption="rekap")
     assert msg.photo is not None and msg.caption == "rekap"
     (sent,) = server.sent_messages(CHAT)
-    assert sent["photo"]["content"] == b"jpegdata"
+    assert sent["photo"]["content"] == b"\xff\xd8jpegdata"
     file = await bot.get_file(msg.photo[-1].file_id)
     assert file.file_path is not None
     downloaded = await bot.download_file(file.file_path)
-    assert downloaded is not None and downloaded.read() == b"jpegdata"
+    assert downloaded is not None and downloaded.read() == b"\xff\xd8jpegdata"
 
 
 async def test_fail_next_429_raises_retry_after(server: FakeTelegramServer, bot: Bot) -> None:
@@ -250,3 +250,9 @@ async def test_hold_keeps_a_method_waiting_until_released(server: FakeTelegramSe
     hold.release()
     assert (await asyncio.wait_for(call, 5)).file_id == "f1"
     assert (await bot.get_file("f1")).file_id == "f1"  # released holds are gone
+
+
+async def test_send_photo_refuses_what_telegram_cannot_make_a_photo_of(server: FakeTelegramServer, bot: Bot) -> None:
+    with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
+        await bot.send_photo(CHAT, BufferedInputFile(b"%PDF-1.4", "nota.pdf"))
+    assert server.sent_messages(CHAT) == []
