@@ -66,7 +66,7 @@ class Settings(BaseSettings):
             return given.get_secret_value()
         path = self.data_dir / f".{name}"
         if path.exists():
-            return path.read_text().strip()
+            return _written_by_the_other(path)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_urlsafe(32)
         try:

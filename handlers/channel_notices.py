@@ -15,15 +15,16 @@ def file_too_large(limit_mb: int) -> Reply:
 
 
 def some_files_too_large(refused: list[tuple[int, str | None]], limit_mb: int) -> Reply:
-    """Part of an album could not be downloaded: the rest is taken, the person is told which ones were not.
+    """Part of an album could not be downloaded: the rest goes on to the conversation, which says what it made of
+    them; this says only which ones it never saw.
 
     `refused`: each file's place in the album (from 1) and its name when it has one (a file; photos have none).
     """
     names = [name or _("photo {number}", number=number) for number, name in refused]
     return Reply(
         _(
-            "Not saved, larger than {limit} MB: {names}. The other files were received. "
-            "Send those again smaller, or as normal photos instead of as files.",
+            "Not saved, larger than {limit} MB: {names}. Send those again smaller, or as normal photos instead of "
+            "as files.",
             limit=limit_mb,
             names=", ".join(names),
         )

@@ -138,7 +138,9 @@ async def redeem_invitation(
     """
     from services.people import bind_identity  # local: people imports nothing from here, keep it one-way
 
-    now = now or utcnow()
+    # Codes expire in real time (they were issued in real time): a training session's simulated future must not
+    # make today's codes look expired.
+    now = min(now or utcnow(), utcnow())
     invitation = await find_invitation(session, pepper, code)
     if invitation is None:
         raise ProblemError.one("invite_unknown")

@@ -187,7 +187,13 @@ class _Parser:
         susulan = self.slot(pengingat.get("susulan"), "pengingat.susulan")
         tenggang = self.integer(pengingat, "tenggang_hari", "pengingat", minimum=0)
         bidang = raw.get("bidang")
-        if not isinstance(bidang, dict) or not bidang or not all(isinstance(v, str) for v in bidang.values()):
+        if (
+            not isinstance(bidang, dict)
+            or not bidang
+            or not all(isinstance(v, str) for v in bidang.values())
+            # The keys are /belanja's button ids: short and plain, like stage codes.
+            or not all(STAGE_KODE.fullmatch(str(k)) for k in bidang)
+        ):
             self.problem("bidang", "program_bad_bidang")
             bidang = {}
         if self.problems:

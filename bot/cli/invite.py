@@ -58,6 +58,8 @@ def create(
         return
 
     async def work(app_: App) -> dict:
+        # Asked before the code exists: whatever happens while asking, no code is made that nobody has seen.
+        username = await bot_username(app_.settings)
         async with app_.db.unit_of_work() as session:
             rt_rows = [await rts.get_rt(session, code) for code in rt or []]
             pendamping = await find_or_create_pendamping(session, person) if person else None
@@ -75,7 +77,6 @@ def create(
                 validity=validity,
             )
             data = _as_dict(issued)
-        username = await bot_username(app_.settings)
         data["link"] = deep_link(username, issued.code) if username else None
         return data
 

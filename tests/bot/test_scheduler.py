@@ -12,7 +12,7 @@ from bot.bootstrap import App
 from bot.program_clock import program_clock
 from bot.settings import Settings
 from services.db import Database
-from services.models import ReminderClaim
+from services.models import OutboxMessage, ReminderClaim, utcnow
 from services.program import Program
 from services.reminders import WIB
 from tests.people import build_town
@@ -118,8 +118,13 @@ async def test_stopping_lets_a_run_in_progress_finish(db, program):
 
 
 async def test_a_training_session_gets_the_reminders_of_its_simulated_day(db, program):
+    """A workshop in March rehearsing 1 April: the reminders are due, and the worker (real time) may send them now."""
     await build_town(db, program)
-    app = _app(db, program)
-    app.clock = program_clock(at("2026-04-01T08:01"))  # SIMULATED_START, whatever the real date is
-    await _run_part(app, 0.5)
-    assert await _claims(db) == 3
+    with time_machine.travel(at("2026-03-15T09:00"), tick=True):
+        app = _app(db, program)
+        app.clock = program_clock(at("2026-04-01T08:01"))  # SIMULATED_START
+        await _run_part(app, 0.5)
+        async with db.unit_of_work() as session:
+            queued = list(await session.scalars(select(OutboxMessage)))
+        assert await _claims(db) == 3 and len(queued) == 3
+        assert all(row.next_attempt_at <= utcnow() for row in queued)

@@ -59,6 +59,11 @@ def test_stage_codes_are_short_and_plain(raw, kode):
     assert codes(raw) == ["program_bad_stage_kode"]
 
 
+def test_spending_fields_have_short_plain_keys(raw):
+    raw["bidang"]["infrastruktur dan lingkungan permukiman warga"] = "Terlalu panjang"
+    assert codes(raw) == ["program_bad_bidang"]
+
+
 def test_overlapping_tiers_are_refused(raw):
     raw["tier"][1]["min_kk"] = 50
     assert "program_tier_overlap" in codes(raw)

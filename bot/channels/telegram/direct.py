@@ -42,7 +42,8 @@ async def direct_send(
         if result.unreachable and db is not None:
             async with db.unit_of_work() as session:
                 await people.mark_unreachable(session, sender.channel, external_id, result.error or "unreachable")
-        if result.retryable and db is not None:
+        passing = result.retry_after is not None or (result.error or "").startswith(TRANSIENT)
+        if passing and db is not None:  # a bad request stays bad: the outbox would only repeat it
             await _hand_over(db, sender.channel, external_id, replies[index:], done, result.retry_after)
             log.info("reply to %s handed to the outbox: %s", external_id, result.error)
         else:

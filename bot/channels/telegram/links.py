@@ -19,11 +19,13 @@ async def bot_username(settings: Settings) -> str | None:
         return settings.telegram_bot_username.lstrip("@")
     if settings.telegram_bot_token is None:
         return None
-    bot = bot_from_settings(settings)
+    bot = None
     try:
+        bot = bot_from_settings(settings)  # inside: a malformed token is refused right here
         return (await bot.get_me(request_timeout=10)).username
     except Exception as error:
         log.warning("could not ask Telegram for the bot's username (%s); invitations without links", error)
         return None
     finally:
-        await bot.session.close()
+        if bot is not None:
+            await bot.session.close()

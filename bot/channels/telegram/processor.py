@@ -83,10 +83,9 @@ class TelegramProcessor:
             if await inbound.handled_among(session, CHANNEL, [update.update_id]):
                 log.info("telegram update %s already handled", update.update_id)
                 return False
-            albums_first = await inbound.albums_waiting_for(session, CHANNEL, [person_key(update)])
-        return await self._guarded(update, albums_first)
+        return await self._guarded(update, None)
 
-    async def _guarded(self, update: Update, albums_first: set[str]) -> bool:
+    async def _guarded(self, update: Update, albums_first: set[str] | None) -> bool:
         """`albums_first`: people with an album still gathering, shared along a batch. Their next message is
         handled after the album (sent before it), not ahead of it while the album waits for its quiet time."""
         try:
@@ -98,9 +97,14 @@ class TelegramProcessor:
             log.exception("telegram update %s failed", update.update_id)
             return True
 
-    async def _process(self, update: Update, albums_first: set[str]) -> bool:
+    async def _process(self, update: Update, albums_first: set[str] | None) -> bool:
         """The update id is claimed in the unit of work that acts on it (by the engine for a message), so a crash
         before that commits leaves the redelivered update to be handled, and a redelivery after it is dropped."""
+        if albums_first is None:
+            # One update (the webhook): asked under the person's lock, so their album's photos, whose requests
+            # may still be waiting for that lock, are not overtaken.
+            async with self.db.sessions() as session:
+                albums_first = await inbound.albums_waiting_for(session, CHANNEL, [person_key(update)])
         incoming = convert.to_incoming(update)
         group = convert.album_id(update)
         if incoming is None or group is not None:
@@ -138,10 +142,12 @@ class TelegramProcessor:
         if incoming.kind == Kind.MEDIA and not fitting:
             replies = await self._too_large(incoming)
         elif incoming.kind == Kind.MEDIA and too_large(incoming):
-            # Part of an album is over the limit: the rest goes on, and the person hears which ones did not.
+            # Part of an album is over the limit: the rest goes on, and the person hears which ones did not. The
+            # notice is made first: nothing may fail between the conversation's commit and its answer going out.
+            notice = await self._some_too_large(incoming)
             replies = await self.engine.handle(replace(incoming, media=fitting), self.fetch)
             if replies:
-                replies = [await self._some_too_large(incoming), *replies]
+                replies = [notice, *replies]
         else:
             replies = await self.engine.handle(incoming, self.fetch)
         if replies:  # none: a redelivery already answered
@@ -193,7 +199,10 @@ class TelegramProcessor:
         async with self.db.sessions() as session:
             groups = await inbound.waiting_albums_of(session, CHANNEL, user_id)
         for group in groups:
-            await self._handle_album(group, lock=False)
+            try:
+                await self._handle_album(group, lock=False)
+            except Exception:  # the message that came after it is still handled
+                log.exception("telegram album %s failed", group)
 
     async def _handle_album(self, group: str, *, lock: bool) -> int:
         """1 when the album was handled here; 0 when nothing was waiting (another worker had it)."""
@@ -209,11 +218,12 @@ class TelegramProcessor:
                     await self._handle(incoming)
             else:
                 await self._handle(incoming)
-        finally:
-            # Handled, or failed and answered "sorry" without the claim committing: either way done, so a broken
-            # album is not taken up again every half second. Only a crash (this never runs) leaves it waiting.
+        except Exception:
+            # A broken album would be taken up again every half second: set it aside, once. A cancellation (a stop)
+            # is not caught here, so an album cut off by it waits for the next start.
             async with self.db.unit_of_work() as session:
                 await inbound.claim_album_items(session, CHANNEL, incoming.album_items)
+            raise
         return 1
 
 

@@ -98,3 +98,13 @@ async def test_a_long_flood_wait_hands_the_rest_of_the_answer_to_the_outbox(
     sent = server.sent_messages(CHAT)
     assert [m["_method"] for m in sent] == ["sendPhoto", "sendMessage", "sendMessage"]
     assert sent[1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "7:send"  # still this question's
+
+
+async def test_a_bad_request_is_not_handed_to_the_outbox(
+    server: FakeTelegramServer, bot: Bot, tmp_path: Path, db: Database
+) -> None:
+    server.fail_next("sendMessage", 1, 400, description="Bad Request: can't parse entities")
+    result = await direct_send(TelegramSender(bot, tmp_path), str(CHAT), [Reply("satu"), Reply("dua")], db)
+    assert not result.ok
+    async with db.unit_of_work() as session:
+        assert list(await session.scalars(select(OutboxMessage))) == []  # retrying would only repeat it

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from bot.channels.telegram.links import bot_username, deep_link
 from tests.bot.channels.telegram.conftest import settings_for
 from tests.fakes.telegram_api import FakeTelegramServer
@@ -27,3 +29,9 @@ async def test_none_when_telegram_cannot_be_asked(server: FakeTelegramServer, tm
     assert await bot_username(settings_for("sqlite://", tmp_path, server)) is None
     without_telegram = settings_for("sqlite://", tmp_path, server).model_copy(update={"telegram_bot_token": None})
     assert await bot_username(without_telegram) is None
+
+
+async def test_a_malformed_token_gives_no_link_and_no_error(server: FakeTelegramServer, tmp_path: Path) -> None:
+    settings = settings_for("sqlite://", tmp_path, server, telegram_bot_username=None)
+    broken = settings.model_copy(update={"telegram_bot_token": SecretStr("isi-token-di-sini")})
+    assert await bot_username(broken) is None
