@@ -185,7 +185,9 @@ async def run_slot(
     for start in range(0, len(todo), CLAIM_BATCH):
         async with db.unit_of_work() as session:
             for reminder, reply in todo[start : start + CLAIM_BATCH]:
-                queued = await service.claim(session, reminder, payload_of(reply), now)
+                # Queued no later than the real clock: a training session's simulated future (SIMULATED_START)
+                # decides what is due, not when the worker, which runs on real time, may send it.
+                queued = await service.claim(session, reminder, payload_of(reply), min(now, utcnow()))
                 result.items.append(Planned(reminder, reply, "queued" if queued else "already"))
     return result
 

@@ -72,9 +72,7 @@ async def enqueue_once(
             payload=payload,
             status=PENDING,
             attempts=0,
-            # Never later than the real clock: a training session's simulated future (SIMULATED_START) decides what
-            # is due, not when the worker, which runs on real time, may send it.
-            next_attempt_at=min(now or utcnow(), utcnow()),
+            next_attempt_at=now or utcnow(),
             created_at=now or utcnow(),
         )
         .returning(OutboxMessage.id)
