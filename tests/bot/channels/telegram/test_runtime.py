@@ -2,6 +2,7 @@
 driven through the whole journey in test_journey.py)."""
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,9 +27,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def start(app: App) -> tuple[asyncio.Event, asyncio.Task]:
+@contextlib.asynccontextmanager
+async def running_part(app: App, stop_within: float = 5) -> AsyncIterator[asyncio.Task]:
+    """The Telegram part as `run` starts it; on leaving, stopped with `stop` and expected to end by itself."""
     stop = asyncio.Event()
-    return stop, asyncio.create_task(part(app, stop))
+    task = asyncio.create_task(part(app, stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, stop_within)  # no cancellation needed
 
 
 @pytest.fixture
@@ -41,43 +49,32 @@ async def polling_app(
 
 
 async def test_polling_part_serves_and_stops_cleanly(server: FakeTelegramServer, polling_app: App) -> None:
-    stop, task = await start(polling_app)
-    try:
+    async with running_part(polling_app):
         await server.wait_for("deleteWebhook")
         default = await server.wait_for("setMyCommands")
         assert "start" in [c["command"] for c in default.params["commands"]]
         server.push_update(server.message_update(CHAT, "/bantuan"))
         reply = await server.wait_for("sendMessage")
         assert "kode undangan" in reply.params["text"]
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)  # stops by itself, no cancellation needed
 
 
 async def test_polling_starts_even_when_telegram_hiccups_at_start_up(
     server: FakeTelegramServer, polling_app: App
 ) -> None:
     server.fail_next("deleteWebhook", 1, 502, description="Bad Gateway")
-    stop, task = await start(polling_app)
-    try:
+    async with running_part(polling_app):
         server.push_update(server.message_update(CHAT, "/bantuan"))
         assert "kode undangan" in (await server.wait_for("sendMessage", timeout=10)).params["text"]
         assert [c.error_code for c in server.calls if c.method == "deleteWebhook"] == [502, None]
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 5)
 
 
 async def test_a_refused_token_turns_the_channel_off_without_retrying(
     server: FakeTelegramServer, polling_app: App
 ) -> None:
     server.fail_next("deleteWebhook", 1, 401, description="Unauthorized")
-    stop, task = await start(polling_app)
-    try:
+    async with running_part(polling_app) as task:
         await asyncio.wait_for(task, 5)  # ends by itself: nothing would ever work with that token
         assert not [c for c in server.calls if c.method == "getUpdates"]
-    finally:
-        stop.set()
 
 
 async def test_webhook_part_registers_the_secret_and_guards_the_route(
@@ -90,24 +87,26 @@ async def test_webhook_part_registers_the_secret_and_guards_the_route(
     db = Database(database_url)
     app = App(settings, program, db, pepper)
     server.fail_next("setWebhook", 1, 502, description="Bad Gateway")  # Telegram hiccups at start-up
-    stop, task = await start(app)
     try:
-        registered = await server.wait_for("setWebhook", timeout=10)
-        secret = registered.params["secret_token"]
-        assert secret == (tmp_path / "data" / ".telegram_webhook_secret").read_text().strip()
-        assert server.webhook_url == "https://bot.example.id/webhook/telegram"
-        update = server.message_update(CHAT, "/bantuan")
-        update["update_id"] = 1
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            assert (await http.post("/webhook/telegram", json=update)).status_code == 401
-            assert (await http.post("/webhook/telegram", json=update, headers={SECRET_HEADER: "x"})).status_code == 401
-            ok = await http.post("/webhook/telegram", json=update, headers={SECRET_HEADER: secret})
-            assert ok.status_code == 200
-        assert len(server.sent_messages(CHAT)) == 1
+        async with running_part(app, stop_within=10):
+            await _registers_and_guards(server, tmp_path, port)
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
         await db.dispose()
+
+
+async def _registers_and_guards(server: FakeTelegramServer, tmp_path: Path, port: int) -> None:
+    registered = await server.wait_for("setWebhook", timeout=10)
+    secret = registered.params["secret_token"]
+    assert secret == (tmp_path / "data" / ".telegram_webhook_secret").read_text().strip()
+    assert server.webhook_url == "https://bot.example.id/webhook/telegram"
+    update = server.message_update(CHAT, "/bantuan")
+    update["update_id"] = 1
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        assert (await http.post("/webhook/telegram", json=update)).status_code == 401
+        assert (await http.post("/webhook/telegram", json=update, headers={SECRET_HEADER: "x"})).status_code == 401
+        ok = await http.post("/webhook/telegram", json=update, headers={SECRET_HEADER: secret})
+        assert ok.status_code == 200
+    assert len(server.sent_messages(CHAT)) == 1
 
 
 @pytest.fixture(autouse=True)
