@@ -19,12 +19,18 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 
 # Supplied by the channel: fetch the bytes of a media item (Telegram getFile, WhatsApp media URL, a local file).
-# It raises MediaTooLarge for a file bigger than the channel lets a bot download; flows ask for another file.
+# It raises MediaTooLarge for a file bigger than the channel lets a bot download, and MediaUnavailable when the
+# platform would not give the file (an error status, an expired link); flows ask for the file again either way.
 MediaFetcher = Callable[[MediaItem], Awaitable[bytes]]
 
 
 class MediaTooLarge(Exception):
     """The file is bigger than the channel lets a bot download (Telegram: 20 MB); nothing of it was fetched."""
+
+
+class MediaUnavailable(Exception):
+    """The platform would not hand the file over (after the channel's own retries). The message carries no secret:
+    channels raise it with a plain description, never the platform's URL (Telegram's holds the bot token)."""
 
 
 @dataclass
