@@ -6,6 +6,8 @@ Each parser returns a value or raises `ParseError` with a short code the flow tu
 import re
 from datetime import date
 
+from services.numbers import ascii_digits
+
 MONTHS = {
     "januari": 1, "jan": 1, "februari": 2, "feb": 2, "pebruari": 2, "maret": 3, "mar": 3, "april": 4, "apr": 4,
     "mei": 5, "juni": 6, "jun": 6, "juli": 7, "jul": 7, "agustus": 8, "agu": 8, "agt": 8, "ags": 8, "aug": 8,
@@ -14,6 +16,9 @@ MONTHS = {
     "january": 1, "february": 2, "march": 3, "may": 5, "june": 6, "july": 7, "august": 8, "october": 10,
     "december": 12,
 }  # fmt: skip
+# Far above any sum of this program, and within what Babel formats exactly (28 significant digits): a longer
+# number is a slip of the finger, and must not reach the formatting of "too large" messages.
+MAX_RUPIAH = 10**15
 MULTIPLIERS = {"jt": 1_000_000, "juta": 1_000_000, "rb": 1_000, "ribu": 1_000, "k": 1_000, "m": 1_000_000_000,
                "miliar": 1_000_000_000, "milyar": 1_000_000_000}  # fmt: skip
 
@@ -26,7 +31,7 @@ class ParseError(ValueError):
 
 def parse_count(text: str, unit_words: tuple[str, ...] = ("kk",)) -> int:
     """`87`, `87 KK`, ` 87 `, `87kk` → 87. Refuses words, fractions and negatives with a reason code."""
-    cleaned = text.strip().lower()
+    cleaned = ascii_digits(text).strip().lower()
     for word in unit_words:
         cleaned = cleaned.removesuffix(word).strip()
     cleaned = cleaned.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned) else cleaned
@@ -41,8 +46,15 @@ def parse_count(text: str, unit_words: tuple[str, ...] = ("kk",)) -> int:
 
 def parse_rupiah(text: str) -> int:
     """`70.000.000`, `Rp 70.000.000`, `Rp70.000.000,-`, `70jt`, `70 juta`, `Rp 70 jt`, `1,5 juta` → rupiah."""
+    amount = _rupiah(text)
+    if amount > MAX_RUPIAH:
+        raise ParseError("too_large")
+    return amount
+
+
+def _rupiah(text: str) -> int:
     # Any whitespace, not only spaces: amounts copied from a bank app often carry non-breaking spaces.
-    cleaned = re.sub(r"\s+", "", text.lower())
+    cleaned = re.sub(r"\s+", "", ascii_digits(text).lower())
     cleaned = cleaned.replace("rp.", "").replace("rp", "").replace("idr", "").replace(",-", "")
     cleaned = cleaned.removesuffix("rupiah").removesuffix(".-").removesuffix("-")
     # Bank statements write cents: `70.000.000,00` is seventy million, not a decimal.
@@ -78,7 +90,7 @@ def parse_date(text: str, today: date) -> date:
 
     A date without a year takes this year. Dates in the future are refused (an event is reported after it happened).
     """
-    cleaned = " ".join(text.lower().split())
+    cleaned = " ".join(ascii_digits(text).lower().split())
     if cleaned in ("hari ini", "today", "sekarang"):
         return today
     if cleaned in ("kemarin", "yesterday"):

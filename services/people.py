@@ -6,15 +6,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import numbers
 from services.models import ChannelIdentity, Person, Role, utcnow
 
 
 def normalize_phone(text: str) -> str | None:
     """An Indonesian mobile number in E.164 (`+62812...`), or None when the text is not one."""
-    digits = re.sub(r"[\s\-().]", "", text.strip())
+    digits = re.sub(r"[\s\-().]", "", numbers.ascii_digits(text.strip()))
     if digits.startswith("+"):
         digits = digits[1:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         return None
     if digits.startswith("0"):
         digits = "62" + digits[1:]

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import audit
+from services import audit, numbers
 from services.models import RT, JumlahKKHistory, Kelurahan
 from services.people import find_or_create_pendamping
 from services.problems import Problem, ProblemError
@@ -149,11 +149,8 @@ def validate_rows(table: list[dict[str, str]], known_kelurahan: set[str], progra
 
 
 def _positive_int(text: str) -> int | None:
-    text = text.strip()
-    if not text.isdigit():
-        return None
-    value = int(text)
-    return value if value > 0 else None
+    value = numbers.whole_number(text)
+    return value if value else None
 
 
 async def import_rows(session: AsyncSession, rows: list[RosterRow], *, actor: str, progress=None) -> ImportSummary:

@@ -22,6 +22,7 @@ from handlers.i18n import _, use_locale
 from handlers.incoming_text import text_incoming
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from handlers.payload import reply_from_payload
+from services import numbers
 from services.models import ConversationState, OutboxMessage, utcnow
 from services.people import identity_person
 
@@ -92,8 +93,8 @@ class ConsoleChannel:
             return self._media(rest)
         if head.lower() == "/lokasi":
             return self._location(rest)
-        if text.isdigit() and self.choices and 1 <= int(text) <= len(self.choices):
-            choice = self.choices[int(text) - 1]
+        if (picked_at := numbers.position(text, len(self.choices))) is not None:
+            choice = self.choices[picked_at]
             return Incoming(CHANNEL, self.user_id, Kind.CHOICE, choice=choice.id, token=self.token)
         # Checked before commands: an absolute path starts with a slash too.
         if (paths := split_paths(text)) and all(media_item(p) for p in paths):

@@ -21,7 +21,7 @@ from bot.runner import Part, prepare
 from bot.settings import Settings
 from handlers.i18n import _, use_locale
 from handlers.menu import role_name
-from services import audit, invitations
+from services import audit, invitations, numbers
 from services.models import RT, ChannelIdentity, Person, Role
 from services.people import bind_identity, normalize_phone
 
@@ -37,8 +37,8 @@ def code_identity(code: str) -> str:
 async def find_people(session, reference: str) -> list[Person]:
     """People matching an id, a phone number or a name (exact, else part of the name)."""
     text = reference.strip()
-    if text.isdigit() and len(text) <= 9 and not text.startswith("0"):
-        person = await session.get(Person, int(text))
+    if len(text) <= 9 and (person_id := numbers.record_id(text)) is not None and not text.startswith("0"):
+        person = await session.get(Person, person_id)
         return [person] if person else []
     phone = normalize_phone(text)
     if phone:

@@ -21,7 +21,7 @@ from handlers.flows import bendahara_input as ask
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
-from services import funds
+from services import funds, numbers
 from services.models import Role
 
 MIN_DESCRIPTION = 3
@@ -91,8 +91,8 @@ def _typed_bidang(ctx: Context, text: str) -> str | None:
     """A typed number (1–4, the order shown) or the bidang's name, for channels that show numbered text."""
     typed = text.strip().lower().rstrip(".")
     keys = list(ctx.program.bidang)
-    if typed.isdigit() and 1 <= int(typed) <= len(keys):
-        return keys[int(typed) - 1]
+    if (picked_at := numbers.position(typed, len(keys))) is not None:
+        return keys[picked_at]
     for key, name in ctx.program.bidang.items():
         if typed and typed in (key, name.lower()):
             return key

@@ -43,6 +43,8 @@ def read_amount(incoming: Incoming) -> tuple[int | None, str | None]:
     except ParseError as error:
         if error.code == "negative":
             return None, _("The amount cannot be negative.") + " " + example
+        if error.code == "too_large":
+            return None, too_large_amount_text()
         return None, _("I could not read that as an amount of money.") + " " + example
     if amount <= 0:
         return None, _("The amount must be more than Rp0.") + " " + example
@@ -52,6 +54,10 @@ def read_amount(incoming: Incoming) -> tuple[int | None, str | None]:
             amount=rupiah(amount),
         )
     return amount, None
+
+
+def too_large_amount_text() -> str:
+    return _("That amount is too large for one entry. Check the number of zeros and type it again.")
 
 
 def date_choices() -> tuple[Choice, ...]:

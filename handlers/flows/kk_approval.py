@@ -10,7 +10,7 @@ from handlers.flows.kk import allocation_line
 from handlers.formatting import number, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Reply
-from services import kk_changes
+from services import kk_changes, numbers
 from services.models import Person, Role
 from services.problems import ProblemError
 
@@ -58,7 +58,8 @@ async def reject(ctx: Context, argument: str) -> list[Reply]:
 
 
 async def _decide(ctx: Context, argument: str, *, approve: bool) -> list[Reply]:
-    if not argument.isdigit():
+    request_id = numbers.record_id(argument)
+    if request_id is None:
         return [Reply(_("That button is no longer valid."))]
     try:
         # A savepoint: a refusal leaves the rest of this message's work (the person's state) untouched.
@@ -66,7 +67,7 @@ async def _decide(ctx: Context, argument: str, *, approve: bool) -> list[Reply]:
             request, rt = await kk_changes.decide(
                 ctx.session,
                 ctx.program,
-                int(argument),
+                request_id,
                 approve=approve,
                 person=ctx.person,
                 actor=ctx.actor,

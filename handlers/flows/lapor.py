@@ -26,7 +26,7 @@ from handlers.formatting import bulan, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from handlers.parsing import ParseError, parse_date
-from services import reports, schedule
+from services import numbers, reports, schedule
 from services.media import Evidence
 from services.models import StageReport
 from services.problems import ProblemError
@@ -60,8 +60,8 @@ def _typed_stage(incoming: Incoming, options: list[schedule.StageState]) -> str 
         return incoming.choice[2:]
     if incoming.kind == Kind.TEXT:
         typed = incoming.text.strip().lower()
-        if typed.isdigit() and 1 <= int(typed) <= len(options):
-            return options[int(typed) - 1].stage.kode
+        if (picked_at := numbers.position(typed, len(options))) is not None:
+            return options[picked_at].stage.kode
         for state in options:
             if typed == state.stage.nama.lower():
                 return state.stage.kode

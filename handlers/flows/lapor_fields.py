@@ -2,11 +2,13 @@
 
 from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
+from handlers.flows.bendahara_input import too_large_amount_text
 from handlers.flows.ketua_common import not_text_reason
 from handlers.formatting import number, rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.parsing import ParseError, parse_count, parse_rupiah
+from services import numbers
 from services.program import StageField
 
 MAX_TEXT = 200
@@ -105,14 +107,16 @@ def _amount(field: StageField, incoming: Incoming) -> int | Stay:
     except ParseError as error:
         if error.code == "negative":
             return Stay(_("The amount cannot be negative. Type 0 if there is none."))
+        if error.code == "too_large":
+            return Stay(too_large_amount_text())
         return Stay(_("I could not read that amount. Type it like 500.000 or 1,5 juta (0 if there is none)."))
 
 
 def _option(field: StageField, incoming: Incoming) -> str | Stay:
     if incoming.kind == Kind.CHOICE:
-        index = (incoming.choice or "").rpartition(":")[2]
-        if index.isdigit() and int(index) < len(field.pilihan):
-            return field.pilihan[int(index)]
+        index = numbers.index((incoming.choice or "").rpartition(":")[2], len(field.pilihan))
+        if index is not None:
+            return field.pilihan[index]
     if incoming.kind == Kind.TEXT:
         typed = incoming.text.strip().lower().replace(" ", "")
         for option in field.pilihan:

@@ -31,7 +31,7 @@ from handlers.flows.pendamping_review import (
 )
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
-from services import review
+from services import numbers, review
 from services.models import Person, ReportStatus, Role, StageReport
 from services.problems import ProblemError
 
@@ -77,7 +77,7 @@ def _pressed(incoming: Incoming, report_id: int) -> tuple[str | None, int | None
     """(ok | back | skip | cancel, report id) from a button, or from the button's word typed out."""
     if incoming.kind == Kind.CHOICE:
         action, _sep, argument = (incoming.choice or "").partition(":")
-        return action, int(argument) if argument.isdigit() else None
+        return action, numbers.record_id(argument)
     if incoming.kind == Kind.TEXT:
         return TYPED.get(incoming.text.strip().lower()), report_id
     return None, None
@@ -173,10 +173,11 @@ async def _already(ctx: Context, report: StageReport) -> str:
 
 async def open_report(ctx: Context, argument: str) -> list[Reply] | Enter:
     """The notification button `tinjau:<report id>`: open that report for review (if it is still waiting)."""
-    if not argument.isdigit():
+    report_id = numbers.record_id(argument)
+    if report_id is None:
         return [Reply(_("That button is no longer valid."))]
     try:
-        report, _rt = await review.report_for_review(ctx.session, ctx.person, int(argument))
+        report, _rt = await review.report_for_review(ctx.session, ctx.person, report_id)
     except ProblemError as error:
         if error.problems[0].code == "report_not_yours":
             return [Reply(_("This report belongs to an RT that is not assigned to you. Nothing was changed."))]

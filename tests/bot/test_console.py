@@ -61,6 +61,8 @@ def test_a_number_picks_the_latest_choice_with_its_token():
     picked = console.parse(" 2 ")
     assert (picked.kind, picked.choice, picked.token) == (Kind.CHOICE, "b", 7)
     assert console.parse("3").kind == Kind.TEXT  # not a choice: sent as typed, the question says why
+    assert console.parse("²").kind == Kind.TEXT  # a digit int() refuses is text, not a crash
+    assert console.parse("٢").choice == "b"  # another script's 2 is a 2
     # A later question that wants a typed number: digits are then the answer.
     console.show([Reply("Berapa KK?", expect=Expect.NUMBER, token=8)])
     typed = console.parse("2")

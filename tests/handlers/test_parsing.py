@@ -1,10 +1,14 @@
 """handlers/parsing.py, table-driven: counts, rupiah amounts and dates the way Jambi residents type them."""
 
+import contextlib
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from handlers.parsing import ParseError, parse_count, parse_date, parse_rupiah
+from tests.services.test_numbers import ALL_DIGITS
 
 TODAY = date(2026, 10, 15)
 
@@ -142,3 +146,38 @@ def test_parse_count_refuses(typed, code):
     with pytest.raises(ParseError) as error:
         parse_count(typed)
     assert error.value.code == code
+
+
+# Any digit character Unicode has, mixed with what people type around numbers: the parsers answer with a value or
+# a ParseError, never another exception (`²` passes str.isdigit() and crashed int()).
+typed_with_digits = st.text(
+    alphabet=st.one_of(st.sampled_from(ALL_DIGITS), st.sampled_from(list("0123456789 .,/-rpjutaRbk"))), max_size=40
+)
+
+
+@given(typed_with_digits)
+def test_parsers_answer_any_digits_with_a_value_or_a_reason(typed: str) -> None:
+    for parse in (parse_count, parse_rupiah, lambda text: parse_date(text, TODAY)):
+        with contextlib.suppress(ParseError):
+            parse(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "count", "amount", "day"),
+    [("٨٧", 87, 87, None), ("８７ KK", 87, None, None), ("Rp ٧٠ juta", None, 70_000_000, None),
+     ("١٧/٨/٢٠٢٦", None, None, date(2026, 8, 17))],
+)  # fmt: skip
+def test_decimal_digits_of_other_scripts_read_as_ours(typed, count, amount, day):
+    if count is not None:
+        assert parse_count(typed) == count
+    if amount is not None:
+        assert parse_rupiah(typed) == amount
+    if day is not None:
+        assert parse_date(typed, TODAY) == day
+
+
+@pytest.mark.parametrize("typed", ["²", "8²", "①", "½", "Ⅻ", "二十"])
+def test_digits_that_are_not_decimal_are_not_numbers(typed):
+    for parse in (parse_count, parse_rupiah, lambda text: parse_date(text, TODAY)):
+        with pytest.raises(ParseError):
+            parse(typed)

@@ -247,7 +247,7 @@ def lab(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory, program
 JUNK = ["", " ", "\n\n", "x" * 5000, "🙏🏽👍🎉", "‮ مرحبا", "'; DROP TABLE rt; --", "1); DELETE FROM person;--",
         "0", "-1", "-0", "1e9", "99999999999999999999", "3,5", "0,5 juta", "Rp70.000.000", "70jt", "Rp -5jt",
         "17/8/2026", "31/2/2026", "1/1/1900", "32-13-2026", "ya", "tidak", "1", "2", "99", "{name}", "%s %d",
-        "<b>tebal</b>", "\x00", "null", "NaN", "   87   ", "٨٧"]  # fmt: skip
+        "<b>tebal</b>", "\x00", "null", "NaN", "   87   ", "٨٧", "²", "8²", "①"]  # fmt: skip
 COMMANDS = [*FLOWS, "start", "batal", "menu", "bantuan", "bahasa", "foto", "lokasi", "x" * 60, "kk@KampungBot"]
 ACTIONS = sorted({name for flow in FLOWS.values() for name in flow.actions} | {"hilang"})
 text_values = st.one_of(
@@ -266,7 +266,7 @@ def incomings(chat: Chat, question: Reply) -> st.SearchStrategy[Incoming]:
         st.builds(
             lambda a, arg: f"{ACTION_PREFIX}{a}:{arg}",
             st.sampled_from(ACTIONS),
-            st.one_of(st.sampled_from(["", "abc", "-1", "99999999", "1:2"]), st.text(max_size=20)),
+            st.one_of(st.sampled_from(["", "abc", "-1", "99999999", "1:2", "²", "9" * 40]), st.text(max_size=20)),
         ),
         st.text(max_size=64),
     )
@@ -343,3 +343,27 @@ def test_every_step_was_reached_by_answering_questions(lab: Lab) -> None:
     """Pieced-together data is a weaker test: say which steps no plausible answer reached."""
     pieced = sorted(f"{f}/{s}" for (f, s), sample in lab.samples.items() if not sample.driven)
     assert pieced == [], f"not reached by answering: {pieced}"
+
+
+# Digits that pass str.isdigit() but not int() (`²`), another script's (`٣`), and a number past any row id: typed,
+# in place of a button's number, and in a notification button's argument.
+DIGIT_TRAPS = ["²", "٣", "9" * 40]
+
+
+def digit_traps(chat: Chat, question: Reply) -> list[Incoming]:
+    def make(kind: Kind, **values) -> Incoming:
+        return Incoming(chat.channel, chat.user_id, kind, **values)
+
+    heads = {c.id.rpartition(":")[0] for c in question.choices} - {""}
+    return [
+        *(make(Kind.TEXT, text=trap) for trap in DIGIT_TRAPS),
+        *(make(Kind.CHOICE, choice=f"{head}:{trap}", token=VERSION) for head in heads for trap in DIGIT_TRAPS),
+        *(make(Kind.CHOICE, choice=f"{ACTION_PREFIX}{action}:{trap}") for action in ACTIONS for trap in DIGIT_TRAPS),
+    ]
+
+
+@pytest.mark.parametrize(("flow", "step"), STEPS, ids=[f"{f}-{s}" for f, s in STEPS])
+def test_digits_int_refuses_are_answered_in_every_step(lab: Lab, flow: str, step: str) -> None:
+    sample = lab.samples[(flow, step)]
+    for incoming in digit_traps(lab.chats[sample.role], sample.question):
+        lab.runner.run(one_message(lab, flow, step, incoming, PNG))

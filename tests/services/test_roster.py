@@ -60,6 +60,8 @@ async def test_bad_rows_are_all_listed_and_nothing_is_imported(db, program, tmp_
         "15.71.01.1001,5,C,80,tidak,Dewi",  # kelompok C
         "15.71.01.1001,6,A,seratus,tidak,Dewi",  # KK in words
         "15.71.01.1001,1,B,90,tidak,Dewi",  # duplicate of row 2
+        "15.71.01.1001,²,A,80,tidak,Dewi",  # a digit int() refuses
+        "15.71.01.1001,9,A,8²,tidak,Dewi",
     ]
     with pytest.raises(ProblemError) as caught:
         await import_csv(db, program, tmp_path, lines)
@@ -70,6 +72,8 @@ async def test_bad_rows_are_all_listed_and_nothing_is_imported(db, program, tmp_
         ("5", "roster_bad_kelompok"),
         ("6", "roster_bad_kk"),
         ("7", "roster_duplicate_rt"),
+        ("8", "roster_bad_rt"),
+        ("9", "roster_bad_kk"),
     ]
     assert await count(db, RT) == 0
     assert await count(db, Person) == 0

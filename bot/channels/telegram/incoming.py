@@ -6,6 +6,7 @@ from aiogram.types import CallbackQuery, Message, Update
 
 from handlers.incoming_text import text_incoming
 from handlers.messages import Incoming, Kind, MediaItem
+from services import numbers
 
 CHANNEL = "telegram"
 
@@ -19,8 +20,8 @@ def display_name(user) -> str | None:
 def parse_callback_data(data: str) -> tuple[int | None, str]:
     """`"<token>:<choice>"` as written by the renderer; token 0 means "no conversation version"."""
     head, sep, choice = data.partition(":")
-    if sep and head.isdigit():
-        return (int(head) or None), choice
+    if sep and (token := numbers.whole_number(head, maximum=numbers.MAX_ID)) is not None:
+        return (token or None), choice
     return None, data
 
 

@@ -89,7 +89,9 @@ def test_only_album_media_has_an_album_id() -> None:
 
 @pytest.mark.parametrize(
     ("data", "expected"),
-    [("5:ya", (5, "ya")), ("0:act:x:1", (None, "act:x:1")), ("ya", (None, "ya")), ("x:y", (None, "x:y"))],
-)
+    [("5:ya", (5, "ya")), ("0:act:x:1", (None, "act:x:1")), ("ya", (None, "ya")), ("x:y", (None, "x:y")),
+     # Forged callback data: digits int() refuses, and a token past any conversation version, are no token.
+     ("²:ya", (None, "²:ya")), ("٥:ya", (5, "ya")), ("99999999999999999999:ya", (None, "99999999999999999999:ya"))],
+)  # fmt: skip
 def test_callback_data(data: str, expected: tuple) -> None:
     assert parse_callback_data(data) == expected
