@@ -9,6 +9,7 @@ from handlers.flows import all_flows
 from services.db import Database
 from services.media import MediaStore
 from services.models import utcnow
+from services.private_paths import private_dir
 from services.program import Program, load_program
 
 
@@ -34,6 +35,7 @@ def bootstrap(settings: Settings | None = None) -> App:
     """Validate the program file and open the database. Raises ProblemError on a broken program file."""
     settings = settings or Settings()
     program = load_program(settings.program_file)
+    private_dir(settings.media_dir)  # the photos of every RT: owner-only, like the database beside them
     return App(
         settings=settings,
         program=program,

@@ -5,6 +5,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from services.private_paths import private_file, sqlite_file
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,15 +19,10 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    _ensure_sqlite_folder(database_url)
+    if (path := sqlite_file(database_url)) is not None:
+        private_file(path)  # owner-only before SQLite creates it (see services/private_paths)
     command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
-
-
-def _ensure_sqlite_folder(database_url: str) -> None:
-    prefix = "sqlite+aiosqlite:///"
-    if database_url.startswith(prefix) and ":memory:" not in database_url:
-        Path(database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

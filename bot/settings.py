@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.private_paths import private_dir
+
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'kampung_bahagia.db'}"
 TIME_ZONE = "Asia/Jakarta"
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
         path = self.data_dir / f".{name}"
         if path.exists():
             return _written_by_the_other(path)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         value = secrets.token_urlsafe(32)
         try:
             # Created readable by the owner only from its first byte, and only if no other process made it first:

@@ -1,6 +1,7 @@
 """Turn typed text into an `Incoming`: `/kk`, `/start CODE`, `DAFTAR CODE`, `MULAI` and plain text."""
 
 from handlers.messages import Incoming, Kind
+from services.visible_text import visible
 
 # Words people type instead of commands (WhatsApp has no slash menu; many Ketua RT type in capitals).
 WORD_COMMANDS = {"daftar": "start", "mulai": "start", "menu": "menu", "bantuan": "bantuan", "batal": "batal"}
@@ -8,7 +9,8 @@ MAX_TEXT = 4096
 
 
 def text_incoming(channel: str, user_id: str, text: str, display_name: str | None = None) -> Incoming:
-    text = (text or "")[:MAX_TEXT]
+    # Cleaned before it is read as a command too: a zero-width space before `/kk` must not hide the command.
+    text = visible(text or "")[:MAX_TEXT]
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1:
         head, _, args = stripped[1:].partition(" ")

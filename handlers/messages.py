@@ -7,6 +7,8 @@ renders each `Reply` its own way (inline keyboard, WhatsApp buttons or list, num
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.visible_text import visible, visible_name
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -38,6 +40,10 @@ class MediaItem:
     size: int | None = None
     file_name: str | None = None
 
+    def __post_init__(self) -> None:
+        # Shown to the reviewing pendamping: no name may disguise itself (see services/visible_text).
+        object.__setattr__(self, "file_name", visible_name(self.file_name))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -60,6 +66,13 @@ class Incoming:
     # For an album gathered by the channel: its buffered items (album_item ids), claimed the same way, so a crash
     # before the commit leaves the album waiting to be handled again instead of lost.
     album_items: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Every channel's text passes here: what one person typed is stored and shown to others without the
+        # invisible characters that could disguise it (a bidi override reversing a name), whatever the channel.
+        object.__setattr__(self, "text", visible(self.text))
+        object.__setattr__(self, "args", visible(self.args))
+        object.__setattr__(self, "display_name", visible_name(self.display_name))
 
 
 MAX_CHOICE_ID_BYTES = 40  # with Telegram's "<version>:" in front it stays within callback data's 64 bytes

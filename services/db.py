@@ -7,6 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services import sqlite_inline
+from services.private_paths import private_file, sqlite_file
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -25,6 +26,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        if (path := sqlite_file(url)) is not None:
+            # Made owner-only before SQLite creates it: its -wal and -shm files take the database file's mode.
+            private_file(path)
         # The pool's rollback at check-in stays on (SQLite too): a task cancelled mid-transaction (shutdown, a
         # timeout) may return its connection without ending the transaction, and on SQLite that open transaction
         # would keep holding the write lock against every other connection.

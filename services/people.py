@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import numbers
 from services.models import ChannelIdentity, Person, Role, utcnow
+from services.visible_text import visible_name
 
 
 def normalize_phone(text: str) -> str | None:
@@ -73,7 +74,7 @@ async def find_or_create_pendamping(session: AsyncSession, reference: str) -> Pe
             select(Person).where(Person.role == Role.PENDAMPING, func.lower(Person.nama) == reference.strip().lower())
         )
     if person is None:
-        person = Person(nama="" if phone else reference.strip(), phone=phone, role=Role.PENDAMPING)
+        person = Person(nama="" if phone else visible_name(reference) or "", phone=phone, role=Role.PENDAMPING)
         session.add(person)
         await session.flush()
     return person

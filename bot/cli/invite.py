@@ -18,6 +18,7 @@ from services import invitations, rts
 from services.models import RT, Invitation, Kelurahan, Person, Role
 from services.people import find_or_create_pendamping
 from services.problems import ProblemError
+from services.visible_text import visible_name
 
 app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
 ACTOR = "cli:invite"
@@ -73,7 +74,7 @@ def create(
                 rt=rt_rows[0] if role in (Role.KETUA_RT, Role.BENDAHARA) else None,
                 rts=rt_rows if role == Role.PENDAMPING else None,
                 person=pendamping,
-                nama=nama,
+                nama=visible_name(nama),
                 validity=validity,
             )
             data = _as_dict(issued)

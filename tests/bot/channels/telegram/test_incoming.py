@@ -95,3 +95,12 @@ def test_only_album_media_has_an_album_id() -> None:
 )  # fmt: skip
 def test_callback_data(data: str, expected: tuple) -> None:
     assert parse_callback_data(data) == expected
+
+
+def test_a_name_that_disguises_itself_arrives_as_it_reads() -> None:
+    update = json.loads((UPDATES / "text.json").read_text())
+    update["message"]["from"]["first_name"] = "\u202eNIMDA"
+    update["message"]["from"]["last_name"] = "\u200f"
+    update["message"]["text"] = "87\u2066 KK"
+    incoming = to_incoming(Update.model_validate(update))
+    assert (incoming.display_name, incoming.text) == ("NIMDA", "87 KK")
