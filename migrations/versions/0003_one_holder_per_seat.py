@@ -1,4 +1,5 @@
-"""person: at most one active Ketua RT and one active Bendahara Pokja per RT (a partial unique index)
+"""person: at most one active Ketua RT and one active Bendahara Pokja per RT (a partial unique index);
+code_attempt.at indexed for the ceiling on wrong codes across all chats
 
 Revision ID: 0003
 Revises: 0002
@@ -115,9 +116,13 @@ def upgrade() -> None:
             sqlite_where=ACTIVE_SEAT,
             postgresql_where=ACTIVE_SEAT,
         )
+    with op.batch_alter_table('code_attempt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_code_attempt_at'), ['at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('code_attempt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_code_attempt_at'))
     # The deactivations of the upgrade are not undone: reactivating them would bring the double reminders back.
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index('uq_person_active_seat')
