@@ -1,7 +1,7 @@
 """Registration: an invitation code binds this channel identity to a person, role and RT."""
 
+from handlers import seats
 from handlers.context import Context
-from handlers.flows.ketua_common import rt_name
 from handlers.formatting import waktu
 from handlers.i18n import _
 from handlers.menu import menu_reply, role_name
@@ -77,7 +77,7 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
             Reply(
                 _(
                     "Too many code attempts in the last hour. For safety, codes are not checked until {time}. "
-                    "The code is still valid: please send it again after that time.",
+                    "Please send the code again after that time.",
                     time=waktu(paused),
                 )
             )
@@ -107,21 +107,5 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
 async def _seat_taken(ctx: Context, problem: Problem) -> Reply:
     """Who holds the seat (by role and name) and whom to ask; the code was not used."""
     rt = await ctx.session.get(RT, problem.params["rt_id"])
-    where = await rt_name(ctx, rt) if rt is not None else problem.params["rt"]
-    role = role_name(problem.params["role"])
-    if problem.params["nama"]:
-        text = _(
-            "{role} of {rt} is already registered as {name}. An RT has one {role} in this bot, "
-            "so this code was not used.\nIf the {role} has changed, please contact the pendamping.",
-            role=role,
-            rt=where,
-            name=problem.params["nama"],
-        )
-    else:
-        text = _(
-            "{role} of {rt} is already registered. An RT has one {role} in this bot, so this code was not used.\n"
-            "If the {role} has changed, please contact the pendamping.",
-            role=role,
-            rt=where,
-        )
-    return Reply(text)
+    seat = await seats.taken_text(ctx, problem.params["role"], rt, problem.params["rt"], problem.params["nama"])
+    return Reply(_("This code was not used.") + " " + seat)

@@ -29,7 +29,14 @@ class Person(Base):
         # code: two codes for the same seat redeemed at the same moment cannot both win (the second insert fails),
         # and reminders never go to two holders. A holder who leaves is deactivated (active = false), which frees
         # the seat for a new one and keeps their history.
-        Index("uq_person_active_seat", "rt_id", "role", unique=True, sqlite_where=_ACTIVE_SEAT, postgresql_where=_ACTIVE_SEAT),
+        Index(
+            "uq_person_active_seat",
+            "rt_id",
+            "role",
+            unique=True,
+            sqlite_where=_ACTIVE_SEAT,
+            postgresql_where=_ACTIVE_SEAT,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -115,7 +115,7 @@ def test_one_holder_per_seat_keeps_the_newest_of_existing_doubles(empty_url):
         ("4", "migration:0003", "person.deactivate"),
     ]
     # From now on the database itself refuses a second active holder.
-    with pytest.raises(IntegrityError, match="uq_person_active_seat|person.rt_id, person.role"):
+    with pytest.raises(IntegrityError, match=r"uq_person_active_seat|person\.rt_id, person\.role"):
         _run(
             empty_url,
             "INSERT INTO person (id, nama, role, rt_id, locale, active, created_at) "
