@@ -4,7 +4,7 @@ Checked before a holder is made, so the person hears who holds the seat; and enf
 for the same seat redeemed at the same moment cannot both win: the loser's insert fails and is told the same.
 """
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,11 @@ _CONFLICT_MARKS = (INDEX, "person.rt_id, person.role")
 
 def is_seat(role: str, rt_id: int | None) -> bool:
     return rt_id is not None and role in SEAT_ROLES
+
+
+def held_rt_ids(role: str) -> Select:
+    """The ids of RTs whose seat of this role has an active holder (a subquery: `RT.id.not_in(held_rt_ids(...))`)."""
+    return select(Person.rt_id).where(Person.role == role, Person.active.is_(True), Person.rt_id.is_not(None))
 
 
 async def holder(session: AsyncSession, rt_id: int | None, role: str) -> Person | None:
