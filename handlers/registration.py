@@ -5,7 +5,7 @@ from handlers.context import Context
 from handlers.formatting import waktu
 from handlers.i18n import _
 from handlers.menu import menu_reply, role_name
-from handlers.messages import Expect, Reply
+from handlers.messages import Expect, Kind, Reply
 from handlers.problems import describe
 from services import code_attempts, invitations
 from services.models import RT
@@ -53,6 +53,24 @@ async def unregistered(ctx: Context, text: str) -> list[Reply]:
     if text.strip():
         return await try_code(ctx, text)
     return [ask_code_reply()]
+
+
+async def inactive(ctx: Context) -> list[Reply]:
+    """A person no longer active (another holds their seat): only a new invitation code is taken from them."""
+    incoming = ctx.incoming
+    typed = incoming.args if incoming.kind == Kind.COMMAND and incoming.command == "start" else ""
+    typed = typed or (incoming.text if incoming.kind == Kind.TEXT else "")
+    if typed and invitations.looks_like_code(typed):
+        ctx.person = None  # redeeming binds this chat to the person the new code is for
+        return await try_code(ctx, typed)
+    return [
+        Reply(
+            _(
+                "This account is no longer active in the bot. If that is a mistake, please contact the pendamping.\n"
+                "With a new invitation code, type it here (for example ABCD-EFGH)."
+            )
+        )
+    ]
 
 
 async def try_code(ctx: Context, typed: str) -> list[Reply]:

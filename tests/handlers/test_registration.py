@@ -7,7 +7,17 @@ from sqlalchemy import func, select
 
 from handlers.formatting import waktu
 from services import code_attempts
-from services.models import AuditLog, ChannelIdentity, CodeAttempt, Invitation, Person, Role, utcnow
+from services.models import (
+    RT,
+    AuditLog,
+    ChannelIdentity,
+    CodeAttempt,
+    ConversationState,
+    Invitation,
+    Person,
+    Role,
+    utcnow,
+)
 
 
 async def test_unregistered_person_is_asked_for_a_code(world):
@@ -134,3 +144,24 @@ async def test_over_the_hourly_ceiling_no_code_is_checked(world, caplog):
     assert (written["used"], written["attempts"]) == (0, code_attempts.MAX_WRONG_PER_HOUR)  # not checked, not counted
     world.engine.clock = lambda: now + timedelta(minutes=10, seconds=1)
     assert "Pendaftaran berhasil" in honest.texts(await honest.send(f"/start {code}"))
+
+
+async def test_a_deactivated_holder_can_no_longer_act_but_can_register_with_a_new_code(world):
+    old = await world.chat(Role.KETUA_RT, "15.71.01.1001-001")
+    async with world.db.unit_of_work() as session:  # as migration 0003 leaves an older second Ketua RT
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == old.user_id))
+        (await session.get(Person, identity.person_id)).active = False
+    for attempt in ("/lapor", "/kk", "halo", "/start"):
+        text = old.texts(await old.send(attempt))
+        assert text.startswith("Akun ini sudah tidak aktif di bot."), (attempt, text)
+    async with world.db.unit_of_work() as session:
+        state = await session.scalar(select(ConversationState).where(ConversationState.user_id == old.user_id))
+        assert state.flow is None
+    code = await world.invite(Role.KETUA_RT, "15.71.01.1001-002")
+    replies = await old.send(code)
+    assert "Pendaftaran berhasil" in old.texts(replies) and "15.71.01.1001-002" in old.texts(replies)
+    async with world.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == old.user_id))
+        person = await session.get(Person, identity.person_id)
+        rt_2 = await session.scalar(select(RT.id).where(RT.kode == "15.71.01.1001-002"))
+        assert (person.active, person.role, person.rt_id) == (True, Role.KETUA_RT, rt_2)
