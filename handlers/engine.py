@@ -125,6 +125,10 @@ class Engine:
 
     async def _dispatch(self, ctx: Context, state: ConversationState) -> list[Reply]:
         incoming = ctx.incoming
+        if ctx.person is not None and not ctx.person.active:
+            # Deactivated (someone else holds the seat now): the old role does nothing; a new code may be typed.
+            enter(state, None, None)
+            return await registration.inactive(ctx)
         if incoming.kind == Kind.COMMAND:
             return await self._command(ctx, state, incoming.command or "", incoming.args)
         if incoming.kind == Kind.CHOICE and (incoming.choice or "").startswith(ACTION_PREFIX):

@@ -18,6 +18,14 @@ def _messages() -> dict[str, str]:
         "invite_used": _("This invitation code has already been used. Ask your pendamping for a new one."),
         "invite_revoked": _("This invitation code was cancelled. Ask your pendamping for a new one."),
         "invite_expired": _("This invitation code has expired. Ask your pendamping for a new one."),
+        "invite_just_used": _(
+            "This invitation code was just used to register from another account; a code works only once. "
+            "If that was not you, please contact the pendamping."
+        ),
+        "seat_taken": _(
+            "RT {rt} already has an active {role}: {nama} (person {person_id}). A code for this seat cannot be "
+            "redeemed while they hold it; handing a seat over is not supported yet."
+        ),
         "roster_bad_format": _("The roster must be a .csv or .xlsx file, not {suffix}."),
         "roster_empty": _("The roster file has no RT rows."),
         "roster_missing_columns": _("The roster header lacks the column(s): {columns}."),

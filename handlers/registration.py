@@ -1,21 +1,19 @@
 """Registration: an invitation code binds this channel identity to a person, role and RT."""
 
-from datetime import timedelta
-
-from sqlalchemy import func, select
-
+from handlers import seats
 from handlers.context import Context
 from handlers.formatting import waktu
 from handlers.i18n import _
 from handlers.menu import menu_reply, role_name
-from handlers.messages import Expect, Reply
+from handlers.messages import Expect, Kind, Reply
 from handlers.problems import describe
-from services import invitations
-from services.models import RT, CodeAttempt
-from services.problems import ProblemError
+from services import code_attempts, invitations
+from services.models import RT
+from services.problems import Problem, ProblemError
 
-MAX_WRONG_CODES = 5
-LOCK_WINDOW = timedelta(hours=1)
+# Refusals that are not guesses: the code was real (someone else was faster, or the seat is taken). They do not
+# count towards the locks.
+NOT_GUESSES = ("invite_just_used", "seat_taken")
 
 
 def ask_code_reply() -> Reply:
@@ -57,24 +55,27 @@ async def unregistered(ctx: Context, text: str) -> list[Reply]:
     return [ask_code_reply()]
 
 
-async def _locked_until(ctx: Context):
-    since = ctx.now - LOCK_WINDOW
-    count, latest = (
-        await ctx.session.execute(
-            select(func.count(), func.max(CodeAttempt.at)).where(
-                CodeAttempt.channel == ctx.incoming.channel,
-                CodeAttempt.user_id == ctx.incoming.user_id,
-                CodeAttempt.at > since,
+async def inactive(ctx: Context) -> list[Reply]:
+    """A person no longer active (another holds their seat): only a new invitation code is taken from them."""
+    incoming = ctx.incoming
+    typed = incoming.args if incoming.kind == Kind.COMMAND and incoming.command == "start" else ""
+    typed = typed or (incoming.text if incoming.kind == Kind.TEXT else "")
+    if typed and invitations.looks_like_code(typed):
+        ctx.person = None  # redeeming binds this chat to the person the new code is for
+        return await try_code(ctx, typed)
+    return [
+        Reply(
+            _(
+                "This account is no longer active in the bot. If that is a mistake, please contact the pendamping.\n"
+                "With a new invitation code, type it here (for example ABCD-EFGH)."
             )
         )
-    ).one()
-    if count >= MAX_WRONG_CODES:
-        return latest + LOCK_WINDOW
-    return None
+    ]
 
 
 async def try_code(ctx: Context, typed: str) -> list[Reply]:
-    locked = await _locked_until(ctx)
+    channel, user_id = ctx.incoming.channel, ctx.incoming.user_id
+    locked = await code_attempts.chat_locked_until(ctx.session, channel, user_id, ctx.now)
     if locked is not None:
         return [Reply(_("Too many wrong codes. For your safety, please try again after {time}.", time=waktu(locked)))]
     if not invitations.looks_like_code(typed):
@@ -87,19 +88,31 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
             ),
             ask_code_reply(),
         ]
+    paused = await code_attempts.all_locked_until(ctx.session, ctx.now)
+    if paused is not None:
+        # Not checked at all: while someone may be guessing, a right code must not be confirmed either.
+        return [
+            Reply(
+                _(
+                    "Too many code attempts in the last hour. For safety, codes are not checked until {time}. "
+                    "Please send the code again after that time.",
+                    time=waktu(paused),
+                )
+            )
+        ]
     try:
+        # A savepoint: a refused code leaves nothing of the redemption behind (the claim, a new person, identity).
         async with ctx.session.begin_nested():
             person = await invitations.redeem_invitation(
-                ctx.session,
-                ctx.pepper,
-                typed,
-                channel=ctx.incoming.channel,
-                external_id=ctx.incoming.user_id,
-                now=ctx.now,
+                ctx.session, ctx.pepper, typed, channel=channel, external_id=user_id, now=ctx.now
             )
     except ProblemError as error:
-        ctx.session.add(CodeAttempt(channel=ctx.incoming.channel, user_id=ctx.incoming.user_id, at=ctx.now))
-        return [Reply(describe(error.problems[0]))]
+        problem = error.problems[0]
+        if problem.code not in NOT_GUESSES:
+            await code_attempts.record_wrong(ctx.session, channel, user_id, ctx.now)
+        if problem.code == "seat_taken":
+            return [await _seat_taken(ctx, problem)]
+        return [Reply(describe(problem))]
     if not person.nama and ctx.incoming.display_name:
         person.nama = ctx.incoming.display_name[:120]
     ctx.person = person
@@ -107,3 +120,10 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
         Reply(_("Registration successful. You are registered as {who}.", who=await who_am_i(ctx))),
         menu_reply(ctx.person.role),
     ]
+
+
+async def _seat_taken(ctx: Context, problem: Problem) -> Reply:
+    """Who holds the seat (by role and name) and whom to ask; the code was not used."""
+    rt = await ctx.session.get(RT, problem.params["rt_id"])
+    seat = await seats.taken_text(ctx, problem.params["role"], rt, problem.params["rt"], problem.params["nama"])
+    return Reply(_("This code was not used.") + " " + seat)

@@ -6,10 +6,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from services import audit
+from services import audit, seats
 from services.models import RT, Invitation, Person, Role, utcnow
 from services.problems import ProblemError
 
@@ -134,7 +136,10 @@ async def redeem_invitation(
 ) -> Person:
     """Bind a channel identity to the invited person (creating the person when the code names none).
 
-    Raises ProblemError invite_unknown / invite_used / invite_revoked / invite_expired; nothing is written then.
+    Raises ProblemError invite_unknown / invite_used / invite_revoked / invite_expired, invite_just_used (another
+    chat redeemed it at the same moment), or seat_taken (the RT already has an active holder of this role); the
+    caller's transaction must then be rolled back (it is, when the error leaves the unit of work or a savepoint):
+    a failed redemption leaves nothing written.
     """
     from services.people import bind_identity  # local: people imports nothing from here, keep it one-way
 
@@ -147,16 +152,13 @@ async def redeem_invitation(
     state = invitation_state(invitation, now)
     if state != "active":
         raise ProblemError.one(f"invite_{state}")
+    creates_holder = invitation.person_id is None and seats.is_seat(invitation.role, invitation.rt_id)
+    if creates_holder:
+        await seats.check_free(session, invitation.rt_id, invitation.role)
+    await _claim(session, invitation, now)
     person = await session.get(Person, invitation.person_id) if invitation.person_id else None
     if person is None:
-        person = Person(
-            nama=invitation.nama or "",
-            role=invitation.role,
-            rt_id=invitation.rt_id,
-            created_at=now,
-        )
-        session.add(person)
-        await session.flush()
+        person = await _new_person(session, invitation, now)
     if invitation.role == Role.PENDAMPING and invitation.rt_ids:
         for rt in await session.scalars(select(RT).where(RT.id.in_(invitation.rt_ids))):
             rt.pendamping_id = person.id
@@ -165,7 +167,6 @@ async def redeem_invitation(
         if rt is not None and rt.registered_at is None and invitation.role == Role.KETUA_RT:
             rt.registered_at = now
     await bind_identity(session, person, channel=channel, external_id=external_id, now=now)
-    invitation.used_at = now
     invitation.used_by_person_id = person.id
     audit.record(
         session,
@@ -175,4 +176,46 @@ async def redeem_invitation(
         entity_id=invitation.id,
         person_id=person.id,
     )
+    return person
+
+
+async def _claim(session: AsyncSession, invitation: Invitation, now: datetime) -> None:
+    """Mark the code used in one conditional statement, so exactly one of many simultaneous redemptions wins.
+
+    A plain read then a later write let every chat that read "unused" register (on PostgreSQL eight chats sending
+    one code at once made up to eight people). Here the row is changed only while it is still unused, unrevoked and
+    unexpired; a second transaction waits for the first one's row lock and then finds nothing to change.
+    """
+    claimed = await session.scalar(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(Invitation.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed is None:
+        revoked = await session.scalar(select(Invitation.revoked_at).where(Invitation.id == invitation.id))
+        raise ProblemError.one("invite_revoked" if revoked is not None else "invite_just_used")
+    set_committed_value(invitation, "used_at", now)  # already written: the loaded row just learns it
+
+
+async def _new_person(session: AsyncSession, invitation: Invitation, now: datetime) -> Person:
+    person = Person(nama=invitation.nama or "", role=invitation.role, rt_id=invitation.rt_id, created_at=now)
+    try:
+        # A savepoint of its own: when the seat index refuses the insert, the transaction stays usable to ask who
+        # holds the seat (PostgreSQL refuses every statement after an error outside a savepoint).
+        async with session.begin_nested():
+            session.add(person)
+            await session.flush()
+    except IntegrityError as error:
+        if not seats.is_conflict(error):
+            raise
+        # Another code for the same seat was redeemed at the same moment and committed first.
+        current = await seats.holder(session, invitation.rt_id, invitation.role)
+        raise await seats.taken_problem(session, invitation.rt_id, invitation.role, current) from None
     return person

@@ -21,7 +21,7 @@ from bot.runner import Part, prepare
 from bot.settings import Settings
 from handlers.i18n import _, use_locale
 from handlers.menu import role_name
-from services import audit, invitations, numbers
+from services import audit, invitations, numbers, seats
 from services.models import RT, ChannelIdentity, Person, Role
 from services.people import bind_identity, normalize_phone
 
@@ -182,7 +182,9 @@ async def offer_lines(app: App) -> list[str]:
     lines = [_("No messaging channel is configured. Try the bot in another terminal:")]
     async with app.db.unit_of_work() as session:
         if app.settings.is_embedded_default:
-            rt = await session.scalar(select(RT).order_by(RT.kode).limit(1))
+            # The first RT whose Ketua RT seat is free: a code for a held seat could never be redeemed.
+            held = seats.held_rt_ids(Role.KETUA_RT.value)
+            rt = await session.scalar(select(RT).where(RT.id.not_in(held)).order_by(RT.kode).limit(1))
             if rt is not None:
                 issued = await invitations.create_invitation(
                     session, app.pepper, role=Role.KETUA_RT, created_by="run:demo", rt=rt, nama=_("Demo Ketua RT")

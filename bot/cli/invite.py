@@ -14,7 +14,7 @@ from bot.channels.telegram.links import bot_username, deep_link
 from bot.cli.common import console, run_with_app
 from handlers.formatting import tanggal
 from handlers.i18n import _
-from services import invitations, rts
+from services import invitations, rts, seats
 from services.models import RT, Invitation, Kelurahan, Person, Role
 from services.people import find_or_create_pendamping
 from services.problems import ProblemError
@@ -54,8 +54,13 @@ def create(
     if all_rts:
         if out is None or out.suffix.lower() != ".xlsx":
             raise typer.BadParameter(_("--all-rts needs --out FILE.xlsx"))
-        count = run_with_app(lambda app_: _create_for_all(app_, role, validity, out))
+        count, held = run_with_app(lambda app_: _create_for_all(app_, role, validity, out))
         console.print(_("{count} invitations written to {file}.", count=count, file=str(out)))
+        if held:
+            console.print(
+                _("{count} RTs skipped: they already have an active {role}.", count=held, role=role.value),
+                highlight=False,
+            )
         return
 
     async def work(app_: App) -> dict:
@@ -66,6 +71,10 @@ def create(
             pendamping = await find_or_create_pendamping(session, person) if person else None
             if role in (Role.KETUA_RT, Role.BENDAHARA) and len(rt_rows) != 1:
                 raise ProblemError.one("invite_needs_rt", role=role.value)
+            if role in (Role.KETUA_RT, Role.BENDAHARA):
+                # One holder per seat: a code for a held seat could never be redeemed. (Handing a seat over on
+                # purpose, a later `--ganti`, would deactivate the holder when the new code is redeemed.)
+                await seats.check_free(session, rt_rows[0].id, role.value)
             issued = await invitations.create_invitation(
                 session,
                 app_.pepper,
@@ -99,7 +108,8 @@ def create(
         console.print(_("Link that registers in one tap: {link}", link=data["link"]), highlight=False, soft_wrap=True)
 
 
-async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
+async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[int, int]:
+    """Invitations written, and RTs skipped because their seat is held (such a code could never be redeemed)."""
     import openpyxl
 
     if role not in (Role.KETUA_RT, Role.BENDAHARA):
@@ -117,6 +127,8 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
                 select(RT).options(selectinload(RT.kelurahan).selectinload(Kelurahan.kecamatan)).order_by(RT.kode)
             )
         )
+        held = set(await session.scalars(seats.held_rt_ids(role.value)))
+        all_rts = [rt for rt in all_rts if rt.id not in held]
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(_("Creating invitations"), total=len(all_rts))
             for rt in all_rts:
@@ -139,7 +151,7 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> int:
         # Written before the commit: if the file cannot be written, no code exists that nobody has seen.
         out.parent.mkdir(parents=True, exist_ok=True)
         workbook.save(out)
-    return len(all_rts)
+    return len(all_rts), len(held)
 
 
 @app.command("list")

@@ -1,18 +1,20 @@
 """/undang_bendahara — the Ketua RT makes the invitation code for the Pokja treasurer of their RT.
 
-Only one code should be usable at a time: when an unused one exists, a new one replaces (revokes) it.
+Only one code should be usable at a time: when an unused one exists, a new one replaces (revokes) it. An RT has one
+Bendahara Pokja (services/seats.py): while one is registered no code is made, since it could never be used.
 """
 
 from sqlalchemy import select
 
+from handlers import seats as seat_text
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, picked, rt_name
 from handlers.formatting import tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
-from services import invitations
-from services.models import Invitation, Role
+from services import invitations, seats
+from services.models import RT, Invitation, Role
 
 REPLACE_WORDS = {"new": ("ya", "baru", "buat", "yes", "1"), "keep": ("tidak", "no", "simpan", "2")}
 
@@ -31,10 +33,21 @@ async def _active(ctx: Context, rt_id: int) -> list[Invitation]:
     return [i for i in rows if invitations.invitation_state(i, ctx.now) == "active"]
 
 
+async def _seat_taken(ctx: Context, rt: RT) -> Finish | None:
+    """The RT already has an active Bendahara Pokja: say who, and make no code."""
+    holder = await seats.holder(ctx.session, rt.id, Role.BENDAHARA.value)
+    if holder is None:
+        return None
+    seat = await seat_text.taken_text(ctx, Role.BENDAHARA.value, rt, rt.kode, holder.nama)
+    return Finish((Reply(_("No new code was made.") + " " + seat),))
+
+
 async def start(ctx: Context, data: Data) -> Outcome:
     rt = await own_rt(ctx)
     if rt is None:
         return no_rt()
+    if (taken := await _seat_taken(ctx, rt)) is not None:
+        return taken
     if await _active(ctx, rt.id):
         return Goto("replace")
     return Finish((await _issue(ctx),))
@@ -60,6 +73,9 @@ async def handle_replace(ctx: Context, data: Data, incoming: Incoming) -> Outcom
     if pressed == "keep":
         return Finish((Reply(_("OK, the old code still works. Give it to your Bendahara Pokja.")),))
     rt = await own_rt(ctx)
+    # The Bendahara Pokja may have registered with the old code while this question was open.
+    if (taken := await _seat_taken(ctx, rt)) is not None:
+        return taken
     for old in await _active(ctx, rt.id):
         await invitations.revoke_invitation(ctx.session, old.id, actor=ctx.actor, now=ctx.now)
     return Finish((await _issue(ctx),))

@@ -24,11 +24,12 @@ class ConversationState(Base):
 
 
 class CodeAttempt(Base):
-    """A wrong invitation code typed by an identity; five in an hour lock it for an hour."""
+    """A wrong invitation code typed by an identity (services/code_attempts.py: the lock and the ceiling)."""
 
     __tablename__ = "code_attempt"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Indexed: the ceiling across all chats counts the last hour's rows on every code typed.
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

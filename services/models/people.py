@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.models.base import Base, UtcDateTime, utcnow
@@ -16,8 +16,28 @@ class Role(StrEnum):
     BENDAHARA = "bendahara"
 
 
+# The roles that are one seat per RT: at most one active holder each, enforced by the index below.
+SEAT_ROLES = (Role.KETUA_RT.value, Role.BENDAHARA.value)
+# Written out (not built from SEAT_ROLES) because migration 0003 must keep creating exactly this index.
+_ACTIVE_SEAT = text("active AND role IN ('ketua_rt', 'bendahara')")
+
+
 class Person(Base):
     __tablename__ = "person"
+    __table_args__ = (
+        # An RT has at most one active Ketua RT and one active Bendahara Pokja. The database says so, not only the
+        # code: two codes for the same seat redeemed at the same moment cannot both win (the second insert fails),
+        # and reminders never go to two holders. A holder who leaves is deactivated (active = false), which frees
+        # the seat for a new one and keeps their history.
+        Index(
+            "uq_person_active_seat",
+            "rt_id",
+            "role",
+            unique=True,
+            sqlite_where=_ACTIVE_SEAT,
+            postgresql_where=_ACTIVE_SEAT,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nama: Mapped[str] = mapped_column(String(120))

@@ -111,3 +111,40 @@ def test_demo_is_idempotent(cli):
 def test_entry_point_is_installed():
     result = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "roster" in result.stdout
+
+
+def _seat_holder(database_url: str, rt_kode: str, role: str, nama: str) -> None:
+    """A registered holder of the seat, as redeeming a code leaves it."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from services.db import Database
+    from services.models import RT, Person
+
+    async def add():
+        db = Database(database_url)
+        async with db.unit_of_work() as session:
+            rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
+            session.add(Person(nama=nama, role=role, rt_id=rt.id))
+        await db.dispose()
+
+    asyncio.run(add())
+
+
+def test_no_code_is_made_for_a_seat_someone_holds(cli, tmp_path, database_url):
+    cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi", "15.71.01.1001,4,A,60,tidak,Dewi"))
+    _seat_holder(database_url, "15.71.01.1001-003", "ketua_rt", "Budi Santoso")
+    refused = cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json")
+    assert refused.exit_code == 1
+    assert "RT 15.71.01.1001-003 sudah punya ketua_rt yang aktif: Budi Santoso" in refused.output
+    assert "tidak bisa dipakai" in refused.output
+    # The other seat of that RT, and the same seat of another RT, are free.
+    assert cli("invite", "create", "--role", "bendahara", "--rt", "15.71.01.1001-003").exit_code == 0
+    assert cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-004").exit_code == 0
+    out = tmp_path / "undangan.xlsx"
+    result = cli("invite", "create", "--role", "ketua_rt", "--all-rts", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 RT dilewati: sudah punya ketua_rt yang aktif." in result.output
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == ["15.71.01.1001-004"]

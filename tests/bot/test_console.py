@@ -250,3 +250,13 @@ async def test_chat_as_a_person_binds_a_console_identity(db, program, database_u
         identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == CHANNEL))
         person = await session.get(Person, identity.person_id)
     assert (person.nama, identity.external_id) == ("Dewi Lubis", f"person-{person.id}")
+
+
+async def test_the_demo_code_is_for_an_rt_whose_ketua_seat_is_free(world):
+    await world.chat(Role.KETUA_RT, RT1)  # RT 1 has its Ketua RT: a code for it could never be redeemed
+    lines = await offer_lines(_app(world, DEFAULT_DATABASE_URL))
+    code_line = next(line for line in lines if "--code" in line)
+    assert code_line.endswith("(Ketua RT baru untuk RT 15.71.01.1001-002)")
+    chat = await world.chat()
+    replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
+    assert "Ketua RT untuk RT 15.71.01.1001-002" in replies[0].text

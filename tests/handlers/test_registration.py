@@ -1,10 +1,23 @@
 """Registration by invitation code, on SQLite and PostgreSQL."""
 
+import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from services.models import ChannelIdentity, Invitation, Person, Role, utcnow
+from handlers.formatting import waktu
+from services import code_attempts
+from services.models import (
+    RT,
+    AuditLog,
+    ChannelIdentity,
+    CodeAttempt,
+    ConversationState,
+    Invitation,
+    Person,
+    Role,
+    utcnow,
+)
 
 
 async def test_unregistered_person_is_asked_for_a_code(world):
@@ -72,3 +85,83 @@ async def test_registered_person_using_another_code_is_told_who_they_are(world):
     async with world.db.unit_of_work() as session:
         invitation = await session.scalar(select(Invitation).where(Invitation.role == Role.BENDAHARA))
         assert invitation.used_at is None
+
+
+async def _written(world) -> dict[str, int]:
+    """What a refused code must not add to: people, identities, used codes, audit rows, wrong-code attempts."""
+    async with world.db.unit_of_work() as session:
+        return {
+            "people": await session.scalar(select(func.count()).select_from(Person)),
+            "identities": await session.scalar(select(func.count()).select_from(ChannelIdentity)),
+            "used": await session.scalar(
+                select(func.count()).select_from(Invitation).where(Invitation.used_at.is_not(None))
+            ),
+            "audit": await session.scalar(select(func.count()).select_from(AuditLog)),
+            "attempts": await session.scalar(select(func.count()).select_from(CodeAttempt)),
+        }
+
+
+async def test_a_code_for_a_taken_seat_says_who_holds_it_and_writes_nothing(world):
+    holder = await world.chat()
+    holder.display_name = "Budi Santoso"
+    await holder.send(f"/start {await world.invite(Role.KETUA_RT, '15.71.01.1001-001')}")
+    older = await world.invite(Role.KETUA_RT, "15.71.01.1001-001")  # printed earlier, never used
+    before = await _written(world)
+    chat = await world.chat()
+    text = chat.texts(await chat.send(f"/start {older}"))
+    assert text.startswith("Kode ini tidak dipakai. Ketua RT untuk RT 1 Kelurahan Simpang IV Sipin sudah terdaftar")
+    assert "atas nama Budi Santoso" in text and text.endswith("silakan hubungi pendamping.")
+    assert "Anda" not in text and "Maaf" not in text
+    assert await _written(world) == before  # not even a wrong-code attempt: the code was real
+    # The other seat of that RT is free: the same chat registers as its Bendahara Pokja.
+    replies = await chat.send(f"/start {await world.invite(Role.BENDAHARA, '15.71.01.1001-001')}")
+    assert "Pendaftaran berhasil" in chat.texts(replies)
+
+
+async def test_over_the_hourly_ceiling_no_code_is_checked(world, caplog):
+    now = utcnow()
+    world.engine.clock = lambda: now
+    async with world.db.unit_of_work() as session:
+        for n in range(code_attempts.MAX_WRONG_PER_HOUR - 1):  # 499 guesses from 100 chats over the last 50 minutes
+            at = now - timedelta(minutes=50) + timedelta(seconds=6 * n)
+            session.add(CodeAttempt(channel="test", user_id=f"guess{n % 100}", at=at))
+    guesser = await world.chat()
+    with caplog.at_level(logging.WARNING, logger="services.code_attempts"):
+        await guesser.send("/start AAAA-AAAA")  # the 500th wrong code this hour
+        code = await world.invite(Role.KETUA_RT, "15.71.01.1001-001")
+        honest = await world.chat()
+        text = honest.texts(await honest.send(f"/start {code}"))
+        await guesser.send("/start CCCC-CCCC")
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "500 wrong invitation codes in the last hour" in warnings[0].getMessage()
+    # The oldest counted guess ages out at now + 10 minutes: that is when codes are checked again.
+    until = waktu(now + timedelta(minutes=10))
+    assert text == (
+        "Terlalu banyak percobaan kode dalam satu jam terakhir. Demi keamanan, kode tidak diperiksa sampai "
+        f"{until}. Silakan kirim kode lagi setelah waktu itu."
+    )
+    written = await _written(world)
+    assert (written["used"], written["attempts"]) == (0, code_attempts.MAX_WRONG_PER_HOUR)  # not checked, not counted
+    world.engine.clock = lambda: now + timedelta(minutes=10, seconds=1)
+    assert "Pendaftaran berhasil" in honest.texts(await honest.send(f"/start {code}"))
+
+
+async def test_a_deactivated_holder_can_no_longer_act_but_can_register_with_a_new_code(world):
+    old = await world.chat(Role.KETUA_RT, "15.71.01.1001-001")
+    async with world.db.unit_of_work() as session:  # as migration 0003 leaves an older second Ketua RT
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == old.user_id))
+        (await session.get(Person, identity.person_id)).active = False
+    for attempt in ("/lapor", "/kk", "halo", "/start"):
+        text = old.texts(await old.send(attempt))
+        assert text.startswith("Akun ini sudah tidak aktif di bot."), (attempt, text)
+    async with world.db.unit_of_work() as session:
+        state = await session.scalar(select(ConversationState).where(ConversationState.user_id == old.user_id))
+        assert state.flow is None
+    code = await world.invite(Role.KETUA_RT, "15.71.01.1001-002")
+    replies = await old.send(code)
+    assert "Pendaftaran berhasil" in old.texts(replies) and "15.71.01.1001-002" in old.texts(replies)
+    async with world.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == old.user_id))
+        person = await session.get(Person, identity.person_id)
+        rt_2 = await session.scalar(select(RT.id).where(RT.kode == "15.71.01.1001-002"))
+        assert (person.active, person.role, person.rt_id) == (True, Role.KETUA_RT, rt_2)

@@ -108,13 +108,15 @@ async def test_texts_are_indonesian_and_in_each_persons_language(db: Database, p
 
 async def test_a_person_without_a_channel_is_listed_not_claimed(db: Database, program: Program, town: Town):
     async with db.unit_of_work() as session:
-        session.add(Person(nama="Tanpa HP", role="bendahara", rt_id=town.rt_a.id))
+        # RT 3 has no Bendahara yet (one per RT): this one registered without a phone.
+        session.add(Person(nama="Tanpa HP", role="bendahara", rt_id=town.rt_late.id))
     result = await reminders.run_due(db, program, at("2026-04-01T08:00"))
     assert result.count("no_channel") == 1 and result.count("queued") == 3
 
 
 async def _broadcast(db: Database, town: Town, recipients: int) -> tuple[int, list[int]]:
-    people = [await add_person(db, "ketua_rt", rt=town.rt_b, chat=500 + n) for n in range(recipients)]
+    # Pendamping: many recipients, and an RT has only one Ketua RT.
+    people = [await add_person(db, "pendamping", chat=500 + n) for n in range(recipients)]
     async with db.unit_of_work() as session:
         broadcast, _count = await delivery.queue_broadcast(
             session,

@@ -13,9 +13,9 @@ LEASE = timedelta(seconds=30)
 
 
 async def _people(db: Database, program: Program, count: int) -> list[ChannelIdentity]:
-    rts = await load_rts(db, program, [(1, "A", "Dewi")])
-    rt = next(iter(rts.values()))
-    people = [await add_person(db, "ketua_rt", rt=rt, chat=1000 + i) for i in range(count)]
+    await load_rts(db, program, [(1, "A", "Dewi")])
+    # Pendamping: many recipients, and an RT has only one Ketua RT.
+    people = [await add_person(db, "pendamping", chat=1000 + i) for i in range(count)]
     async with db.unit_of_work() as session:
         identities = await delivery.preferred_identities(session, [p.id for p in people])
     return [identities[p.id] for p in people]

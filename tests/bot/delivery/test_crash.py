@@ -52,8 +52,9 @@ async def start_worker(tmp_path: Path, database_url: str, server: FakeTelegramSe
 async def test_sigkill_mid_broadcast_then_restart_delivers_each_once(
     db: Database, program: Program, database_url: str, tmp_path: Path
 ) -> None:
-    town = await build_town(db, program)
-    people = [await add_person(db, "ketua_rt", rt=town.rt_b, chat=CHATS + n) for n in range(RECIPIENTS)]
+    await build_town(db, program)
+    # Pendamping: many recipients, and an RT has only one Ketua RT.
+    people = [await add_person(db, "pendamping", chat=CHATS + n) for n in range(RECIPIENTS)]
     async with db.unit_of_work() as session:
         await delivery.queue_broadcast(
             session, text="Rapat", recipients=people, payload={"text": "Rapat"}, created_by="test"

@@ -17,7 +17,8 @@ CHATS = 1000
 
 async def _broadcast(db: Database, program: Program, count: int, *, town: Town | None = None) -> tuple[Town, int]:
     town = town or await build_town(db, program)
-    people = [await add_person(db, "ketua_rt", rt=town.rt_b, chat=CHATS + n) for n in range(count)]
+    # Pendamping: many recipients, and an RT has only one Ketua RT.
+    people = [await add_person(db, "pendamping", chat=CHATS + n) for n in range(count)]
     async with db.unit_of_work() as session:
         broadcast, _queued = await delivery.queue_broadcast(
             session,

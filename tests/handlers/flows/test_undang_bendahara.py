@@ -67,13 +67,36 @@ async def test_a_new_code_revokes_the_old_one(world):
     assert RT_A in text_of(replies)
 
 
-async def test_a_used_code_does_not_block_a_new_one(world):
+async def test_a_registered_bendahara_means_no_new_code_until_the_seat_is_free(world):
     chat = await ketua(world, RT_A)
     code = code_in(text_of(await chat.send("/undang_bendahara")))
-    await (await world.chat()).send(f"/start {code}")
+    bendahara = await world.chat()
+    bendahara.display_name = "Siti Aminah"
+    await bendahara.send(f"/start {code}")
+    # A code made now could never be redeemed (one Bendahara Pokja per RT): say who holds the seat instead.
+    text = text_of(await chat.send("/undang_bendahara"))
+    assert "Kode baru tidak dibuat." in text and "Bendahara Pokja untuk RT 1" in text and "Siti Aminah" in text
+    assert "hubungi pendamping" in text and "Kode undangan untuk Bendahara Pokja" not in text
+    assert len(await rows(world, Invitation, Invitation.role == Role.BENDAHARA)) == 1
+    # Once that Bendahara Pokja is no longer active, the used code does not block a new one.
+    async with world.db.unit_of_work() as session:
+        for person in await session.scalars(select(Person).where(Person.role == Role.BENDAHARA)):
+            person.active = False
     replies = await chat.send("/undang_bendahara")
     assert "Kode undangan untuk Bendahara Pokja" in text_of(replies)
     assert len(await rows(world, Invitation, Invitation.role == Role.BENDAHARA)) == 2
+
+
+async def test_the_bendahara_registering_while_the_ketua_decides_makes_no_new_code(world):
+    chat = await ketua(world, RT_A)
+    code = code_in(text_of(await chat.send("/undang_bendahara")))
+    await chat.send("/undang_bendahara")  # asks: make a new code or keep the old one?
+    await (await world.chat()).send(f"/start {code}")
+    text = text_of(await chat.send("ya"))
+    assert "Kode baru tidak dibuat." in text and "Kode undangan untuk Bendahara Pokja" not in text
+    invitation = (await rows(world, Invitation, Invitation.role == Role.BENDAHARA))[0]
+    assert invitation.used_at is not None and invitation.revoked_at is None
+    assert len(await rows(world, Invitation, Invitation.role == Role.BENDAHARA)) == 1
 
 
 async def test_each_ketua_invites_for_their_own_rt(world):
