@@ -11,8 +11,9 @@ from services.media import Evidence, MediaStore
 from services.models import RT, AuditLog, FundReceipt, Media, Person, Role, Spending, StageReport
 from services.problems import ProblemError
 from tests.handlers.conftest import load_roster
+from tests.images import jpeg
 
-PHOTO = Evidence("photo", "image/jpeg", b"\xff\xd8\xffphoto", "file-1", "bukti.jpg")
+PHOTO = Evidence("photo", "image/jpeg", jpeg(), "file-1", "bukti.jpg")
 BIDANG = ["penataan_lingkungan", "sosial_kemasyarakatan", "kesehatan_pendidikan", "ekonomi_rumah_tangga"]
 
 
