@@ -12,7 +12,7 @@ without HEIC support can show.
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pillow_heif
 from PIL import Image, ImageOps
@@ -56,7 +56,7 @@ class CheckedFile:
     extension: str
     is_image: bool
     thumbnail: bytes | None = None  # JPEG, long side THUMBNAIL_SIDE, EXIF orientation applied
-    exif: ExifFacts = ExifFacts()
+    exif: ExifFacts = field(default_factory=ExifFacts)
 
 
 def check_file(content: bytes, kind: str) -> CheckedFile:
@@ -106,7 +106,7 @@ def _decode(content: bytes) -> CheckedFile:
             raise
         except Image.DecompressionBombError:
             raise FileRefused("image_too_large") from None
-        except Exception:  # noqa: BLE001 - any failure of a decoder on hostile bytes means "not a usable photo"
+        except Exception:  # any failure of a decoder on hostile bytes means "not a usable photo"
             raise FileRefused("not_an_image") from None
 
 

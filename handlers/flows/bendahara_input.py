@@ -136,7 +136,7 @@ def same_proof_step(subject: Callable[[], str], save: Callable[[Context, Data], 
 
     async def ask_same(ctx: Context, data: Data) -> Reply:
         rt = await own_rt(ctx)
-        match = await funds.same_proof(ctx.session, rt.id, data["same"]) if rt else None
+        match = await funds.same_proof(ctx.session, rt.id, data["same"]) if rt and data.get("same") else None
         lines = [_same_text(ctx, subject(), match)] if match else []
         lines.append(_("Recorded twice, it would count twice in /saldo. Save it anyway?"))
         choices = (Choice(SAVE, _("Save anyway")), Choice(CANCEL, _("Cancel")))

@@ -49,11 +49,11 @@ def problem_text(code: str, name: str) -> str:
     if code == UNAVAILABLE:
         return _("{name} could not be fetched. Please send it again.", name=name)
     if code == "empty":
-        return _("{name} is empty (0 bytes). Please send the photo or PDF again, for example from the gallery.", name=name)
-    if code == "image_too_large":
         return _(
-            "{name} has too many pixels to open. Please send an ordinary photo from the phone camera.", name=name
+            "{name} is empty (0 bytes). Please send the photo or PDF again, for example from the gallery.", name=name
         )
+    if code == "image_too_large":
+        return _("{name} has too many pixels to open. Please send an ordinary photo from the phone camera.", name=name)
     if code in ("polyglot", "pdf_active"):
         return _(
             "{name} holds something besides a photo or PDF, so it cannot be used. "

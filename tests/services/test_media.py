@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
 from sqlalchemy import select
 
 from services.db import Database
@@ -27,19 +26,14 @@ async def test_a_photo_already_sent_for_another_rt_is_flagged(db: Database, prog
     store = MediaStore(tmp_path)
     async with db.unit_of_work() as session:
         first_rt, second_rt = list(await session.scalars(select(RT).order_by(RT.id).limit(2)))
-        original = await record_media(
-            session, store, PHOTO, kind="photo", uploaded_by_id=None, rt_id=first_rt.id
-        )
-        again_same_rt = await record_media(
-            session, store, PHOTO, kind="photo", uploaded_by_id=None, rt_id=first_rt.id
-        )
-        other_rt = await record_media(
-            session, store, PHOTO, kind="photo", uploaded_by_id=None, rt_id=second_rt.id
-        )
+        original = await record_media(session, store, PHOTO, kind="photo", uploaded_by_id=None, rt_id=first_rt.id)
+        again_same_rt = await record_media(session, store, PHOTO, kind="photo", uploaded_by_id=None, rt_id=first_rt.id)
+        other_rt = await record_media(session, store, PHOTO, kind="photo", uploaded_by_id=None, rt_id=second_rt.id)
     assert original.reuse_of_media_id is None
     assert again_same_rt.reuse_of_media_id is None  # the same RT sending its own photo again is no reuse
     assert other_rt.reuse_of_media_id == original.id
-    assert original.path == other_rt.path and len([p for p in tmp_path.rglob("*.jpg") if "thumbs" not in p.parts]) == 1  # stored once
+    stored = [p for p in tmp_path.rglob("*.jpg") if "thumbs" not in p.parts]
+    assert original.path == other_rt.path and len(stored) == 1  # stored once
 
 
 async def test_the_stored_type_is_the_detected_one_whatever_was_claimed(db: Database, tmp_path: Path) -> None:
