@@ -70,9 +70,13 @@ class MediaStore:
         temporary.replace(target)  # atomic: a crash never leaves half a photo under the final name
 
     def _folders(self, relative: Path) -> None:
-        # mkdir(parents=True) gives the parents the default mode; each level is made here so every one is 0700.
+        # mkdir(parents=True) gives the parents the default mode; each level below the root is made here so every
+        # one is 0700 (the folders above MEDIA_DIR are the deployment's).
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.chmod(FOLDER_MODE)
         folder = self.root
-        for part in (Path(), *relative.parts):
+        for part in relative.parts:
             folder = folder / part
             if not folder.is_dir():
                 folder.mkdir(mode=FOLDER_MODE, exist_ok=True)

@@ -78,7 +78,7 @@ async def test_a_photo_gets_a_thumbnail_of_320_pixels_turned_upright(db: Databas
 async def test_media_folders_and_files_are_for_the_owner_only(db: Database, tmp_path: Path) -> None:
     old_umask = os.umask(0o022)  # the usual umask would leave them readable by everyone
     try:
-        store = MediaStore(tmp_path / "media")
+        store = MediaStore(tmp_path / "media")  # MEDIA_DIR itself is made too when missing
         async with db.unit_of_work() as session:
             await record_media(session, store, jpeg(5), kind="photo", uploaded_by_id=None, rt_id=None)
     finally:
