@@ -20,6 +20,7 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows import bendahara_input as ask
+from handlers.flows import same_proof
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -188,7 +189,7 @@ async def _save(ctx: Context, data: Data) -> Outcome:
     receipt, reason = await ask.fetch_evidence(ctx, data["nota"], too_large)
     if reason:
         return Goto("nota", (Reply(reason),))
-    detour = await ask.same_proof_detour(ctx, data, rt, receipt)
+    detour = await same_proof.detour(ctx, data, rt, receipt)
     if detour:
         return detour
     spent_on = date.fromisoformat(data["tanggal"])
@@ -227,6 +228,6 @@ FLOW = Flow(
         "tanggal": Step(ask_date, handle_date),
         "nota": Step(ask_receipt, handle_receipt),
         "ringkasan": Step(ask_summary, handle_summary),
-        ask.SAME_STEP: ask.same_proof_step(lambda: _("This receipt"), _save),
+        same_proof.SAME_STEP: same_proof.step(lambda: _("This receipt"), _save),
     },
 )

@@ -4,18 +4,15 @@ Each reader returns `(value, None)` or `(None, reason)`; a reason becomes `Stay(
 never writes anything and the same question is asked again.
 """
 
-import hashlib
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from handlers.context import Context
-from handlers.flow import Data, Finish, Goto, Outcome, Stay, Step
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
-from handlers.formatting import rupiah, tanggal
+from handlers.formatting import rupiah
 from handlers.i18n import _
-from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
+from handlers.messages import Choice, Incoming, Kind, MediaItem
 from handlers.parsing import ParseError, parse_date, parse_rupiah
-from services import funds, reports
+from services import reports
 from services.funds import MAX_AMOUNT
 from services.media import Evidence
 from services.models import RT
@@ -24,7 +21,6 @@ from services.models import RT
 MAX_FILE_BYTES = 20 * 1024 * 1024
 TODAY, YESTERDAY = "today", "yesterday"
 SAVE, CANCEL = "save", "cancel"
-SAME_STEP = "sama"  # the step asking whether to keep a proof already used
 SAVE_WORDS = ("ya", "y", "simpan", "ok", "oke", "yes", "save", "1")
 CANCEL_WORDS = ("tidak", "tdk", "no", "cancel", "2")
 
@@ -120,62 +116,6 @@ async def fetch_evidence(ctx: Context, ref: dict, too_large: str) -> tuple[Evide
     if isinstance(fetched, str):
         return None, problem_text(fetched, file_label(item))
     return fetched, None
-
-
-async def same_proof_detour(ctx: Context, data: Data, rt: RT, proof: Evidence) -> Outcome | None:
-    """Ask first when this RT already has a proof with the same content (unless the person said to keep it)."""
-    sha256 = hashlib.sha256(proof.content).hexdigest()
-    if data.get("same_ok") == sha256 or await funds.same_proof(ctx.session, rt.id, sha256) is None:
-        return None
-    data["same"] = sha256
-    return Goto(SAME_STEP)
-
-
-def same_proof_step(subject: Callable[[], str], save: Callable[[Context, Data], Awaitable[Outcome]]) -> Step:
-    """The question "this proof was already used: save anyway?"; Save anyway runs the flow's `save` again."""
-
-    async def ask_same(ctx: Context, data: Data) -> Reply:
-        rt = await own_rt(ctx)
-        match = await funds.same_proof(ctx.session, rt.id, data["same"]) if rt and data.get("same") else None
-        lines = [_same_text(ctx, subject(), match)] if match else []
-        lines.append(_("Recorded twice, it would count twice in /saldo. Save it anyway?"))
-        choices = (Choice(SAVE, _("Save anyway")), Choice(CANCEL, _("Cancel")))
-        return Reply("\n".join(lines), choices, Expect.CHOICE)
-
-    async def handle_same(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
-        answer, reason = read_confirm(incoming)
-        if reason:
-            return Stay(reason)
-        if answer == CANCEL:
-            return Finish((Reply(not_saved_reply_text()),))
-        data["same_ok"] = data.pop("same", None)
-        return await save(ctx, data)
-
-    return Step(ask_same, handle_same)
-
-
-def _same_text(ctx: Context, subject: str, match: funds.SameProof) -> str:
-    if match.what == "spending":
-        return _(
-            "{this} is the same as the proof of spending of {amount} on {date}.",
-            this=subject,
-            amount=rupiah(match.amount),
-            date=tanggal(match.on),
-        )
-    if match.what == "receipt":
-        return _(
-            "{this} is the same as the proof of funds received of {amount} on {date}.",
-            this=subject,
-            amount=rupiah(match.amount),
-            date=tanggal(match.on),
-        )
-    stage = next((s for s in ctx.program.stages if s.kode == match.stage_key), None)
-    return _(
-        "{this} is the same as a photo of the report of {stage} on {date}.",
-        this=subject,
-        stage=stage.nama if stage else match.stage_key,
-        date=tanggal(match.on) if match.on else "-",
-    )
 
 
 def confirm_choices() -> tuple[Choice, ...]:

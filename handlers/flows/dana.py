@@ -19,6 +19,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
+from handlers.flows import same_proof
 from handlers.formatting import bulan, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
@@ -172,7 +173,7 @@ async def _save(ctx: Context, data: Data) -> Outcome:
     if reason:
         data.pop("bukti", None)
         return Goto("bukti", (Reply(reason),))
-    detour = await ask.same_proof_detour(ctx, data, rt, proof)
+    detour = await same_proof.detour(ctx, data, rt, proof)
     if detour:
         return detour
     amount, received_on = data["jumlah"], date.fromisoformat(data["tanggal"])
@@ -253,6 +254,6 @@ FLOW = Flow(
         "tanggal": Step(ask_date, handle_date),
         "bukti": Step(ask_proof, handle_proof),
         "ringkasan": Step(ask_summary, handle_summary),
-        ask.SAME_STEP: ask.same_proof_step(lambda: _("This proof of transfer"), _save),
+        same_proof.SAME_STEP: same_proof.step(lambda: _("This proof of transfer"), _save),
     },
 )
