@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit
 from services.media import Evidence, MediaStore, record_evidence
-from services.models import RT, FundReceipt, Person, ReportStatus, Spending, StageReport, utcnow
+from services.models import RT, FundReceipt, Media, Person, ReportStatus, Spending, StageReport, utcnow
 from services.problems import ProblemError
 
 # Receiving funds is itself a program stage, reviewed by the pendamping like any other.
@@ -131,6 +131,52 @@ async def record_spending(
         spent_on=spent_on.isoformat(),
     )
     return spending
+
+
+@dataclass(frozen=True)
+class SameProof:
+    """A proof already kept for this RT with the very same content: what it proves, how much, and when."""
+
+    what: str  # spending | receipt | stage
+    amount: int | None
+    on: date | None
+    stage_key: str | None = None
+
+
+async def same_proof(session: AsyncSession, rt_id: int, sha256: str) -> SameProof | None:
+    """The RT's earlier spending receipt, proof of funds or stage photo with this content, spending first.
+
+    The same nota twice is most often the same purchase entered twice, which would count twice in /saldo. Files of
+    a report the pendamping sent back do not count: sending that proof again is the way to correct it.
+    """
+    media = (
+        select(Media.id, Media.stage_key, StageReport.happened_on)
+        .outerjoin(StageReport, Media.report_id == StageReport.id)
+        .where(
+            Media.rt_id == rt_id,
+            Media.sha256 == sha256,
+            or_(StageReport.id.is_(None), StageReport.status != ReportStatus.DIKEMBALIKAN),
+        )
+        .order_by(Media.id)
+    )
+    rows = (await session.execute(media)).all()
+    if not rows:
+        return None
+    ids = [row.id for row in rows]
+    spending = await session.scalar(
+        select(Spending).where(Spending.receipt_media_id.in_(ids)).order_by(Spending.id).limit(1)
+    )
+    if spending is not None:
+        return SameProof("spending", spending.amount, spending.spent_on)
+    receipt = await session.scalar(
+        select(FundReceipt).where(FundReceipt.proof_media_id.in_(ids)).order_by(FundReceipt.id).limit(1)
+    )
+    if receipt is not None:
+        return SameProof("receipt", receipt.amount, receipt.received_on)
+    staged = next((row for row in rows if row.stage_key is not None), None)
+    if staged is not None:
+        return SameProof("stage", None, staged.happened_on, staged.stage_key)
+    return None
 
 
 def counted_receipts(rt_id: int):

@@ -1,7 +1,12 @@
-"""Media files under MEDIA_DIR, named by content hash, with their record in the `media` table."""
+"""Media files under MEDIA_DIR, named by content hash, with their record in the `media` table.
+
+A file's type is decided from its bytes (services/filecheck.py); its name on disk takes the extension of that
+type, never anything the sender claimed. Only the service's own user may read the folder: folders 0700, files 0600.
+A photo gets a JPEG thumbnail at `thumbs/<aa>/<bb>/<sha256>.jpg`, derived from the media row's sha256 alone.
+"""
 
 import hashlib
-import mimetypes
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,34 +14,60 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.exif import read_exif
+from services.filecheck import CheckedFile, check_file
 from services.models import Media
+from services.private_paths import FILE_MODE, private_dir
+
+THUMBS = "thumbs"
 
 
 @dataclass(frozen=True)
 class MediaStore:
     root: Path
 
-    def path_for(self, sha256: str, mime_type: str) -> Path:
-        extension = mimetypes.guess_extension(mime_type) or ".bin"
+    def path_for(self, sha256: str, extension: str) -> Path:
         # Two levels of folders keep any one folder small with tens of thousands of photos.
         return Path(sha256[:2]) / sha256[2:4] / f"{sha256}{extension}"
 
-    def write(self, content: bytes, mime_type: str) -> tuple[str, str]:
+    def thumbnail_path(self, sha256: str) -> Path:
+        """Where the thumbnail of a photo with this content is (relative to root); it exists for photos only."""
+        return Path(THUMBS) / self.path_for(sha256, ".jpg")
+
+    def thumbnail_of(self, media: Media) -> Path | None:
+        """The thumbnail of a stored photo (long side 320 px, JPEG), or None for a PDF (or a photo stored before)."""
+        path = self.absolute(str(self.thumbnail_path(media.sha256)))
+        return path if path.is_file() else None
+
+    def write(self, content: bytes, extension: str) -> tuple[str, str]:
         """Write the bytes once (same content, same file); returns (sha256, relative path)."""
         sha256 = hashlib.sha256(content).hexdigest()
-        relative = self.path_for(sha256, mime_type)
-        target = self.root / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # A name of its own: two workers storing the same photo at once must not share (and move) one file.
-            temporary = target.with_name(f"{target.name}.{secrets.token_hex(6)}.part")
-            temporary.write_bytes(content)
-            temporary.replace(target)  # atomic: a crash never leaves half a photo under the final name
+        relative = self.path_for(sha256, extension)
+        self._write_once(relative, content)
         return sha256, str(relative)
 
+    def write_thumbnail(self, sha256: str, content: bytes) -> str:
+        relative = self.thumbnail_path(sha256)
+        self._write_once(relative, content)
+        return str(relative)
+
     def absolute(self, relative: str) -> Path:
-        return self.root / relative
+        path = self.root / relative
+        # Paths come from our own rows, but a row is data: it never leads outside MEDIA_DIR.
+        if ".." in Path(relative).parts or Path(relative).is_absolute():
+            raise ValueError(f"media path outside the media folder: {relative!r}")
+        return path
+
+    def _write_once(self, relative: Path, content: bytes) -> None:
+        target = self.root / relative
+        if target.exists():
+            return
+        private_dir(target.parent)
+        # A name of its own: two workers storing the same photo at once must not share (and move) one file.
+        temporary = target.with_name(f"{target.name}.{secrets.token_hex(6)}.part")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+        temporary.replace(target)  # atomic: a crash never leaves half a photo under the final name
 
 
 @dataclass(frozen=True)
@@ -48,6 +79,8 @@ class Evidence:
     content: bytes
     channel_file_id: str | None = None
     original_name: str | None = None
+    # What the content really is, when the flow already checked it (to tell the person); checked again otherwise.
+    checked: CheckedFile | None = None
 
 
 async def record_evidence(
@@ -65,7 +98,7 @@ async def record_evidence(
         store,
         evidence.content,
         kind=evidence.kind,
-        mime_type=evidence.mime_type,
+        checked=evidence.checked,
         uploaded_by_id=uploaded_by_id,
         rt_id=rt_id,
         stage_key=stage_key,
@@ -82,14 +115,18 @@ async def record_media(
     content: bytes,
     *,
     kind: str,
-    mime_type: str,
     uploaded_by_id: int | None,
     rt_id: int | None,
     stage_key: str | None = None,
     channel_file_id: str | None = None,
     original_name: str | None = None,
+    checked: CheckedFile | None = None,
 ) -> Media:
-    sha256, relative = store.write(content, mime_type)
+    """Store a photo or PDF and its row. Raises FileRefused (a ProblemError) when the bytes are neither."""
+    checked = checked or check_file(content, kind)
+    sha256, relative = store.write(content, checked.extension)
+    if checked.thumbnail is not None:
+        store.write_thumbnail(sha256, checked.thumbnail)
     reuse = None
     if rt_id is not None:
         reuse = await session.scalar(
@@ -99,7 +136,7 @@ async def record_media(
         sha256=sha256,
         path=relative,
         size=len(content),
-        mime_type=mime_type,
+        mime_type=checked.mime_type,
         kind=kind,
         uploaded_by_id=uploaded_by_id,
         rt_id=rt_id,
@@ -108,9 +145,8 @@ async def record_media(
         original_name=original_name,
         reuse_of_media_id=reuse,
     )
-    if mime_type == "image/jpeg":
-        facts = read_exif(content)
-        media.exif_taken_at, media.exif_latitude, media.exif_longitude = facts.taken_at, facts.latitude, facts.longitude
+    facts = checked.exif
+    media.exif_taken_at, media.exif_latitude, media.exif_longitude = facts.taken_at, facts.latitude, facts.longitude
     session.add(media)
     await session.flush()
     return media

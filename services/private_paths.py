@@ -51,6 +51,7 @@ def _make_missing(path: Path) -> None:
     missing = [p for p in (path, *path.parents) if not p.exists()]
     for folder in reversed(missing):
         folder.mkdir(mode=DIR_MODE, exist_ok=True)  # another process may make it at the same moment
+        folder.chmod(DIR_MODE)  # mkdir's mode passes through the umask
 
 
 def _tighten(path: Path, mode: int) -> None:

@@ -4,6 +4,7 @@ A report is written whole or not at all: the report row, every media record and 
 unit of work, so a failure halfway leaves nothing behind.
 """
 
+import re
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -22,6 +23,13 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_FILES = 30
 PHOTO = "photo"
 DOCUMENT = "document"
+IMAGE_CLAIM = re.compile(r"image/[a-z0-9][a-z0-9.+-]*")
+
+
+def claims_image(mime: str) -> bool:
+    # Only a hint before downloading (the content decides, see services/filecheck.py), but a type that is no
+    # plain "image/<name>" (`image/../../x`) or is SVG (a drawing that can carry scripts) is refused right away.
+    return IMAGE_CLAIM.fullmatch(mime) is not None and "svg" not in mime
 
 
 def evidence_problem(kind: str, mime_type: str, size: int | None) -> str | None:
@@ -29,10 +37,12 @@ def evidence_problem(kind: str, mime_type: str, size: int | None) -> str | None:
     mime = (mime_type or "").lower()
     if size is not None and size > MAX_FILE_BYTES:
         return "file_too_large"
+    if size == 0:
+        return "file_empty"
     if kind == PHOTO:
-        return None if mime.startswith("image/") else "not_an_image"
+        return None if claims_image(mime) else "not_an_image"
     if kind == DOCUMENT:
-        return None if mime == "application/pdf" or mime.startswith("image/") else "not_pdf_or_image"
+        return None if mime == "application/pdf" or claims_image(mime) else "not_pdf_or_image"
     return "not_a_file"
 
 
@@ -49,7 +59,7 @@ def evidence_kind(stage: Stage, kind: str, mime_type: str) -> str:
     People photograph paper documents, and send photos "as file" to keep their quality: when a stage asks for only
     one of the two, an image counts towards what it asks for.
     """
-    is_image = (mime_type or "").lower().startswith("image/")
+    is_image = claims_image((mime_type or "").lower())
     if kind == PHOTO and stage.foto_min == 0 and stage.dokumen_min > 0:
         return DOCUMENT
     if kind == DOCUMENT and is_image and stage.dokumen_min == 0 and stage.foto_min > 0:
@@ -102,7 +112,9 @@ async def submit_report(
     if len(evidence) > MAX_FILES:
         raise ProblemError.one("report_too_many_files", count=len(evidence), maximum=MAX_FILES)
     for item in evidence:
-        problem = evidence_problem(item.kind, item.mime_type, len(item.content))
+        # The detected type when the flow checked the bytes already; record_evidence checks them in any case.
+        mime_type = item.checked.mime_type if item.checked else item.mime_type
+        problem = evidence_problem(item.kind, mime_type, len(item.content))
         if problem:
             raise ProblemError.one(f"report_{problem}", name=item.original_name)
     photos = sum(1 for e in evidence if e.kind == PHOTO)

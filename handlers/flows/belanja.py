@@ -9,6 +9,8 @@ stateDiagram-v2
     tanggal --> nota: date
     nota --> ringkasan: one photo / PDF of the receipt (reference only)
     ringkasan --> [*]: save → Spending + Media
+    ringkasan --> sama: the same receipt content already kept for this RT
+    sama --> [*]: save anyway → Spending + Media; cancel → nothing saved
     ringkasan --> [*]: cancel → nothing saved
 ```
 """
@@ -18,6 +20,7 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows import bendahara_input as ask
+from handlers.flows import same_proof
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -172,15 +175,23 @@ async def handle_summary(ctx: Context, data: Data, incoming: Incoming) -> Outcom
         return Stay(reason)
     if answer == ask.CANCEL:
         return Finish((Reply(ask.not_saved_reply_text()),))
+    return await _save(ctx, data)
+
+
+async def _save(ctx: Context, data: Data) -> Outcome:
     rt = await ask.own_rt(ctx)
     if rt is None:
         return Finish((Reply(ask.not_linked_reason()),))
     if data["bidang"] not in ctx.program.bidang:
         # The program file changed while the question was open.
         return Goto("bidang", (Reply(_("Please choose one of the bidang buttons.")),))
-    receipt = await ask.fetch_evidence(ctx, data["nota"])
-    if receipt is None:
-        return Goto("nota", (Reply(_("That file is larger than 20 MB. Please send a smaller photo or PDF.")),))
+    too_large = _("That file is larger than 20 MB. Please send a smaller photo or PDF.")
+    receipt, reason = await ask.fetch_evidence(ctx, data["nota"], too_large)
+    if reason:
+        return Goto("nota", (Reply(reason),))
+    detour = await same_proof.detour(ctx, data, rt, receipt)
+    if detour:
+        return detour
     spent_on = date.fromisoformat(data["tanggal"])
     await funds.record_spending(
         ctx.session,
@@ -217,5 +228,6 @@ FLOW = Flow(
         "tanggal": Step(ask_date, handle_date),
         "nota": Step(ask_receipt, handle_receipt),
         "ringkasan": Step(ask_summary, handle_summary),
+        same_proof.SAME_STEP: same_proof.step(lambda: _("This receipt"), _save),
     },
 )

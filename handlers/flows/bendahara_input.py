@@ -6,11 +6,13 @@ never writes anything and the same question is asked again.
 
 from datetime import date, timedelta
 
-from handlers.context import Context, MediaTooLarge
+from handlers.context import Context
+from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
 from handlers.parsing import ParseError, parse_date, parse_rupiah
+from services import reports
 from services.funds import MAX_AMOUNT
 from services.media import Evidence
 from services.models import RT
@@ -92,9 +94,11 @@ def read_evidence(incoming: Incoming) -> tuple[dict | None, str | None]:
     item = incoming.media[0]
     mime = (item.mime_type or "").lower()
     if item.kind == "photo":
-        acceptable = mime.startswith("image/")
+        acceptable = reports.claims_image(mime)
     else:
-        acceptable = item.kind == "document" and (mime == "application/pdf" or mime.startswith("image/"))
+        acceptable = item.kind == "document" and (mime == "application/pdf" or reports.claims_image(mime))
+    if item.size == 0:
+        return None, problem_text("empty", file_label(item))
     if not acceptable:
         return None, _("That kind of file cannot be used. Please send a photo, or a PDF file.")
     if item.size is not None and item.size > MAX_FILE_BYTES:
@@ -108,22 +112,16 @@ def read_evidence(incoming: Incoming) -> tuple[dict | None, str | None]:
     }, None
 
 
-async def fetch_evidence(ctx: Context, ref: dict) -> Evidence | None:
-    """Download the file the person sent; None when it turned out larger than the limit."""
+async def fetch_evidence(ctx: Context, ref: dict, too_large: str) -> tuple[Evidence | None, str | None]:
+    """Download the file the person sent and check its content; the reason names the file when it cannot be kept
+    (`too_large` is the flow's own words for a file over the limit)."""
     item = MediaItem(**ref)
-    try:
-        content = await ctx.fetch(item)
-    except MediaTooLarge:
-        return None
-    if len(content) > MAX_FILE_BYTES:
-        return None
-    return Evidence(
-        content=content,
-        kind=item.kind,
-        mime_type=item.mime_type,
-        channel_file_id=item.ref,
-        original_name=item.file_name,
-    )
+    fetched = await fetch_checked(ctx, item, item.kind, MAX_FILE_BYTES)
+    if fetched == TOO_LARGE:
+        return None, too_large
+    if isinstance(fetched, str):
+        return None, problem_text(fetched, file_label(item))
+    return fetched, None
 
 
 def confirm_choices() -> tuple[Choice, ...]:

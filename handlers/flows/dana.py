@@ -8,6 +8,7 @@ stateDiagram-v2
     bukti --> ringkasan: one photo / PDF (reference only)
     ringkasan --> [*]: save → FundReceipt + StageReport pencairan_dana + Media; pendamping (and admins) notified
     ringkasan --> [*]: cancel → nothing saved
+    ringkasan --> sama: the same proof content already kept for this RT → save anyway, or cancel
 ```
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
+from handlers.flows import same_proof
 from handlers.formatting import bulan, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
@@ -156,16 +158,24 @@ async def handle_summary(ctx: Context, data: Data, incoming: Incoming) -> Outcom
         return Stay(reason)
     if answer == ask.CANCEL:
         return Finish((Reply(ask.not_saved_reply_text()),))
+    return await _save(ctx, data)
+
+
+async def _save(ctx: Context, data: Data) -> Outcome:
     rt = await ask.own_rt(ctx)
     if rt is None:
         return Finish((Reply(ask.not_linked_reason()),))
     closed = await _not_open_reason(ctx, rt)
     if closed:  # reported from another phone meanwhile
         return Finish((Reply(closed),))
-    proof = await ask.fetch_evidence(ctx, data["bukti"])
-    if proof is None:
+    too_large = _("That file is larger than 20 MB. Please send a smaller photo or PDF.")
+    proof, reason = await ask.fetch_evidence(ctx, data["bukti"], too_large)
+    if reason:
         data.pop("bukti", None)
-        return Goto("bukti", (Reply(_("That file is larger than 20 MB. Please send a smaller photo or PDF.")),))
+        return Goto("bukti", (Reply(reason),))
+    detour = await same_proof.detour(ctx, data, rt, proof)
+    if detour:
+        return detour
     amount, received_on = data["jumlah"], date.fromisoformat(data["tanggal"])
     allocation = allocation_of(ctx, rt)
     _receipt, report = await funds.record_fund_receipt(
@@ -244,5 +254,6 @@ FLOW = Flow(
         "tanggal": Step(ask_date, handle_date),
         "bukti": Step(ask_proof, handle_proof),
         "ringkasan": Step(ask_summary, handle_summary),
+        same_proof.SAME_STEP: same_proof.step(lambda: _("This proof of transfer"), _save),
     },
 )

@@ -15,8 +15,9 @@ flowchart LR
 
 from datetime import date
 
-from handlers.context import Context, MediaTooLarge
+from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
+from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.flows.jadwal import SYMBOLS
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
 from handlers.flows.lapor_fields import ask_field, handle_field, shown
@@ -27,7 +28,6 @@ from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from handlers.parsing import ParseError, parse_date
 from services import numbers, reports, schedule
-from services.media import Evidence
 from services.models import StageReport
 from services.problems import ProblemError
 from services.schedule import StageStatus
@@ -158,21 +158,19 @@ async def handle_confirm(ctx: Context, data: Data, incoming: Incoming) -> Outcom
 
 async def _submit(ctx: Context, data: Data) -> Outcome:
     rt = await own_rt(ctx)
-    evidence = []
-    for file in data["files"]:
+    evidence, refused = [], []
+    for number, file in enumerate(data["files"], start=1):
         item = MediaItem(file["kind"], file["ref"], file["mime"], file["size"], file["name"])
-        try:
-            content = await ctx.fetch(item)
-        except MediaTooLarge:
-            content = None
-        if content is None or len(content) > reports.MAX_FILE_BYTES:
-            # The channel did not tell the size beforehand; drop this one and ask for another.
-            data["files"] = [f for f in data["files"] if f["ref"] != file["ref"]]
-            limit = reports.MAX_FILE_BYTES // (1024 * 1024)
-            name = file["name"] or _("a file")
-            reply = Reply(_("{name} is larger than {limit} MB. Please send a smaller file.", name=name, limit=limit))
-            return Goto("media", (reply,))
-        evidence.append(Evidence(file["counts_as"], file["mime"], content, file["ref"], file["name"]))
+        fetched = await fetch_checked(ctx, item, file["counts_as"], reports.MAX_FILE_BYTES)
+        if isinstance(fetched, str):
+            refused.append((file["ref"], _refusal_text(fetched, file_label(item, number))))
+        else:
+            evidence.append(fetched)
+    if refused:
+        # Every file that cannot be kept is dropped and named at once; the others stay for the next try.
+        dropped = {ref for ref, _text in refused}
+        data["files"] = [f for f in data["files"] if f["ref"] not in dropped]
+        return Goto("media", (Reply("\n".join(text for _ref, text in refused)),))
     try:
         async with ctx.session.begin_nested():
             report = await reports.submit_report(
@@ -207,6 +205,13 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
         next=what_next(await _states(ctx)),
     )
     return Finish((Reply(text),))
+
+
+def _refusal_text(code: str, name: str) -> str:
+    if code == TOO_LARGE:
+        limit = reports.MAX_FILE_BYTES // (1024 * 1024)
+        return _("{name} is larger than {limit} MB. Please send a smaller file.", name=name, limit=limit)
+    return problem_text(code, name)
 
 
 async def _notify_pendamping(ctx: Context, rt, report: StageReport, data: Data) -> None:

@@ -6,6 +6,7 @@ type and size. The files are fetched and saved when the person confirms the repo
 
 from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
+from handlers.flows.evidence_fetch import problem_text
 from handlers.flows.ketua_common import picked
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
@@ -139,6 +140,8 @@ def _refusal(problem: str, name: str) -> str:
     if problem == "file_too_large":
         limit = reports.MAX_FILE_BYTES // (1024 * 1024)
         return _("{name} is larger than {limit} MB. Please send a smaller file.", name=name, limit=limit)
+    if problem == "file_empty":
+        return problem_text("empty", name)
     if problem == "not_an_image":
         return _("{name} is not a photo. Please send a photo.", name=name)
     if problem == "stage_takes_photos":

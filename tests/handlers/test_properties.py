@@ -11,6 +11,7 @@ the flows' PostgreSQL behaviour is covered by their own tests.
 """
 
 import asyncio
+import hashlib
 import json
 import logging
 import shutil
@@ -34,6 +35,7 @@ from handlers.messages import Incoming, Kind, MediaItem, Reply
 from services.db import Database
 from services.media import MediaStore
 from services.models import (
+    RT,
     Broadcast,
     ConversationState,
     FundReceipt,
@@ -193,6 +195,7 @@ async def build_lab(lab: Lab) -> None:
     # The treasurer's RT has every stage before the funds approved, so /dana is open; the Ketua RT's RT is at the
     # start of its timeline, so /lapor has stages to report.
     await ready_for_funds(world.db, world.program, RT2)
+    await _photo_already_kept(world.db, RT2, PNG)
     for role in ROLE_ORDER:
         chat = await world.chat(role, {Role.KETUA_RT: RT1, Role.BENDAHARA: RT2}.get(role),
                                 **({"rts": [RT1, RT2]} if role == Role.PENDAMPING else {}))  # fmt: skip
@@ -209,6 +212,19 @@ async def build_lab(lab: Lab) -> None:
             lab.samples[(name, step)] = await pieced_sample(lab, FLOWS[name], step)
     # A pieced-together sample may lack what its question needs: that is this test's gap, not the flow's failure.
     lab.errors.clear()
+
+
+async def _photo_already_kept(db: Database, rt_kode: str, content: bytes) -> None:
+    """A stage photo of the treasurer's RT with the content the chats send: /dana's "the same proof" question is
+    then reached by answering, like every other step."""
+    async with db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
+        report = await session.scalar(select(StageReport).where(StageReport.rt_id == rt.id).limit(1))
+        sha256 = hashlib.sha256(content).hexdigest()
+        session.add(
+            Media(sha256=sha256, path=f"{sha256[:2]}/{sha256[2:4]}/{sha256}.png", size=len(content),
+                  mime_type="image/png", kind="photo", rt_id=rt.id, stage_key=report.stage_key, report_id=report.id)
+        )  # fmt: skip
 
 
 async def pieced_sample(lab: Lab, flow: Flow, step: str) -> Sample:

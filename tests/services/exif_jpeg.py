@@ -1,6 +1,9 @@
-"""Builds small JPEGs with real EXIF segments (either byte order), so EXIF tests need no binary fixtures."""
+"""Builds small real JPEGs (8×8 pixels) with real EXIF segments (either byte order): no binary fixtures."""
 
+import io
 import struct
+
+from PIL import Image
 
 
 def _rational(value: float) -> tuple[int, int]:
@@ -61,13 +64,6 @@ def jpeg_with_exif(
         order, [(0x8769, 4, 1, struct.pack(order + "I", exif_at)), (0x8825, 4, 1, struct.pack(order + "I", gps_at))], 8
     )
     tiff = header + ifd0 + exif_ifd + gps_ifd
-    app1 = b"Exif\x00\x00" + tiff
-    return (
-        b"\xff\xd8"
-        + b"\xff\xe1"
-        + struct.pack(">H", len(app1) + 2)
-        + app1
-        + b"\xff\xda\x00\x02"
-        + b"\x00" * 16
-        + b"\xff\xd9"
-    )
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 120, 40)).save(out, "JPEG", exif=b"Exif\x00\x00" + tiff)
+    return out.getvalue()

@@ -60,7 +60,6 @@ async def test_record_media_keeps_exif_of_a_jpeg(db, tmp_path) -> None:
             MediaStore(tmp_path),
             jpeg_with_exif(),
             kind="document",
-            mime_type="image/jpeg",
             uploaded_by_id=None,
             rt_id=None,
         )
@@ -69,7 +68,6 @@ async def test_record_media_keeps_exif_of_a_jpeg(db, tmp_path) -> None:
             MediaStore(tmp_path),
             b"%PDF-1.4",
             kind="document",
-            mime_type="application/pdf",
             uploaded_by_id=None,
             rt_id=None,
         )

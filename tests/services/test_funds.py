@@ -11,8 +11,9 @@ from services.media import Evidence, MediaStore
 from services.models import RT, AuditLog, FundReceipt, Media, Person, Role, Spending, StageReport
 from services.problems import ProblemError
 from tests.handlers.conftest import load_roster
+from tests.images import jpeg
 
-PHOTO = Evidence("photo", "image/jpeg", b"\xff\xd8\xffphoto", "file-1", "bukti.jpg")
+PHOTO = Evidence("photo", "image/jpeg", jpeg(), "file-1", "bukti.jpg")
 BIDANG = ["penataan_lingkungan", "sosial_kemasyarakatan", "kesehatan_pendidikan", "ekonomi_rumah_tangga"]
 
 
@@ -126,3 +127,34 @@ async def test_balance_adds_up_per_rt_and_per_bidang(setup):
         "lama": 1_000,
     }
     assert [item.spent_on.day for item in balance.latest] == [9, 8, 7, 6, 5]
+
+
+async def test_the_same_proof_is_found_per_rt_spending_first_and_not_from_a_sent_back_report(setup):
+    import hashlib
+
+    from services.models import ReportStatus
+
+    db, store, rts, people = setup
+    rt, person = rts["15.71.01.1001-001"], people["15.71.01.1001-001"]
+    other = rts["15.71.01.1002-003"]
+    sha256 = hashlib.sha256(PHOTO.content).hexdigest()
+    async with db.unit_of_work() as session:
+        assert await funds.same_proof(session, rt.id, sha256) is None
+        _receipt, report = await funds.record_fund_receipt(
+            session, store, rt=rt, person=person, amount=70_000_000, received_on=date(2026, 4, 2),
+            expected_amount=70_000_000, proof=PHOTO, actor="test:1",
+        )  # fmt: skip
+        assert await funds.same_proof(session, rt.id, sha256) == funds.SameProof(
+            "receipt", 70_000_000, date(2026, 4, 2)
+        )
+        assert await funds.same_proof(session, other.id, sha256) is None  # another RT's proof is not this RT's
+        report.status = ReportStatus.DIKEMBALIKAN  # sent back: sending that proof again is the correction
+        await session.flush()
+        assert await funds.same_proof(session, rt.id, sha256) is None
+        await funds.record_spending(
+            session, store, rt=rt, person=person, amount=1_500_000, description="Semen", bidang=BIDANG[0],
+            known_bidang=BIDANG, spent_on=date(2026, 4, 3), receipt=PHOTO, actor="test:1",
+        )  # fmt: skip
+        assert await funds.same_proof(session, rt.id, sha256) == funds.SameProof(
+            "spending", 1_500_000, date(2026, 4, 3)
+        )

@@ -12,14 +12,14 @@ from services.models import AuditLog, Media, Person, ReportStatus, Role, StageRe
 from services.problems import ProblemError
 from services.rts import get_rt
 from tests.handlers.conftest import load_roster
+from tests.images import jpeg
 
 RT_A = "15.71.01.1001-001"  # Kelompok A
 FEB_10 = date(2026, 2, 10)
-JPEG = b"\xff\xd8\xff\xe0" + b"photo" * 50
 
 
 def photo(n: int) -> reports.Evidence:
-    return Evidence("photo", "image/jpeg", JPEG + bytes([n]), f"file-{n}", f"foto{n}.jpg")
+    return Evidence("photo", "image/jpeg", jpeg(n), f"file-{n}", f"foto{n}.jpg")
 
 
 async def setup(db, program) -> int:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from handlers.messages import Incoming, Kind, Reply
 from services.models import RT, FundReceipt, Media, OutboxMessage, Person, ReportStatus, Role, Spending, StageReport
 from tests.handlers.chat import Chat
+from tests.images import jpeg
 
 RT_87_KK = "15.71.01.1001-001"  # 87 KK → Rp70.000.000, pendamping Dewi Lubis
 RT_NO_KK = "15.71.01.1001-002"  # KK count not registered
@@ -14,7 +15,7 @@ RT_120_KK = "15.71.01.1002-003"  # 120 KK → Rp100.000.000, pendamping Rudi Sap
 # A fixed clock (10:00 WIB): "today" never moves under the test, and 17 Agustus 2026 is always in the past.
 NOW = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 10, 15)
-PHOTO = b"\xff\xd8\xff\xe0" + b"proof-of-transfer" * 10
+PHOTO = jpeg(1000)
 PDF = b"%PDF-1.4\n" + b"statement" * 10
 MONEY_TABLES = (FundReceipt, Spending, StageReport, Media, OutboxMessage)
 

@@ -8,6 +8,7 @@ from handlers.engine import Engine
 from handlers.messages import Incoming, Kind, Reply
 from services.models import RT, FundReceipt, JumlahKKHistory, Person, ReportStatus, Role, StageReport
 from tests.handlers.chat import Chat
+from tests.images import jpeg
 
 RT_A = "15.71.01.1001-001"  # Kelompok A, 87 KK → Rp70.000.000, pendamping Dewi Lubis
 RT_A_NO_KK = "15.71.01.1001-002"  # Kelompok A, KK not registered, pendamping Dewi Lubis
@@ -102,8 +103,8 @@ def text_of(replies: list[Reply]) -> str:
 
 
 def photo(n: int) -> tuple[str, bytes, str]:
-    """A distinct small JPEG-looking file: the same content twice would be the same media."""
-    return (f"foto{n}.jpg", b"\xff\xd8\xff\xe0" + f"photo number {n}".encode() * 20, "image/jpeg")
+    """A distinct small JPEG: the same content twice would be the same media."""
+    return (f"foto{n}.jpg", jpeg(n), "image/jpeg")
 
 
 PDF = ("rencana.pdf", b"%PDF-1.4\n" + b"rencana kerja" * 20, "application/pdf")

@@ -234,3 +234,77 @@ async def test_ketua_rt_cannot_use_belanja(world):
     ketua = await world.chat(Role.KETUA_RT, RT_87_KK)
     replies = await ketua.send("/belanja")
     assert "/belanja tidak tersedia untuk peran Anda" in text_of(replies)
+
+
+async def test_the_same_receipt_again_is_asked_about_and_cancel_keeps_one(world):
+    chat = await bendahara(world)
+    await receive(world, RT_87_KK, 70_000_000)
+    await to_summary(chat)
+    await chat.press_label("Simpan")
+    await to_summary(chat)  # the same purchase entered again, with the same nota
+    replies = await chat.press_label("Simpan")
+    asked = text_of(replies)
+    assert "Nota ini sama dengan bukti belanja Rp1.500.000 pada 14 Oktober 2026." in asked
+    assert "Tetap simpan?" in asked
+    assert [c.label for c in replies[-1].choices] == ["Tetap simpan", "Batal"]
+    assert (await counts(world))["Spending"] == 1  # nothing saved while asking
+    replies = await chat.press_label("Batal")
+    assert "tidak ada yang disimpan" in text_of(replies)
+    assert (await counts(world))["Spending"] == 1 and (await counts(world))["Media"] == 1
+    async with world.db.unit_of_work() as session:
+        from services import funds
+
+        assert await funds.total_spent(session, (await session.scalar(select(Spending))).rt_id) == 1_500_000
+
+
+async def test_the_same_receipt_is_kept_when_the_treasurer_says_so(world):
+    chat = await bendahara(world)
+    await to_summary(chat)
+    await chat.press_label("Simpan")
+    await to_summary(chat, amount="250rb", what="Pasir dari nota yang sama")  # one nota, two bidang
+    await chat.press_label("Simpan")
+    replies = await chat.press_label("Tetap simpan")
+    assert "Tersimpan: Rp250.000" in text_of(replies)
+    assert (await counts(world))["Spending"] == 2
+
+
+async def test_the_same_receipt_for_another_rt_is_not_asked_about(world):
+    first, other = await bendahara(world), await bendahara(world, RT_120_KK)
+    await to_summary(first)
+    await first.press_label("Simpan")
+    await to_summary(other)
+    replies = await other.press_label("Simpan")
+    assert "Tersimpan" in text_of(replies) and "Tetap simpan" not in text_of(replies)
+
+
+async def test_a_receipt_whose_content_is_no_photo_is_asked_again_by_name(world):
+    chat = await bendahara(world)
+    await chat.send("/belanja")
+    await chat.send("100rb")
+    await chat.send("Bibit cabai")
+    await chat.press_label("ekonomi")
+    await chat.press_label("Hari ini")
+    await chat.send_media(("nota.jpg", b"#!/bin/sh\necho pwned\n", "image/jpeg"), kind="document")
+    replies = await chat.press_label("Simpan")
+    assert "nota.jpg bukan foto atau PDF. Mohon kirim foto (JPG, PNG, HEIC) atau PDF" in replies[0].text
+    assert ASK_RECEIPT in replies[-1].text
+    assert await counts(world) == NOTHING
+    await chat.send_media(("nota2.jpg", PHOTO, "image/jpeg"))
+    replies = await chat.press_label("Simpan")
+    assert "Tersimpan: Rp100.000" in text_of(replies)
+
+
+async def test_a_receipt_the_platform_will_not_hand_over_is_asked_again(world):
+    from handlers.context import MediaUnavailable
+
+    chat = await bendahara(world)
+    await to_summary(chat)
+
+    async def unavailable(item):
+        raise MediaUnavailable("the file link expired")
+
+    chat.fetch = unavailable
+    replies = await chat.press_label("Simpan")
+    assert replies[0].text == "nota.jpg tidak berhasil diunduh. Mohon kirim foto atau PDF itu sekali lagi."
+    assert ASK_RECEIPT in replies[-1].text
+    assert await counts(world) == NOTHING

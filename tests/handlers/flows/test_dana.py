@@ -381,3 +381,32 @@ async def test_ketua_rt_cannot_use_dana(world):
 
 def _item(ref, size):
     return MediaItem(kind="photo", ref=ref, mime_type="image/jpeg", size=size, file_name=ref)
+
+
+async def test_a_proof_already_kept_as_a_receipt_is_asked_about_before_saving(world):
+    chat = await bendahara(world)
+    await chat.send("/belanja")
+    await chat.send("1,5 juta")
+    await chat.send("20 sak semen")
+    await chat.press_label("Penataan")
+    await chat.press_label("Kemarin")
+    await chat.send_media(("nota.jpg", PHOTO, "image/jpeg"))
+    await chat.press_label("Simpan")
+    await to_summary(chat)  # the very same photo sent as the proof of transfer
+    replies = await chat.press_label("Simpan")
+    assert "Bukti transfer ini sama dengan bukti belanja Rp1.500.000 pada 14 Oktober 2026." in text_of(replies)
+    assert await count(world, FundReceipt) == 0
+    replies = await chat.press_label("Tetap simpan")
+    assert "Tersimpan: Rp70.000.000 diterima pada 17 Agustus 2026" in text_of(replies)
+    assert await count(world, FundReceipt) == 1
+
+
+async def test_a_proof_whose_content_is_no_photo_is_asked_again_and_nothing_is_saved(world):
+    chat = await bendahara(world)
+    await chat.send("/dana")
+    await chat.send("70.000.000")
+    await chat.send("17 Agustus 2026")
+    await chat.send_media(("bukti.pdf", b"<html><script>alert(1)</script>", "application/pdf"), kind="document")
+    replies = await chat.press_label("Simpan")
+    assert "bukti.pdf bukan foto atau PDF." in replies[0].text and ASK_PROOF in replies[-1].text
+    assert await counts(world) == {"FundReceipt": 0, "Spending": 0, "StageReport": 0, "Media": 0, "OutboxMessage": 0}

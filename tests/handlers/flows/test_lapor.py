@@ -455,3 +455,44 @@ async def test_only_the_ketua_rt_reports(world, role):
     chat = await world.chat(role, RT_A if role == Role.BENDAHARA else None)
     replies = await chat.send("/lapor")
     assert "Tahap mana" not in text_of(replies)
+
+
+async def test_files_whose_content_is_no_photo_are_dropped_by_name_and_nothing_is_saved(world):
+    chat = await rembuk_warga_until_media(world)
+    await chat.send_media(photo(1), photo(2))
+    # A "photo" without a name (as Telegram sends them) that is a script, and an empty photo sent as a file.
+    chat.files.update({"script": b"#!/bin/sh\necho pwned\n", "kosong.jpg": b""})
+    fake = MediaItem("photo", "script", "image/jpeg", None, None)
+    empty = MediaItem("document", "kosong.jpg", "image/jpeg", None, "kosong.jpg")
+    await chat.deliver(Incoming("test", chat.user_id, Kind.MEDIA, media=(fake, empty)))
+    await chat.press("done")
+    replies = await chat.press("send")
+    text = text_of(replies)
+    assert "Foto ke-3 bukan foto yang bisa dibuka. Mohon kirim foto (JPG, PNG, HEIC)" in text
+    assert "kosong.jpg kosong (0 byte)." in text
+    assert "Sudah diterima: 2 foto." in text and replies[-1].expect == Expect.MEDIA
+    assert await count(world, StageReport) == 1 and await count(world, Media) == 0  # only the seeded sosialisasi
+    await chat.press("done")
+    replies = await chat.press("send")
+    assert "Terkirim!" in text_of(replies)
+    assert await count(world, Media) == 2
+
+
+async def test_a_file_the_platform_will_not_hand_over_is_asked_for_again(world):
+    from handlers.context import MediaUnavailable
+
+    chat = await rembuk_warga_until_media(world)
+    await chat.send_media(photo(1), photo(2))
+    await chat.press("done")
+    served = chat.fetch
+
+    async def second_one_gone(item):
+        if item.ref == photo(2)[0]:
+            raise MediaUnavailable("expired")
+        return await served(item)
+
+    chat.fetch = second_one_gone
+    replies = await chat.press("send")
+    assert "foto2.jpg tidak berhasil diunduh. Mohon kirim foto atau PDF itu sekali lagi." in text_of(replies)
+    assert "Masih perlu: 1 foto lagi." in text_of(replies)
+    assert await count(world, StageReport) == 1 and await count(world, Media) == 0  # only the seeded sosialisasi

@@ -28,6 +28,7 @@ from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
 from tests.handlers.conftest import load_roster
 from tests.handlers.flows.bendahara import ready_for_funds
 from tests.handlers.flows.ketua_setup import add_reports
+from tests.images import jpeg
 
 RT1 = "15.71.01.1001-001"  # Kelompok A, 87 KK → Rp70.000.000, pendamping Dewi Lubis; sosialisasi approved
 RT2 = "15.71.01.1001-002"  # Kelompok A, pendamping Dewi Lubis; every stage before the funds already approved
@@ -147,7 +148,7 @@ async def journey(tg: Telegram, codes: dict[int, str]) -> None:
     await tg.say(KETUA, "30")
     before = len(tg.server.sent_messages(KETUA))
     for i in range(3):
-        tg.server.add_file(f"album-{i}", b"\xff\xd8\xff\xe0" + f"rembuk warga {i}".encode() * 30)
+        tg.server.add_file(f"album-{i}", jpeg(i))
         tg.server.push_update(tg.server.photo_update(KETUA, f"album-{i}", media_group_id="rembuk-1"))
     received = await until(tg, KETUA, "3 foto")
     await tg.settle()
@@ -160,7 +161,7 @@ async def journey(tg: Telegram, codes: dict[int, str]) -> None:
     await tg.say(BENDAHARA, "/dana")
     await tg.say(BENDAHARA, "70.000.000")
     await tg.press(BENDAHARA, "Hari ini")
-    tg.server.add_file("bukti", b"\xff\xd8\xff\xe0" + b"proof-of-transfer" * 10)
+    tg.server.add_file("bukti", jpeg(100))
     await tg.push(tg.server.photo_update(BENDAHARA, "bukti"))
     assert "Rp70.000.000" in texts(await tg.press(BENDAHARA, "Simpan"))
 

@@ -22,6 +22,7 @@ from services.models import (
 from tests.bot.channels.telegram.conftest import Telegram, texts
 from tests.handlers.flows.bendahara import ready_for_funds
 from tests.handlers.flows.ketua_setup import add_reports
+from tests.images import jpeg
 
 RT1 = "15.71.01.1001-001"
 RT2 = "15.71.01.1001-002"  # every stage before the funds approved by the tests that need it
@@ -180,7 +181,7 @@ async def test_people_are_served_side_by_side_each_in_order(telegram: Telegram) 
 
 async def test_album_becomes_one_message(telegram: Telegram) -> None:
     for i in range(3):
-        telegram.server.add_file(f"photo-{i}", b"\xff\xd8" + bytes([i]) * 100)
+        telegram.server.add_file(f"photo-{i}", jpeg(i))
         telegram.server.push_update(telegram.server.photo_update(CHAT, f"photo-{i}", media_group_id="album-1"))
     await asyncio.sleep(0.6)
     await telegram.settle()
@@ -207,7 +208,7 @@ async def test_a_button_pressed_right_after_an_album_is_handled_after_it(telegra
     await ketua_at_the_photos_of_rembuk_warga(tg)
     done = tg.button_press(CHAT, "Selesai")
     for i in range(3):
-        tg.server.add_file(f"album-{i}", b"\xff\xd8\xff\xe0" + bytes([i]) * 50)
+        tg.server.add_file(f"album-{i}", jpeg(i))
         tg.server.push_update(tg.server.photo_update(CHAT, f"album-{i}", media_group_id="rembuk-2"))
     sent = await tg.push(done)
     assert "Sudah diterima: 3 foto." in sent[0]["text"]
@@ -219,7 +220,7 @@ async def test_one_photo_too_large_in_an_album_keeps_the_others(telegram: Telegr
     await ketua_at_the_photos_of_rembuk_warga(tg)
     before = len(tg.server.sent_messages(CHAT))
     for i in range(3):
-        tg.server.add_file(f"foto-{i}", b"\xff\xd8\xff\xe0" + bytes([i]) * 50)
+        tg.server.add_file(f"foto-{i}", jpeg(i))
         update = tg.server.photo_update(CHAT, f"foto-{i}", media_group_id="rembuk-3")
         if i == 1:
             update["message"]["photo"][0]["file_size"] = 25 * 1024 * 1024  # what Telegram says of a huge one
@@ -251,7 +252,7 @@ async def test_an_update_cut_off_midway_is_handled_when_telegram_sends_it_again(
     the update's claim, and the next process, given the same update again by Telegram, saves it and answers."""
     tg, bendahara = telegram, 81077
     await dana_until_the_proof(tg, bendahara)
-    tg.server.add_file("bukti", b"\xff\xd8\xff\xe0" + b"proof-of-transfer" * 10)
+    tg.server.add_file("bukti", jpeg(100))
     await tg.push(tg.server.photo_update(bendahara, "bukti"))
     stalled = tg.server.hold("getFile")  # the proof is downloaded when the treasurer saves
     save = tg.server.push_update(tg.button_press(bendahara, "Simpan"))
