@@ -121,9 +121,9 @@ def _middle(text: str, limit: int, tail: int) -> str:
     if word_start and len(text) - word_start <= limit - 4:
         start = word_start
     # A lone short word keeps the word before it: "…tahap 1" reads, "…1" does not.
-    if len(text) - start <= 3 and (before := text.rfind(" ", 0, max(start - 1, 0)) + 1):
-        if len(text) - before <= limit - 4:
-            start = before
+    before = text.rfind(" ", 0, max(start - 1, 0)) + 1
+    if len(text) - start <= 3 and before and len(text) - before <= limit - 4:
+        start = before
     head = text[: limit - 1 - (len(text) - start)].rstrip()
     return f"{head}{ELLIPSIS}{text[start:]}"
 
