@@ -58,7 +58,7 @@ class Rendered:
 
     def pick(self, text: str) -> tuple[int | None, str] | None:
         """(token, choice id) for a typed menu number ("7", "7.", "٧"), or None when the text picks nothing."""
-        at = numbers.position(text, len(self.menu))
+        at = numbers.position(text.strip(), len(self.menu))
         return None if at is None else (self.token, self.menu[at].id)
 
 
@@ -105,10 +105,13 @@ def one_line(label: str) -> str:
 
 
 def shorten(text: str, limit: int) -> str:
-    """The text within `limit` characters: cut at the end with "…" when too long."""
+    """The text within `limit` characters: cut with "…" when too long, between words where one ends near the cut."""
     if len(text) <= limit:
         return text
-    return text[: limit - 1].rstrip() + ELLIPSIS
+    cut = text[: limit - 1]
+    if not text[limit - 1].isspace() and (space := cut.rfind(" ")) >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + ELLIPSIS
 
 
 def _middle(text: str, limit: int, tail: int) -> str:
@@ -160,7 +163,7 @@ def unique_titles(labels: list[str], limit: int) -> list[str]:
 def description_for(label: str, title: str) -> str | None:
     """What a list row's description shows: the rest of a label its title cut short, else nothing."""
     line = one_line(label)
-    if title == line:
+    if title == line or not line:
         return None
     head = title.removesuffix(ELLIPSIS)
     if title.endswith(ELLIPSIS) and line.startswith(head):
