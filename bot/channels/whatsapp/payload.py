@@ -8,7 +8,7 @@ its `type` and its content (as an extra field) and is answered as unsupported, n
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class Loose(BaseModel):
@@ -136,6 +136,20 @@ class Status(Loose):
     errors: list[Error] = []
 
 
+def _salvage(model: type[Loose], raw: Any, keep: tuple[str, ...]) -> Any:
+    """The item as `model`; when part of it is malformed, the item with only its plain identifying fields.
+
+    One odd field (a `text` that is not an object, a misspelt size) must not cost the message, or the other
+    messages of the same POST: the salvaged message keeps its id, sender and type and is answered as unsupported.
+    """
+    if not isinstance(raw, dict):
+        return raw  # not an item at all: let validation refuse the payload
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return model.model_validate({key: raw[key] for key in keep if isinstance(raw.get(key), str)})
+
+
 class Value(Loose):
     messaging_product: str | None = None
     metadata: Metadata | None = None
@@ -143,6 +157,23 @@ class Value(Loose):
     messages: list[Message] = []
     statuses: list[Status] = []
     errors: list[Error] = []
+
+    @field_validator("contacts", mode="before")
+    @classmethod
+    def _contacts(cls, items: Any) -> Any:
+        return [_salvage(Contact, item, ("wa_id", "user_id")) for item in items] if isinstance(items, list) else items
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _messages(cls, items: Any) -> Any:
+        keep = ("id", "from", "from_user_id", "timestamp", "type")
+        return [_salvage(Message, item, keep) for item in items] if isinstance(items, list) else items
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _statuses(cls, items: Any) -> Any:
+        keep = ("id", "status", "timestamp", "recipient_id", "recipient_user_id")
+        return [_salvage(Status, item, keep) for item in items] if isinstance(items, list) else items
 
 
 class Change(Loose):

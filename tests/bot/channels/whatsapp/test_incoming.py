@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.channels.whatsapp.incoming import StatusUpdate, choice_of, to_incoming, to_status
 from bot.channels.whatsapp.payload import Contact, Message, messages, parse, statuses
@@ -183,3 +185,43 @@ def test_failed_status_carries_its_errors() -> None:
     assert update.failed
     assert update.errors == ((131047, "Re-engagement message"),)
     assert update.recipient == WA
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+known_types = st.sampled_from(
+    ["text", "interactive", "button", "image", "document", "location", "contacts", "sticker", "audio", "video"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    type_=known_types | st.text(min_size=1, max_size=12).filter(lambda t: t not in ("from", "id", "type")),
+    content=json_values,
+    interactive=st.fixed_dictionaries({"type": st.text(max_size=12), "button_reply": json_values}),
+)
+def test_any_message_from_a_known_sender_is_answered(type_: str, content, interactive: dict) -> None:
+    """Whatever shape a message's content has, it gives one Incoming with its wamid: never an error, never lost."""
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "changes": [
+                    {
+                        "value": {
+                            "contacts": [{"wa_id": WA}],
+                            "messages": [
+                                {"from": WA, "id": "wamid.P1", "type": type_, type_: content},
+                                {"from": WA, "id": "wamid.P2", "type": "interactive", "interactive": interactive},
+                            ],
+                        }
+                    }
+                ]
+            }
+        ],
+    }
+    found = [to_incoming(m, c) for m, c in messages(parse(body))]
+    assert [(i.user_id, i.update_id) for i in found] == [(WA, "wamid.P1"), (WA, "wamid.P2")]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.channels.whatsapp.payload import WebhookPayload, messages, parse, statuses
+from bot.channels.whatsapp.payload import Text, WebhookPayload, messages, parse, statuses
 
 PAYLOADS = Path(__file__).parent / "payloads"
 ALL = sorted(path.stem for path in PAYLOADS.glob("*.json"))
@@ -119,3 +119,35 @@ def test_payload_round_trips_through_json() -> None:
         raw = json.loads((PAYLOADS / f"{name}.json").read_text())
         again = json.loads(load(name).model_dump_json(by_alias=True, exclude_unset=True))
         assert again == raw, name
+
+
+def test_a_malformed_part_costs_neither_the_message_nor_its_neighbours() -> None:
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "changes": [
+                    {
+                        "value": {
+                            "contacts": [{"wa_id": WA, "profile": "not an object"}],
+                            "messages": [
+                                {"from": WA, "id": "wamid.A", "type": "text", "text": "not an object"},
+                                {"from": WA, "id": "wamid.B", "type": "image", "image": {"id": "1", "file_size": "x"}},
+                                {"from": WA, "id": "wamid.C", "type": "text", "text": {"body": "ok"}},
+                            ],
+                            "statuses": [{"id": "wamid.S", "status": "failed", "errors": "???"}],
+                        }
+                    }
+                ]
+            }
+        ],
+    }
+    payload = parse(body)
+    found = [(m.id, m.type, m.text, c.wa_id) for m, c in messages(payload)]
+    assert found == [
+        ("wamid.A", "text", None, WA),
+        ("wamid.B", "image", None, WA),
+        ("wamid.C", "text", Text(body="ok"), WA),
+    ]
+    [status] = statuses(payload)
+    assert (status.id, status.status, status.errors) == ("wamid.S", "failed", [])
