@@ -113,6 +113,8 @@ class FakeWhatsAppServer:
         self.last_inbound: dict[str, float] = {}  # wa_id (or user id) → time of their last message to us
         self.read: list[str] = []
         self.templates: set[str] | None = None  # approved template names; None accepts any name
+        # Downloads sent chunked, without Content-Length: the client must cap what it reads, not trust a header.
+        self.chunked_downloads = False
         self._ids = itertools.count(1)
         self._fail: dict[str, deque[GraphError]] = defaultdict(deque)
         self._delays: dict[str, Delay] = {}
@@ -469,7 +471,16 @@ class FakeWhatsAppServer:
             medium = self.media.get(media_id)
             if medium is None:
                 raise GraphError(100, "Invalid parameter", status=404)
-            return web.Response(body=medium.content, content_type=medium.mime_type)
+            if not self.chunked_downloads:
+                return web.Response(body=medium.content, content_type=medium.mime_type)
+            response = web.StreamResponse(headers={"Content-Type": medium.mime_type})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            with contextlib.suppress(ConnectionError):  # the client may stop reading once it has enough
+                for start in range(0, len(medium.content), 64 * 1024):
+                    await response.write(medium.content[start : start + 64 * 1024])
+                await response.write_eof()
+            return response
 
         return await self._answer(request, "download", work)
 

@@ -146,6 +146,15 @@ async def test_media_url_then_download(server: FakeWhatsAppServer, client) -> No
     assert isinstance(caught.value, MediaTooLarge)  # the flows' contract: ask for the file again
 
 
+async def test_a_download_without_a_declared_size_is_cut_off_at_the_cap(server: FakeWhatsAppServer, client) -> None:
+    server.chunked_downloads = True
+    content = bytes(range(256)) * 4096  # 1 MiB, sent in chunks with no Content-Length
+    info = await client.media_info(server.add_media(content, "application/pdf"))
+    assert await client.download(info.url, max_bytes=len(content)) == content
+    with pytest.raises(DownloadTooLarge):
+        await client.download(info.url, max_bytes=300_000)
+
+
 async def test_an_unknown_media_id_is_a_graph_error(client) -> None:
     with pytest.raises(GraphApiError):
         await client.media_info("404404")
