@@ -154,6 +154,11 @@ def test_wa_id_wins_over_user_id_and_from_is_the_fallback() -> None:
     assert to_incoming(no_phone, None).user_id == "ID.1"
 
 
+def test_the_contacts_phone_number_is_the_identity_even_when_the_message_names_only_the_user_id() -> None:
+    message = Message.model_validate({"from_user_id": "ID.1", "id": "w", "type": "text", "text": {"body": "x"}})
+    assert to_incoming(message, Contact(wa_id=WA, user_id="ID.1")).user_id == WA
+
+
 def test_no_sender_at_all_gives_nothing_to_answer() -> None:
     assert to_incoming(Message.model_validate({"id": "w", "type": "text", "text": {"body": "x"}}), None) is None
 
