@@ -386,6 +386,15 @@ class FakeWhatsAppServer:
             raise invalid("template.name and template.language.code are required")
         if self.templates is not None and name not in self.templates:
             raise GraphError(132001, "Template name does not exist in the translation", f"template {name}")
+        for component in content.get("components") or []:
+            for parameter in component.get("parameters") or []:
+                text = parameter.get("text") if parameter.get("type") == "text" else None
+                if text is not None and ("\n" in text or "\t" in text or "     " in text or not text.strip()):
+                    raise GraphError(
+                        132018,
+                        "There was an issue with the parameters in your template.",
+                        "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
+                    )
 
     def _check_interactive(self, content: dict[str, Any]) -> None:
         text = (content.get("body") or {}).get("text")

@@ -241,6 +241,39 @@ def with_media_id(body: Body, media_id: str) -> Body:
     return {**body, kind: {**media, "id": media_id}}
 
 
+# ---- templates (outside the 24-hour window) --------------------------------------------------------------
+def template_parameter(text: str) -> str:
+    """A body parameter Meta accepts: no line breaks or tabs, no run of more than four spaces (else 132018)."""
+    return " ".join(text.split()) or ELLIPSIS
+
+
+def template_body(
+    name: str, parameters: tuple[str, ...] = (), language: str = "id", quick_replies: tuple[str, ...] = ()
+) -> Body:
+    """An approved template by name, its body parameters in order, and a payload per quick-reply button.
+
+    A quick reply's payload is `"0:<choice id>"` (no conversation version): pressed days later it comes back as a
+    CHOICE leading into the right flow ("Lapor sekarang" → `lapor`).
+    """
+    components: list[dict] = []
+    if parameters:
+        texts = [{"type": "text", "text": template_parameter(p)} for p in parameters]
+        components.append({"type": "body", "parameters": texts})
+    for index, choice_id in enumerate(quick_replies):
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": reply_id(None, choice_id)}],
+            }
+        )
+    template: dict = {"name": name, "language": {"code": language}}
+    if components:
+        template["components"] = components
+    return {"type": "template", "template": template}
+
+
 # ---- a whole reply ----------------------------------------------------------------------------------------
 def render(reply: Reply, words: Words) -> Rendered:
     """Attachments first, then the text; the choices ride on the last message so they stay in view."""

@@ -13,7 +13,8 @@ from bot.channels.whatsapp.client import (
     NotSent,
     WhatsAppClient,
 )
-from bot.channels.whatsapp.render import Words, render, with_media_id
+from bot.channels.whatsapp.incoming import choice_of
+from bot.channels.whatsapp.render import Words, render, template_body, with_media_id
 from handlers.context import MediaTooLarge
 from handlers.messages import Choice, Expect, Reply
 from tests.fakes.whatsapp_api import DEFAULT_PHONE_NUMBER_ID, DEFAULT_TOKEN, FakeWhatsAppServer
@@ -194,3 +195,24 @@ async def test_a_timeout_after_sending_is_fate_unknown(server: FakeWhatsAppServe
     assert caught.value.sent is None
     # It did reach Meta: sending it again blindly would have been a duplicate.
     assert [b["text"]["body"] for b in await server.wait_for_sent(1, timeout=3)] == ["mungkin terkirim"]
+
+
+async def test_a_template_with_a_multi_line_parameter_and_a_quick_reply(server: FakeWhatsAppServer, client) -> None:
+    server.last_inbound.clear()  # outside the window: only a template may go
+    server.templates = {"pemberitahuan_umum"}
+    broadcast = "Rapat warga\n\nSabtu, 10 Januari\tpukul 19.00      di balai RT"
+    body = template_body("pemberitahuan_umum", (broadcast,), quick_replies=("lapor",))
+    await client.send(WA, body)
+    [sent] = server.sent(WA)
+    components = sent["template"]["components"]
+    assert components[0]["parameters"] == [
+        {"type": "text", "text": "Rapat warga Sabtu, 10 Januari pukul 19.00 di balai RT"}
+    ]
+    assert components[1]["parameters"] == [{"type": "payload", "payload": "0:lapor"}]
+    assert choice_of(components[1]["parameters"][0]["payload"]) == (None, "lapor")
+    raw = {"type": "template", "template": {**body["template"], "components": [
+        {"type": "body", "parameters": [{"type": "text", "text": broadcast}]}
+    ]}}  # fmt: skip
+    with pytest.raises(GraphApiError) as caught:
+        await client.send(WA, raw)
+    assert caught.value.code == 132018
