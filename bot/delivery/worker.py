@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from bot.channels.base import Sender, SendResult
 from bot.delivery.throttle import Throttle
+from bot.redaction import redact
 from handlers.payload import PARTS_DONE, reply_from_payload
 from services import delivery, people
 from services.db import Database
@@ -160,7 +161,7 @@ class ChannelWorker:
                 result, done = await self.sender.send(row.external_id, reply), start
         except Exception as error:  # a bug or an unexpected network failure: retried like any transient error
             log.exception("sending outbox %s failed", row.id)
-            result, done = SendResult(ok=False, error=f"transient: {error!r}"), start
+            result, done = SendResult(ok=False, error=f"transient: {redact(error)!r}"), start
         if result.retry_after is not None:
             self.throttle.pause(result.retry_after)
         self._outcomes.put_nowait(_Outcome(row, result, parts_done=done))

@@ -95,6 +95,7 @@ class FakeTelegramServer:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
         self.blocked: set[int | str] = set()
+        self.download_errors: dict[str, int] = {}  # file_id -> HTTP status its download answers (getFile still works)
         self.count_429 = 0
         self._updates: deque[dict[str, Any]] = deque()
         self._last_update_id = 0
@@ -179,6 +180,10 @@ class FakeTelegramServer:
         path = file_path or f"files/{file_id}"
         self.files[file_id] = {"file_path": path, "content": content}
         return self._file_obj(file_id)
+
+    def fail_download(self, file_id: str, status: int = 404) -> None:
+        """getFile knows the file, but downloading it answers `status` (an expired path, a storage hiccup)."""
+        self.download_errors[file_id] = status
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
         """Params of successful send* calls (with "_method" added), optionally for one chat."""
@@ -499,8 +504,11 @@ class FakeTelegramServer:
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        for f in self.files.values():
+        for file_id, f in self.files.items():
             if f["file_path"] == request.match_info["path"]:
+                if status := self.download_errors.get(file_id):
+                    body = {"ok": False, "error_code": status, "description": "Failed"}
+                    return web.json_response(body, status=status)
                 return web.Response(body=f["content"], content_type="application/octet-stream")
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
 
