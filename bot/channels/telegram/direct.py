@@ -1,19 +1,24 @@
-"""Answering the person who just wrote: wait out short 429s, retry network errors a few times, note blocked chats,
+"""Answering the person who just wrote: wait out short 429s, retry a refused connection briefly, note blocked chats,
 and hand to the outbox what still cannot go.
 
-Unlike the outbox worker this path waits in place (briefly), because the person is looking at the chat right now.
+Unlike the outbox worker this path waits in place (briefly), because the person is looking at the chat right now —
+but never long: the whole answer stays within a few seconds however Telegram behaves, so a webhook request is
+never held long (and each call has its own timeout, client.py). A send whose fate is unknown (it timed out or its
+connection dropped after it left) is never tried again here: it goes to the outbox marked uncertain, and the worker
+decides by the rule of bot/delivery/uncertain.py. Whenever an answer does reach a chat, that chat's waiting
+unknown-fate messages are set aside: something newer is in the chat.
 """
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.channels.base import SendResult
 from bot.channels.telegram.sender import TRANSIENT, TelegramSender
 from handlers.messages import Reply
 from handlers.payload import payload_of
-from services import outbox, people
+from services import delivery, outbox, people
 from services.db import Database
 from services.models import utcnow
 
@@ -24,6 +29,9 @@ MAX_ATTEMPTS = 5
 # for the bot) would hold up this person's next messages and, in polling, everyone's: the outbox takes it over.
 MAX_WAIT_HERE = 5.0
 BACKOFF_BASE = 0.5
+# Waiting in place (flood waits, backoff after a refused connection) stops once this much time has gone: the rest
+# is the outbox's. With SEND_TIMEOUT it keeps an answer, and the webhook request carrying it, under ten seconds.
+TIME_HERE = 4.0
 
 
 async def direct_send(
@@ -31,12 +39,14 @@ async def direct_send(
 ) -> SendResult:
     """Send every reply in order; stops at the first one that cannot be delivered and returns its result.
 
-    With a database, what could not be sent for a passing reason (flood control, a network that stays down) is
-    handed to the outbox, from the part that did not go: the delivery worker sends it when Telegram lets it.
+    With a database, what could not be sent for a passing reason (flood control, a network that stays down, a send
+    whose fate is unknown) is handed to the outbox, from the part that did not go.
     """
     result = SendResult(ok=True)
+    deadline = asyncio.get_running_loop().time() + TIME_HERE
     for index, reply in enumerate(replies):
-        result, done = await _send_one(sender, external_id, reply)
+        started = utcnow()
+        result, done = await _send_one(sender, external_id, reply, deadline)
         if result.ok:
             continue
         if result.unreachable and db is not None:
@@ -44,45 +54,64 @@ async def direct_send(
                 await people.mark_unreachable(session, sender.channel, external_id, result.error or "unreachable")
         passing = result.retry_after is not None or (result.error or "").startswith(TRANSIENT)
         if passing and db is not None:  # a bad request stays bad: the outbox would only repeat it
-            await _hand_over(db, sender.channel, external_id, replies[index:], done, result.retry_after)
+            since = started if result.uncertain else None
+            await _hand_over(db, sender.channel, external_id, replies[index:], done, result.retry_after, since)
             log.info("reply to %s handed to the outbox: %s", external_id, result.error)
         else:
             log.warning("reply to %s not delivered: %s", external_id, result.error)
         return result
+    if db is not None and replies:
+        async with db.unit_of_work() as session:
+            if set_aside := await delivery.supersede_uncertain(session, sender.channel, external_id):
+                log.info("%d unknown-fate message(s) to %s set aside: a newer answer arrived", set_aside, external_id)
     return result
 
 
-async def _send_one(sender: TelegramSender, external_id: str, reply: Reply) -> tuple[SendResult, int]:
+async def _send_one(sender: TelegramSender, external_id: str, reply: Reply, deadline: float) -> tuple[SendResult, int]:
     """The result and how many of the reply's calls went out."""
+    loop = asyncio.get_running_loop()
     done = 0
     result = SendResult(ok=False, error="not sent")
     for attempt in range(MAX_ATTEMPTS):
         result, done = await sender.send_from(external_id, reply, done)
-        if result.ok or result.unreachable:
-            return result, done
+        if result.ok or result.unreachable or result.uncertain:
+            return result, done  # an unknown fate is never tried again in place
         if result.retry_after is not None:
-            if result.retry_after > MAX_WAIT_HERE:
+            wait = result.retry_after
+            if wait > MAX_WAIT_HERE:
                 return result, done
-            await asyncio.sleep(result.retry_after)
         elif (result.error or "").startswith(TRANSIENT):
-            await asyncio.sleep(BACKOFF_BASE * 2**attempt)
+            wait = BACKOFF_BASE * 2**attempt  # nothing left, or Telegram said it failed: safe to try again
         else:
             return result, done  # a bad request stays bad: retrying would only repeat it
+        if loop.time() + wait > deadline:
+            return result, done
+        await asyncio.sleep(wait)
     return result, done
 
 
 async def _hand_over(
-    db: Database, channel: str, external_id: str, replies: Sequence[Reply], done: int, retry_after: float | None
+    db: Database,
+    channel: str,
+    external_id: str,
+    replies: Sequence[Reply],
+    done: int,
+    retry_after: float | None,
+    uncertain_since: datetime | None,
 ) -> None:
     not_before = utcnow() + timedelta(seconds=retry_after or 0)
     async with db.unit_of_work() as session:
         person = await people.identity_person(session, channel, external_id)
+        first = None
         for position, reply in enumerate(replies):
-            outbox.enqueue_to(
-                session,
-                channel,
-                external_id,
-                payload_of(reply, done if position == 0 else 0),
-                person_id=person.id if person else None,
-                not_before=not_before,
+            payload = payload_of(reply, done if position == 0 else 0)
+            if uncertain_since is not None and first is None:
+                payload[delivery.UNCERTAIN_SINCE] = uncertain_since.isoformat()
+            elif first is not None:
+                payload[delivery.BEHIND] = first.id  # the rest of the answer goes only if its start does
+            row = outbox.enqueue_to(
+                session, channel, external_id, payload, person_id=person.id if person else None, not_before=not_before
             )
+            if uncertain_since is not None and first is None:
+                await session.flush()  # its id, for the rows behind it
+                first = row

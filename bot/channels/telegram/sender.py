@@ -21,7 +21,7 @@ from aiogram.types import FSInputFile, InlineKeyboardMarkup
 from aiohttp import ClientConnectorError, ConnectionTimeoutError, InvalidURL
 
 from bot.channels.base import SendResult
-from bot.channels.telegram.client import SEND_TIMEOUT, upload_timeout
+from bot.channels.telegram.client import QUICK_TIMEOUT, SEND_TIMEOUT, upload_timeout
 from bot.channels.telegram.render import render
 from bot.redaction import redact
 from handlers.messages import Reply
@@ -54,7 +54,7 @@ def result_of_error(error: Exception) -> SendResult:
     if isinstance(error, TelegramBadRequest | TelegramNotFound) and _gone(error):
         return SendResult(ok=False, unreachable=True, error=text)
     if isinstance(error, TelegramNetworkError):
-        return SendResult(ok=False, uncertain=not nothing_sent(error), error=f"{TRANSIENT}{text}")
+        return SendResult(ok=False, uncertain=not nothing_sent(error), no_answer=True, error=f"{TRANSIENT}{text}")
     if isinstance(error, TelegramServerError):
         # Telegram answered that it failed: nothing was delivered, trying again is safe.
         return SendResult(ok=False, error=f"{TRANSIENT}{text}")
@@ -80,6 +80,16 @@ class TelegramSender:
     def __init__(self, bot: Bot, media_dir: Path) -> None:
         self.bot = bot
         self.media_dir = Path(media_dir)
+
+    async def alive(self) -> bool:
+        """Does the Bot API answer at all? (getMe: harmless to repeat.) Any answer counts, even an error."""
+        try:
+            await self.bot.get_me(request_timeout=QUICK_TIMEOUT)
+        except TelegramNetworkError:
+            return False
+        except TelegramAPIError:
+            return True
+        return True
 
     async def send(self, external_id: str, reply: Reply) -> SendResult:
         result, _sent = await self.send_from(external_id, reply, 0)
