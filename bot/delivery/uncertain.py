@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.channels.base import SendResult
+from services.models import utcnow
 
 # Long enough for a person who got the message late to answer it (which sets the copy aside); short enough that an
 # answer a stall swallowed still comes while the question is fresh.
@@ -40,37 +41,53 @@ BEHIND_FAILED = "not sent: the message before it in the same answer was not sent
 class UncertainGate:
     """The worker's view of whether the platform answers again, and when an unknown-fate message may go."""
 
-    def __init__(self, wait: timedelta, probe: Callable[[], Awaitable[bool]] | None) -> None:
+    def __init__(
+        self,
+        wait: timedelta,
+        probe: Callable[[], Awaitable[bool]] | None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.wait = wait
         self.probe = probe
+        self.clock = clock
         self.answered_at: datetime | None = None  # the last call the platform answered (any answer, even an error)
+        self.unanswered_at: datetime | None = None  # the last call it did not answer at all
         self.healthy_since: datetime | None = None  # the first answered call after the last unanswered one
         self._probing = asyncio.Lock()
 
-    def saw(self, result: SendResult, now: datetime) -> None:
+    def saw(self, result: SendResult) -> None:
         """Every send's result: did the platform answer it?"""
+        now = self.clock()
         if result.no_answer:
-            self.healthy_since = None
+            self.unanswered_at, self.healthy_since = now, None
             return
         self.answered_at = now
         if self.healthy_since is None:
             self.healthy_since = now
 
-    async def not_before(self, since: datetime, now: datetime) -> datetime | None:
+    async def not_before(self, since: datetime) -> datetime | None:
         """None: the message may go now (after the newer-message check); else the time to look at it again."""
-        if now < since + self.wait:
+        if self.clock() < since + self.wait:
             return since + self.wait
         async with self._probing:  # many such messages at once: one getMe answers for all of them
+            now = self.clock()
             if self.answered_at is None or self.answered_at <= since:
                 if self.probe is None:
                     return None  # a channel that cannot be asked: the wait is all there is
-                if await self.probe():
+                silent = self.unanswered_at is not None and (
+                    self.answered_at is None or self.unanswered_at > self.answered_at
+                )
+                if silent and now < self.unanswered_at + self.wait:
+                    return self.unanswered_at + self.wait  # asked (or tried) a moment ago, in vain
+                answered = await self.probe()
+                now = self.clock()
+                if answered:
                     # Answering now says nothing about since when: the wait starts now.
                     self.answered_at = self.healthy_since = now
                 else:
-                    self.healthy_since = None
+                    self.unanswered_at, self.healthy_since = now, None
                 return now + self.wait
-        if self.healthy_since is None:
-            return now + self.wait
-        ready = max(since, self.healthy_since) + self.wait
-        return None if now >= ready else ready
+            if self.healthy_since is None:
+                return now + self.wait
+            ready = max(since, self.healthy_since) + self.wait
+            return None if now >= ready else ready

@@ -53,6 +53,10 @@ class WorkerConfig:
         return max(1, int(self.per_second * self.prefetch_seconds))
 
 
+# How soon a message queued behind another (the rest of one answer) looks again whether that one has gone.
+BEHIND_RECHECK = 1.0
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
@@ -182,7 +186,7 @@ class ChannelWorker:
             result, done = SendResult(ok=False, error=f"transient: {redact(error)!r}"), start
         if result.retry_after is not None:
             self.throttle.pause(result.retry_after)
-        self.gate.saw(result, utcnow())
+        self.gate.saw(result)
         self._outcomes.put_nowait(_Outcome(row, result, parts_done=done, started=started))
 
     async def _held_back(self, row: Claimed) -> _Outcome | None:
@@ -191,19 +195,21 @@ class ChannelWorker:
             async with self.db_lock, self.db.unit_of_work() as session:
                 ahead = await delivery.status_of(session, int(row.payload[BEHIND]))
             if ahead in (delivery.PENDING, delivery.SENDING):
-                return _Outcome(row, None, delay=max(1.0, self.config.uncertain_wait.total_seconds() / 10))
+                return _Outcome(row, None, delay=BEHIND_RECHECK)
             if ahead in (delivery.FAILED, None):
                 return _Outcome(row, None, given_up=BEHIND_FAILED)
         if UNCERTAIN_SINCE not in row.payload:
             return None
         since = datetime.fromisoformat(row.payload[UNCERTAIN_SINCE])
-        now = utcnow()
-        later = await self.gate.not_before(since, now)
+        later = await self.gate.not_before(since)
         if later is not None:
-            return _Outcome(row, None, delay=max(0.0, (later - now).total_seconds()))
+            return _Outcome(row, None, delay=max(0.0, (later - utcnow()).total_seconds()))
         async with self.db_lock, self.db.unit_of_work() as session:
             newer = await delivery.sent_after(session, row.channel, row.external_id, since)
-        return _Outcome(row, None, given_up=SUPERSEDED) if newer else None
+        if newer:
+            return _Outcome(row, None, given_up=SUPERSEDED)
+        log.info("outbox %s: its first send's fate is unknown and nothing newer reached the chat; once more", row.id)
+        return None
 
     # ---- outcomes: committed as soon as they arrive ----------------------------------------------------------
     async def _write_loop(self) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.channels.base import SendResult
+from bot.channels.telegram.client import SEND_TIMEOUT
 from bot.channels.telegram.sender import TRANSIENT, TelegramSender
 from handlers.messages import Reply
 from handlers.payload import payload_of
@@ -34,8 +35,35 @@ BACKOFF_BASE = 0.5
 TIME_HERE = 4.0
 
 
+class Breaker:
+    """Once a send got no answer at all, the answers of the next few seconds do not try: Telegram is not answering,
+    and each try would hold its person's webhook request, and a processing slot, a whole SEND_TIMEOUT (with more
+    people writing than slots, they would queue one timeout behind another). They go to the outbox untried —
+    nothing was sent, so the worker sends them as soon as Telegram answers again. After the pause one answer tries
+    again (and trips it again if Telegram is still silent)."""
+
+    def __init__(self, pause: float = SEND_TIMEOUT) -> None:
+        self.pause = pause
+        self._until = 0.0
+
+    @property
+    def tripped(self) -> bool:
+        return asyncio.get_running_loop().time() < self._until
+
+    def saw(self, result: SendResult) -> None:
+        if result.no_answer:
+            self._until = asyncio.get_running_loop().time() + self.pause
+
+
+NOT_TRIED = SendResult(ok=False, error=f"{TRANSIENT}not tried: Telegram did not answer a moment ago")
+
+
 async def direct_send(
-    sender: TelegramSender, external_id: str, replies: Sequence[Reply], db: Database | None = None
+    sender: TelegramSender,
+    external_id: str,
+    replies: Sequence[Reply],
+    db: Database | None = None,
+    breaker: Breaker | None = None,
 ) -> SendResult:
     """Send every reply in order; stops at the first one that cannot be delivered and returns its result.
 
@@ -46,7 +74,12 @@ async def direct_send(
     deadline = asyncio.get_running_loop().time() + TIME_HERE
     for index, reply in enumerate(replies):
         started = utcnow()
-        result, done = await _send_one(sender, external_id, reply, deadline)
+        if breaker is not None and breaker.tripped and db is not None:
+            result, done = NOT_TRIED, 0
+        else:
+            result, done = await _send_one(sender, external_id, reply, deadline)
+            if breaker is not None:
+                breaker.saw(result)
         if result.ok:
             continue
         if result.unreachable and db is not None:
@@ -105,13 +138,15 @@ async def _hand_over(
         first = None
         for position, reply in enumerate(replies):
             payload = payload_of(reply, done if position == 0 else 0)
-            if uncertain_since is not None and first is None:
+            if first is None and uncertain_since is not None:
                 payload[delivery.UNCERTAIN_SINCE] = uncertain_since.isoformat()
-            elif first is not None:
-                payload[delivery.BEHIND] = first.id  # the rest of the answer goes only if its start does
+            if first is not None:
+                # The rest of the answer goes only after its start, and not at all if its start never does: should
+                # the start's fate become unknown in the worker, its own rest must not count as "newer" than it.
+                payload[delivery.BEHIND] = first.id
             row = outbox.enqueue_to(
                 session, channel, external_id, payload, person_id=person.id if person else None, not_before=not_before
             )
-            if uncertain_since is not None and first is None:
+            if first is None and len(replies) > 1:
                 await session.flush()  # its id, for the rows behind it
                 first = row
