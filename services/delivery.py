@@ -226,6 +226,17 @@ async def status_of(session: AsyncSession, row_id: int) -> str | None:
     return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
 
 
+async def chats_with_uncertain(session: AsyncSession, channel: str) -> set[str]:
+    """The chats that have unknown-fate messages (or the rest of their answers) waiting: usually none."""
+    marked = OutboxMessage.payload[UNCERTAIN_SINCE].as_string().is_not(None) | OutboxMessage.payload[
+        BEHIND
+    ].as_string().is_not(None)
+    statement = select(OutboxMessage.external_id).where(
+        OutboxMessage.status == PENDING, OutboxMessage.channel == channel, marked
+    )
+    return set(await session.scalars(statement.distinct()))
+
+
 async def supersede_uncertain(session: AsyncSession, channel: str, external_id: str, reason: str = SUPERSEDED) -> int:
     """A newer message reached this chat: its waiting unknown-fate messages (and what waits behind them) are stale.
     Returns how many were set aside. One indexed read when there are none, which is nearly always."""

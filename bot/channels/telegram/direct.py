@@ -35,24 +35,45 @@ BACKOFF_BASE = 0.5
 TIME_HERE = 4.0
 
 
-class Breaker:
-    """Once a send got no answer at all, the answers of the next few seconds do not try: Telegram is not answering,
-    and each try would hold its person's webhook request, and a processing slot, a whole SEND_TIMEOUT (with more
-    people writing than slots, they would queue one timeout behind another). They go to the outbox untried —
-    nothing was sent, so the worker sends them as soon as Telegram answers again. After the pause one answer tries
-    again (and trips it again if Telegram is still silent)."""
+class Watch:
+    """What the direct path keeps in mind between answers, in this process.
 
-    def __init__(self, pause: float = SEND_TIMEOUT) -> None:
+    - Telegram's recent silence: once a send got no answer at all, the answers of the next few seconds do not try.
+      Each try would hold its person's webhook request, and a processing slot, a whole SEND_TIMEOUT (with more
+      people writing than slots, they would queue one timeout behind another). They go to the outbox untried —
+      nothing was sent, so the worker sends them as soon as Telegram answers. After the pause one answer tries again.
+    - The chats with unknown-fate messages waiting in the outbox, asked at most once a second: an answer that
+      reaches one of them sets those messages aside, and the other answers (nearly all) cost no query. A message
+      handed over by another process less than a second before an answer is missed; it then waits for its gate.
+    """
+
+    def __init__(self, pause: float = SEND_TIMEOUT, refresh: float = 1.0) -> None:
         self.pause = pause
-        self._until = 0.0
+        self.refresh = refresh
+        self._silent_until = 0.0
+        self._uncertain: set[str] = set()
+        self._asked_at = float("-inf")
+        self._asking = asyncio.Lock()
 
     @property
     def tripped(self) -> bool:
-        return asyncio.get_running_loop().time() < self._until
+        return asyncio.get_running_loop().time() < self._silent_until
 
     def saw(self, result: SendResult) -> None:
         if result.no_answer:
-            self._until = asyncio.get_running_loop().time() + self.pause
+            self._silent_until = asyncio.get_running_loop().time() + self.pause
+
+    def handed_over(self, external_id: str) -> None:
+        self._uncertain.add(external_id)
+
+    async def may_have_uncertain(self, db: Database, channel: str, external_id: str) -> bool:
+        async with self._asking:
+            now = asyncio.get_running_loop().time()
+            if now - self._asked_at >= self.refresh:
+                async with db.sessions() as session:
+                    self._uncertain = await delivery.chats_with_uncertain(session, channel)
+                self._asked_at = now
+        return external_id in self._uncertain
 
 
 NOT_TRIED = SendResult(ok=False, error=f"{TRANSIENT}not tried: Telegram did not answer a moment ago")
@@ -63,7 +84,7 @@ async def direct_send(
     external_id: str,
     replies: Sequence[Reply],
     db: Database | None = None,
-    breaker: Breaker | None = None,
+    watch: Watch | None = None,
 ) -> SendResult:
     """Send every reply in order; stops at the first one that cannot be delivered and returns its result.
 
@@ -74,12 +95,12 @@ async def direct_send(
     deadline = asyncio.get_running_loop().time() + TIME_HERE
     for index, reply in enumerate(replies):
         started = utcnow()
-        if breaker is not None and breaker.tripped and db is not None:
+        if watch is not None and watch.tripped and db is not None:
             result, done = NOT_TRIED, 0
         else:
             result, done = await _send_one(sender, external_id, reply, deadline)
-            if breaker is not None:
-                breaker.saw(result)
+            if watch is not None:
+                watch.saw(result)
         if result.ok:
             continue
         if result.unreachable and db is not None:
@@ -89,15 +110,24 @@ async def direct_send(
         if passing and db is not None:  # a bad request stays bad: the outbox would only repeat it
             since = started if result.uncertain else None
             await _hand_over(db, sender.channel, external_id, replies[index:], done, result.retry_after, since)
+            if watch is not None:
+                watch.handed_over(external_id)
             log.info("reply to %s handed to the outbox: %s", external_id, result.error)
         else:
             log.warning("reply to %s not delivered: %s", external_id, result.error)
         return result
     if db is not None and replies:
-        async with db.unit_of_work() as session:
-            if set_aside := await delivery.supersede_uncertain(session, sender.channel, external_id):
-                log.info("%d unknown-fate message(s) to %s set aside: a newer answer arrived", set_aside, external_id)
+        await _set_aside_older(db, sender.channel, external_id, watch)
     return result
+
+
+async def _set_aside_older(db: Database, channel: str, external_id: str, watch: Watch | None) -> None:
+    """The answer reached the chat: its waiting unknown-fate messages are older news now (bot/delivery/uncertain)."""
+    if watch is not None and not await watch.may_have_uncertain(db, channel, external_id):
+        return
+    async with db.unit_of_work() as session:
+        if set_aside := await delivery.supersede_uncertain(session, channel, external_id):
+            log.info("%d unknown-fate message(s) to %s set aside: a newer answer arrived", set_aside, external_id)
 
 
 async def _send_one(sender: TelegramSender, external_id: str, reply: Reply, deadline: float) -> tuple[SendResult, int]:

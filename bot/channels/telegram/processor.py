@@ -20,7 +20,7 @@ from bot.channels.base import SendResult
 from bot.channels.telegram import incoming as convert
 from bot.channels.telegram.client import QUICK_TIMEOUT
 from bot.channels.telegram.commands import CommandMenus
-from bot.channels.telegram.direct import Breaker, direct_send
+from bot.channels.telegram.direct import Watch, direct_send
 from bot.channels.telegram.locks import KeyedLocks
 from bot.channels.telegram.media import MAX_DOWNLOAD_MB, item_too_large, telegram_fetcher, too_large
 from bot.channels.telegram.sender import CHANNEL, TelegramSender
@@ -50,7 +50,7 @@ class TelegramProcessor:
         self.album_quiet = album_quiet
         self.locks = KeyedLocks()
         self.slots = asyncio.Semaphore(CONCURRENCY.get(self.db.engine.dialect.name, 8))
-        self.breaker = Breaker()
+        self.watch = Watch()
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         """A getUpdates batch: each person's updates in order, people side by side.
@@ -175,7 +175,7 @@ class TelegramProcessor:
             return some_files_too_large(refused, MAX_DOWNLOAD_MB)
 
     async def send(self, user_id: str, replies: list[Reply]) -> SendResult:
-        return await direct_send(self.sender, user_id, replies, self.db, self.breaker)
+        return await direct_send(self.sender, user_id, replies, self.db, self.watch)
 
     @staticmethod
     async def _locale(session: AsyncSession, user_id: str) -> str | None:
