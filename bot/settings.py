@@ -1,5 +1,6 @@
 """Settings from the environment, then `.env`, then defaults. One object, passed down; secrets as SecretStr."""
 
+import contextlib
 import os
 import secrets
 import time
@@ -9,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from bot.redaction import remember
 
 from services.private_paths import private_dir
 
@@ -63,7 +67,31 @@ class Settings(BaseSettings):
         return self.database_url == DEFAULT_DATABASE_URL
 
     def secret(self, name: str, given: SecretStr | None) -> str:
-        """A secret from the environment, else one generated once and persisted in DATA_DIR."""
+        """A secret from the environment, else one generated once and persisted in DATA_DIR. Whichever it is, the
+        redactor learns it before anyone can log it."""
+        value = self._secret(name, given)
+        remember([value])
+        return value
+
+    def known_secrets(self) -> list[str]:
+        """Every secret this configuration holds: each `SecretStr` field (found by its type, so a secret added to
+        the settings later is covered without touching this), the ones already generated into DATA_DIR under the
+        field's name, and the password of DATABASE_URL."""
+        values: list[str] = []
+        for name, field in type(self).model_fields.items():
+            if not _is_secret(field.annotation):
+                continue
+            given = getattr(self, name)
+            if isinstance(given, SecretStr):
+                values.append(given.get_secret_value())
+            path = self.data_dir / f".{name}"
+            if path.is_file():
+                values.append(path.read_text().strip())
+        with contextlib.suppress(Exception):  # a malformed URL fails loudly where it is used, not here
+            values.append(make_url(self.database_url).password or "")
+        return [value for value in values if value]
+
+    def _secret(self, name: str, given: SecretStr | None) -> str:
         if given is not None:
             return given.get_secret_value()
         path = self.data_dir / f".{name}"
@@ -83,6 +111,10 @@ class Settings(BaseSettings):
 
     def invitation_pepper(self) -> bytes:
         return self.secret("secret_key", self.secret_key).encode()
+
+
+def _is_secret(annotation: object) -> bool:
+    return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())
 
 
 def _written_by_the_other(path: Path) -> str:

@@ -1,6 +1,5 @@
 """The ASGI app: channel webhooks now (Telegram), WhatsApp and the dashboard later. Routes stay thin."""
 
-import json
 import logging
 from typing import Protocol
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from bot.bootstrap import App
 from bot.channels.telegram.webhook import PATH as TELEGRAM_PATH
 from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches
+from bot.webhook_body import BodyTooLarge, NotJson, parse_json, read_body
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,16 @@ def create_web_app(app: App, *, telegram: UpdateProcessor | None = None, telegra
 
         @web.post(TELEGRAM_PATH)
         async def telegram_webhook(request: Request) -> Response:
+            # The secret first: nothing of a stranger's body is read.
             if not secret_matches(telegram_secret, request.headers.get(SECRET_HEADER)):
                 return Response(status_code=401)
             try:
-                update = Update.model_validate(json.loads(await request.body()))
-            except (ValueError, ValidationError):
-                log.warning("webhook body is not a Telegram update")
+                update = Update.model_validate(parse_json(await read_body(request)))
+            except BodyTooLarge as error:
+                log.warning("webhook body refused: %s", error)
+                return Response(status_code=413)
+            except (NotJson, ValidationError, RecursionError) as error:
+                log.warning("webhook body is not a Telegram update (%s)", type(error).__name__)
                 return Response(status_code=400)
             try:
                 await telegram.process(update)

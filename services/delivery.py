@@ -28,6 +28,13 @@ UNREACHABLE = "unreachable"
 DONE = (SENT, FAILED, UNREACHABLE)
 IN_DOUBT = "in doubt: the previous worker stopped during the send; it may have been delivered twice"
 
+# Payload marks of a message whose send may or may not have arrived (see bot/delivery/uncertain.py for the rule).
+# UNCERTAIN_SINCE: when the send whose fate is unknown started (ISO 8601, UTC); it is tried at most once more.
+UNCERTAIN_SINCE = "_uncertain_since"
+# BEHIND: the rest of the same answer, queued behind such a message (its row id): it shares that message's fate.
+BEHIND = "_behind"
+SUPERSEDED = "not sent: its first attempt may have arrived, and a newer message went to this chat after it"
+
 
 def insert_ignoring_conflicts(session: AsyncSession, model: type):
     """INSERT … ON CONFLICT DO NOTHING: a unique key decides atomically, even between concurrent transactions."""
@@ -202,6 +209,54 @@ async def release(session: AsyncSession, row_ids: Sequence[int], worker: str, at
             attempts=OutboxMessage.attempts - 1,
         )
     )
+
+
+async def sent_after(session: AsyncSession, channel: str, external_id: str, since: datetime) -> bool:
+    """Has anything gone out to this chat through the outbox after `since`?"""
+    newer = select(OutboxMessage.id).where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.external_id == external_id,
+        OutboxMessage.status == SENT,
+        OutboxMessage.sent_at > since,
+    )
+    return await session.scalar(newer.limit(1)) is not None
+
+
+async def status_of(session: AsyncSession, row_id: int) -> str | None:
+    return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
+
+
+async def chats_with_uncertain(session: AsyncSession, channel: str) -> set[str]:
+    """The chats that have unknown-fate messages (or the rest of their answers) waiting: usually none."""
+    marked = OutboxMessage.payload[UNCERTAIN_SINCE].as_string().is_not(None) | OutboxMessage.payload[
+        BEHIND
+    ].as_string().is_not(None)
+    statement = select(OutboxMessage.external_id).where(
+        OutboxMessage.status == PENDING, OutboxMessage.channel == channel, marked
+    )
+    return set(await session.scalars(statement.distinct()))
+
+
+async def supersede_uncertain(session: AsyncSession, channel: str, external_id: str, reason: str = SUPERSEDED) -> int:
+    """A newer message reached this chat: its waiting unknown-fate messages (and what waits behind them) are stale.
+    Returns how many were set aside. One indexed read when there are none, which is nearly always."""
+    waiting = (
+        await session.execute(
+            select(OutboxMessage.id, OutboxMessage.payload).where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.channel == channel,
+                OutboxMessage.external_id == external_id,
+            )
+        )
+    ).all()
+    stale = [row_id for row_id, payload in waiting if UNCERTAIN_SINCE in payload or BEHIND in payload]
+    if stale:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(stale), OutboxMessage.status == PENDING)
+            .values(status=FAILED, error=reason[:500])
+        )
+    return len(stale)
 
 
 @dataclass(frozen=True)

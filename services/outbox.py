@@ -56,9 +56,10 @@ def enqueue_to(
     *,
     person_id: int | None = None,
     not_before: datetime | None = None,
-) -> None:
+) -> OutboxMessage:
     """Queue one message to this very chat (an answer the channel could not send right away)."""
     message = OutboxMessage(channel=channel, external_id=external_id, person_id=person_id, payload=payload)
     if not_before is not None:
         message.next_attempt_at = not_before
     session.add(message)
+    return message

@@ -18,6 +18,12 @@ class SendResult:
     retry_after: float | None = None
     # The person blocked the bot / the number does not exist: mark the identity, do not retry.
     unreachable: bool = False
+    # The request may have reached the platform (a timeout or a dropped connection after it went out): the message
+    # may have been delivered. Never retried blindly — see bot/delivery/uncertain.py.
+    uncertain: bool = False
+    # No answer came from the platform at all (a network failure or a timeout, whether or not anything left).
+    no_answer: bool = False
+    # Stored in the database and logged: the channel puts it through bot.redaction before it gets here.
     error: str | None = None
 
     @property

@@ -3,8 +3,22 @@
 import typer
 
 from bot.cli import broadcast, budget, chat, db, invite, processes, remind, roster, rt, run
+from bot.logs import install_redaction
+from bot.settings import Settings
 
 app = typer.Typer(help="Program Kampung Bahagia — Kota Jambi.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+
+@app.callback()
+def _no_secret_in_any_line() -> None:
+    """Every command, not only the long-running ones: a warning printed by `invite create` (a Bot API error quoting
+    the token in its URL) is masked like the service's log."""
+    try:
+        install_redaction(Settings())
+    except Exception:  # bad settings: the command itself says what is wrong, in its own words
+        return
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(roster.app, name="roster")
 app.add_typer(rt.app, name="rt")

@@ -1,7 +1,6 @@
 """`kampung-bahagia clock` and `kampung-bahagia worker`: the Procfile's scheduler and delivery processes."""
 
 import asyncio
-import logging
 import signal
 from datetime import timedelta
 
@@ -11,6 +10,7 @@ from bot import migrate
 from bot.bootstrap import App, bootstrap
 from bot.cli.common import console
 from bot.delivery.part import make_part
+from bot.logs import configure_logging
 from bot.runner import Part
 from bot.settings import Settings
 from handlers.i18n import _, use_locale
@@ -21,7 +21,7 @@ from services.problems import ProblemError
 def _serve(parts: list[Part]) -> None:
     """Run parts until SIGINT/SIGTERM. No migrations here: `web` (or `db upgrade`) owns the schema."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings)
 
     async def main() -> None:
         app = bootstrap(settings)
@@ -83,6 +83,7 @@ async def _web_only(app: App, stop: asyncio.Event) -> None:
 def web() -> None:
     """The web process: applies migrations, then the Telegram webhook (or polling) and the web app."""
     settings = Settings()
+    configure_logging(settings)  # before the migrations, whose errors may quote the database URL
     migrate.upgrade(settings.database_url)
     if settings.telegram_bot_token is None:
         _serve([_web_only])

@@ -1,11 +1,11 @@
 """`kampung-bahagia run`: everything in one process for one machine."""
 
 import asyncio
-import logging
 
 import typer
 
 from bot.cli.common import console
+from bot.logs import configure_logging
 from bot.runner import RunTexts, serve
 from bot.settings import Settings
 from handlers.formatting import waktu
@@ -61,10 +61,7 @@ def _safe_url(url: str) -> str:
 def run() -> None:
     """Apply migrations and run the bot until Ctrl-C."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Each SQL statement and HTTP call at INFO would drown what the bot itself says.
-    for noisy in ("aiogram.event", "httpx", "sqlalchemy", "apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(settings)
     with use_locale("id"):
         for line in _describe_configuration(settings):
             console.print(line, highlight=False)

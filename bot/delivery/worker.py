@@ -16,14 +16,16 @@ import secrets
 import socket
 from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.channels.base import Sender, SendResult
 from bot.delivery.throttle import Throttle
+from bot.delivery.uncertain import BEHIND_FAILED, UNCERTAIN_TWICE, UNCERTAIN_WAIT, UncertainGate
+from bot.redaction import redact
 from handlers.payload import PARTS_DONE, reply_from_payload
 from services import delivery, people
 from services.db import Database
-from services.delivery import Claimed
+from services.delivery import BEHIND, SUPERSEDED, UNCERTAIN_SINCE, Claimed
 from services.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,16 @@ class WorkerConfig:
     backoff: float = 2.0
     max_backoff: float = 300.0
     stop_timeout: float = 10.0
+    # How long the platform must answer again before a message whose fate is unknown is tried once more.
+    uncertain_wait: timedelta = UNCERTAIN_WAIT
 
     @property
     def prefetch(self) -> int:
         return max(1, int(self.per_second * self.prefetch_seconds))
+
+
+# How soon a message queued behind another (the rest of one answer) looks again whether that one has gone.
+BEHIND_RECHECK = 1.0
 
 
 def worker_id() -> str:
@@ -56,9 +64,11 @@ def worker_id() -> str:
 @dataclass(frozen=True)
 class _Outcome:
     row: Claimed
-    result: SendResult | None  # None: not sent, hand it back (a chat's own limit, a stop)
+    result: SendResult | None  # None: not sent, hand it back (a chat's own limit, a stop, an unknown-fate wait)
     parts_done: int = 0
     delay: float = 0.0
+    started: datetime | None = None  # when the send began: the mark of a send whose fate is unknown
+    given_up: str | None = None  # not sent, and never will be (the reason is stored)
 
 
 class ChannelWorker:
@@ -84,7 +94,11 @@ class ChannelWorker:
         self._buffer: deque[Claimed] = deque()
         self._in_flight: set[asyncio.Task] = set()
         self._outcomes: asyncio.Queue[_Outcome | None] = asyncio.Queue()
-        self.stats = {"sent": 0, "retry_after": 0, "unreachable": 0, "failed": 0, "errors": 0, "in_doubt": 0}
+        self.stats = {
+            "sent": 0, "retry_after": 0, "unreachable": 0, "failed": 0, "errors": 0, "in_doubt": 0, "uncertain": 0,
+            "superseded": 0,
+        }  # fmt: skip
+        self.gate = UncertainGate(config.uncertain_wait, getattr(sender, "alive", None))
 
     # ---- main loop --------------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -150,7 +164,16 @@ class ChannelWorker:
 
     # ---- one send -------------------------------------------------------------------------------------------
     async def _send(self, row: Claimed) -> None:
+        try:
+            held = await self._held_back(row)
+        except Exception:  # the database away for a moment: look again shortly, nothing was sent
+            log.exception("outbox %s: could not check whether it may go", row.id)
+            held = _Outcome(row, None, delay=1.0)
+        if held is not None:
+            self._outcomes.put_nowait(held)
+            return
         start = int(row.payload.get(PARTS_DONE, 0))
+        started = utcnow()
         try:
             # Decoded inside the try: an unreadable payload is a failed send, not a row re-claimed forever.
             reply = reply_from_payload(row.payload)
@@ -160,10 +183,33 @@ class ChannelWorker:
                 result, done = await self.sender.send(row.external_id, reply), start
         except Exception as error:  # a bug or an unexpected network failure: retried like any transient error
             log.exception("sending outbox %s failed", row.id)
-            result, done = SendResult(ok=False, error=f"transient: {error!r}"), start
+            result, done = SendResult(ok=False, error=f"transient: {redact(error)!r}"), start
         if result.retry_after is not None:
             self.throttle.pause(result.retry_after)
-        self._outcomes.put_nowait(_Outcome(row, result, parts_done=done))
+        self.gate.saw(result)
+        self._outcomes.put_nowait(_Outcome(row, result, parts_done=done, started=started))
+
+    async def _held_back(self, row: Claimed) -> _Outcome | None:
+        """Why a row may not go now (see bot/delivery/uncertain.py); None when it may."""
+        if BEHIND in row.payload:
+            async with self.db_lock, self.db.unit_of_work() as session:
+                ahead = await delivery.status_of(session, int(row.payload[BEHIND]))
+            if ahead in (delivery.PENDING, delivery.SENDING):
+                return _Outcome(row, None, delay=BEHIND_RECHECK)
+            if ahead in (delivery.FAILED, None):
+                return _Outcome(row, None, given_up=BEHIND_FAILED)
+        if UNCERTAIN_SINCE not in row.payload:
+            return None
+        since = datetime.fromisoformat(row.payload[UNCERTAIN_SINCE])
+        later = await self.gate.not_before(since)
+        if later is not None:
+            return _Outcome(row, None, delay=max(0.0, (later - utcnow()).total_seconds()))
+        async with self.db_lock, self.db.unit_of_work() as session:
+            newer = await delivery.sent_after(session, row.channel, row.external_id, since)
+        if newer:
+            return _Outcome(row, None, given_up=SUPERSEDED)
+        log.info("outbox %s: its first send's fate is unknown and nothing newer reached the chat; once more", row.id)
+        return None
 
     # ---- outcomes: committed as soon as they arrive ----------------------------------------------------------
     async def _write_loop(self) -> None:
@@ -199,14 +245,17 @@ class ChannelWorker:
 
     async def _apply(self, session, outcome: _Outcome) -> None:
         row, result, now = outcome.row, outcome.result, utcnow()
-        if result is None:
+        if outcome.given_up is not None:
+            self.stats["superseded"] += 1
+            await delivery.mark_failed(session, row.id, self.name, outcome.given_up)
+        elif result is None:
             await delivery.release(session, [row.id], self.name, now + timedelta(seconds=outcome.delay))
         elif result.ok:
             self.stats["sent"] += 1
             await delivery.mark_sent(session, row.id, now)
         elif result.unreachable:
             self.stats["unreachable"] += 1
-            reason = result.error or "unreachable"
+            reason = redact(result.error or "unreachable")
             await delivery.mark_unreachable(session, row.id, self.name, reason)
             await people.mark_unreachable(session, row.channel, row.external_id, reason, now)
         elif result.retry_after is not None:
@@ -216,9 +265,25 @@ class ChannelWorker:
                 row.id,
                 self.name,
                 at=now + timedelta(seconds=result.retry_after),
-                error=result.error,
+                error=redact(result.error) if result.error else None,
                 count_attempt=False,
                 payload=self._progressed(row, outcome.parts_done),
+            )
+        elif result.uncertain and UNCERTAIN_SINCE in row.payload:
+            self.stats["failed"] += 1
+            await delivery.mark_failed(session, row.id, self.name, UNCERTAIN_TWICE)
+        elif result.uncertain:
+            # Not tried again blindly: at most once more, by the rule of bot/delivery/uncertain.py.
+            self.stats["uncertain"] += 1
+            started = outcome.started or now
+            payload = {**row.payload, PARTS_DONE: outcome.parts_done, UNCERTAIN_SINCE: started.isoformat()}
+            await delivery.mark_retry(
+                session,
+                row.id,
+                self.name,
+                at=started + self.config.uncertain_wait,
+                error=redact(result.error or "fate unknown"),
+                payload=payload,
             )
         elif row.attempts >= self.config.max_attempts:
             self.stats["failed"] += 1
@@ -231,7 +296,7 @@ class ChannelWorker:
                 row.id,
                 self.name,
                 at=now + timedelta(seconds=backoff),
-                error=result.error,
+                error=redact(result.error) if result.error else None,
                 payload=self._progressed(row, outcome.parts_done),
             )
 
@@ -253,7 +318,7 @@ class ChannelWorker:
 
 
 def _reason(error: str | None) -> str:
-    return (error or "unknown error").removeprefix("transient: ")
+    return redact(error or "unknown error").removeprefix("transient: ")
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

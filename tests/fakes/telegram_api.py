@@ -75,6 +75,18 @@ class Hold:
         self.released.set()
 
 
+# What a stalled server does with a request it has accepted (see `FakeTelegramServer.stall`).
+DOES_IT_AT_ONCE = "at_once"  # Telegram did it; only its answer is stuck until the stall ends
+DOES_IT_LATER = "later"  # nothing happens until the stall ends, then it is done even if the client has gone
+DROPS_IT = "drops"  # done when the stall ends only if the client is still waiting for the answer; else lost
+
+
+@dataclass
+class Stall(Hold):
+    mode: str = DOES_IT_LATER
+    held: int = 0  # requests that arrived during the stall
+
+
 class FakeTelegramServer:
     def __init__(
         self,
@@ -95,6 +107,7 @@ class FakeTelegramServer:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook_url = ""
         self.blocked: set[int | str] = set()
+        self.download_errors: dict[str, int] = {}  # file_id -> HTTP status its download answers (getFile still works)
         self.count_429 = 0
         self._updates: deque[dict[str, Any]] = deque()
         self._last_update_id = 0
@@ -102,6 +115,7 @@ class FakeTelegramServer:
         self._msg_ids: dict[int | str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._fail: dict[str, deque[tuple[int, int, str | None]]] = defaultdict(deque)
         self._holds: dict[str, Hold] = {}
+        self._stall: Stall | None = None
         self._rate: tuple[float, float | None] | None = None
         self._buckets: dict[Any, tuple[float, float]] = {}
         self._update_event = asyncio.Event()
@@ -132,6 +146,8 @@ class FakeTelegramServer:
         self._update_event.set()  # release pending long-polls so cleanup does not wait for them
         for hold in self._holds.values():
             hold.release()
+        if self._stall is not None:
+            self._stall.release()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -164,6 +180,17 @@ class FakeTelegramServer:
         self._holds[method.lower()] = hold = Hold()
         return hold
 
+    def stall(self, mode: str = DOES_IT_LATER) -> Stall:
+        """Every API call is accepted and then answered only when the returned stall is released (`resume()`);
+        `mode` says what Telegram does with it meanwhile. File downloads are not stalled."""
+        self._stall = stall = Stall(mode=mode)
+        return stall
+
+    def resume(self) -> None:
+        if self._stall is not None:
+            stall, self._stall = self._stall, None
+            stall.release()
+
     def enforce_rate(self, per_second: float | None, per_chat_per_second: float | None = None) -> None:
         """Token buckets (burst = one second's worth, min 1) on send/edit methods; None disables."""
         self._rate = None if per_second is None else (per_second, per_chat_per_second)
@@ -179,6 +206,10 @@ class FakeTelegramServer:
         path = file_path or f"files/{file_id}"
         self.files[file_id] = {"file_path": path, "content": content}
         return self._file_obj(file_id)
+
+    def fail_download(self, file_id: str, status: int = 404) -> None:
+        """getFile knows the file, but downloading it answers `status` (an expired path, a storage hiccup)."""
+        self.download_errors[file_id] = status
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
         """Params of successful send* calls (with "_method" added), optionally for one chat."""
@@ -335,21 +366,40 @@ class FakeTelegramServer:
                 raise ApiError(400, f"Bad Request: {e}") from e
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
+            if (stall := self._stall) is not None:
+                stall.held += 1
+                stall.arrived.set()
+                if stall.mode == DOES_IT_AT_ONCE:
+                    response = await self._answer(method, params)
+                    await stall.released.wait()
+                    return response
+                await stall.released.wait()
+                if stall.mode == DROPS_IT and (request.transport is None or request.transport.is_closing()):
+                    return web.Response(status=499)  # nobody waits for it any more: never done
             if (hold := self._holds.get(method.lower())) is not None:
                 hold.arrived.set()
                 await hold.released.wait()
                 self._holds.pop(method.lower(), None)
+        except ApiError as e:
+            return self._error(method, params, e)
+        return await self._answer(method, params)
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> web.Response:
+        try:
             self._check_injected(method.lower(), params)
             result = await self._dispatch(method.lower(), params)
         except ApiError as e:
-            self._record(method, params, e.code)
-            body: dict[str, Any] = {"ok": False, "error_code": e.code, "description": e.description}
-            if e.retry_after is not None:
-                self.count_429 += 1
-                body["parameters"] = {"retry_after": e.retry_after}
-            return web.json_response(body, status=e.code)
+            return self._error(method, params, e)
         self._record(method, params, None)
         return web.json_response({"ok": True, "result": result})
+
+    def _error(self, method: str, params: dict[str, Any], e: ApiError) -> web.Response:
+        self._record(method, params, e.code)
+        body: dict[str, Any] = {"ok": False, "error_code": e.code, "description": e.description}
+        if e.retry_after is not None:
+            self.count_429 += 1
+            body["parameters"] = {"retry_after": e.retry_after}
+        return web.json_response(body, status=e.code)
 
     def _record(self, method: str, params: dict[str, Any], error_code: int | None) -> None:
         self.calls.append(Call(method, params, time.monotonic(), error_code))
@@ -499,8 +549,11 @@ class FakeTelegramServer:
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
-        for f in self.files.values():
+        for file_id, f in self.files.items():
             if f["file_path"] == request.match_info["path"]:
+                if status := self.download_errors.get(file_id):
+                    body = {"ok": False, "error_code": status, "description": "Failed"}
+                    return web.json_response(body, status=status)
                 return web.Response(body=f["content"], content_type="application/octet-stream")
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
 

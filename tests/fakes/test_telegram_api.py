@@ -256,3 +256,39 @@ async def test_send_photo_refuses_what_telegram_cannot_make_a_photo_of(server: F
     with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
         await bot.send_photo(CHAT, BufferedInputFile(b"%PDF-1.4", "nota.pdf"))
     assert server.sent_messages(CHAT) == []
+
+
+async def test_a_stall_answers_nothing_until_resumed_and_does_what_its_mode_says() -> None:
+    import asyncio
+
+    import aiohttp
+
+    from tests.fakes.telegram_api import DOES_IT_AT_ONCE, DOES_IT_LATER, DROPS_IT, FakeTelegramServer
+
+    for mode, done_before, done_after in ((DOES_IT_AT_ONCE, 1, 1), (DOES_IT_LATER, 0, 1), (DROPS_IT, 0, 0)):
+        async with FakeTelegramServer() as fake, aiohttp.ClientSession() as http:
+            stall = fake.stall(mode)
+            url = f"{fake.base_url}/bot{fake.token}/sendMessage"
+            with pytest.raises(asyncio.TimeoutError):
+                await http.post(url, json={"chat_id": 1, "text": "x"}, timeout=aiohttp.ClientTimeout(total=0.3))
+            assert stall.held == 1 and len(fake.sent_messages(1)) == done_before
+            await asyncio.sleep(0.2)  # the server notices the client has gone
+            fake.resume()
+            await asyncio.sleep(0.1)
+            assert len(fake.sent_messages(1)) == done_after, mode
+            async with http.post(url, json={"chat_id": 1, "text": "y"}) as response:
+                assert response.status == 200  # answering again
+
+
+async def test_a_download_can_be_made_to_fail_while_getfile_still_answers() -> None:
+    import aiohttp
+
+    from tests.fakes.telegram_api import FakeTelegramServer
+
+    async with FakeTelegramServer() as fake, aiohttp.ClientSession() as http:
+        fake.add_file("f", b"data", "documents/f.pdf")
+        fake.fail_download("f", 404)
+        async with http.get(f"{fake.base_url}/bot{fake.token}/getFile?file_id=f") as response:
+            assert (await response.json())["ok"]
+        async with http.get(f"{fake.base_url}/file/bot{fake.token}/documents/f.pdf") as response:
+            assert response.status == 404

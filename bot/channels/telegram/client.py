@@ -26,8 +26,23 @@ _CALLED = (
 )
 RESPONSE_TYPES = tuple(Response[method.__returning__] for method in _CALLED)
 
+# Telegram answers a send in well under a second. Waiting longer for a stalled Bot API only holds the webhook
+# request of the person being answered (a stall once held each one 320 s with aiogram's 60 s default): after this
+# the send counts as "fate unknown" and the outbox decides, without sending it blindly again.
+SEND_TIMEOUT = 5
+# Calls that only polish the chat (a button's spinner, the command list): not worth holding an answer for.
+QUICK_TIMEOUT = 2
+# An upload is given time for its bytes on top of SEND_TIMEOUT, at no less than this rate: the bot runs in a data
+# centre, so 1 MB/s is a slow link, and a 10 MB photo still gets 15 s.
+UPLOAD_BYTES_PER_SECOND = 1024 * 1024
 
-def make_bot(token: str, api_url: str | None = None, *, timeout: float = 60.0) -> Bot:
+
+def upload_timeout(size: int) -> int:
+    return SEND_TIMEOUT + -(-size // UPLOAD_BYTES_PER_SECOND)
+
+
+def make_bot(token: str, api_url: str | None = None, *, timeout: float = SEND_TIMEOUT) -> Bot:
+    """Every call without its own `request_timeout` (getFile, getMe, setWebhook…) gives up after `timeout`."""
     session = AiohttpSession(timeout=timeout)
     if api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url), timeout=timeout)

@@ -8,6 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.channels.telegram.client import QUICK_TIMEOUT
 from handlers.i18n import use_locale
 from handlers.menu import role_commands
 from handlers.messages import Incoming, Kind
@@ -54,7 +55,8 @@ class CommandMenus:
             current = (person.role, person.locale) if person is not None else None
         if current is not None and self.known.get(user_id) != current and user_id.lstrip("-").isdigit():
             try:
-                await self.bot.set_my_commands(bot_commands(*current), scope=BotCommandScopeChat(chat_id=int(user_id)))
+                scope = BotCommandScopeChat(chat_id=int(user_id))
+                await self.bot.set_my_commands(bot_commands(*current), scope=scope, request_timeout=QUICK_TIMEOUT)
             except TelegramAPIError as error:
                 log.warning("could not set commands for %s: %s", user_id, error)
                 return

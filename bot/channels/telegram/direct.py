@@ -1,19 +1,25 @@
-"""Answering the person who just wrote: wait out short 429s, retry network errors a few times, note blocked chats,
+"""Answering the person who just wrote: wait out short 429s, retry a refused connection briefly, note blocked chats,
 and hand to the outbox what still cannot go.
 
-Unlike the outbox worker this path waits in place (briefly), because the person is looking at the chat right now.
+Unlike the outbox worker this path waits in place (briefly), because the person is looking at the chat right now —
+but never long: the whole answer stays within a few seconds however Telegram behaves, so a webhook request is
+never held long (and each call has its own timeout, client.py). A send whose fate is unknown (it timed out or its
+connection dropped after it left) is never tried again here: it goes to the outbox marked uncertain, and the worker
+decides by the rule of bot/delivery/uncertain.py. Whenever an answer does reach a chat, that chat's waiting
+unknown-fate messages are set aside: something newer is in the chat.
 """
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.channels.base import SendResult
+from bot.channels.telegram.client import SEND_TIMEOUT
 from bot.channels.telegram.sender import TRANSIENT, TelegramSender
 from handlers.messages import Reply
 from handlers.payload import payload_of
-from services import outbox, people
+from services import delivery, outbox, people
 from services.db import Database
 from services.models import utcnow
 
@@ -24,19 +30,77 @@ MAX_ATTEMPTS = 5
 # for the bot) would hold up this person's next messages and, in polling, everyone's: the outbox takes it over.
 MAX_WAIT_HERE = 5.0
 BACKOFF_BASE = 0.5
+# Waiting in place (flood waits, backoff after a refused connection) stops once this much time has gone: the rest
+# is the outbox's. With SEND_TIMEOUT it keeps an answer, and the webhook request carrying it, under ten seconds.
+TIME_HERE = 4.0
+
+
+class Watch:
+    """What the direct path keeps in mind between answers, in this process.
+
+    - Telegram's recent silence: once a send got no answer at all, the answers of the next few seconds do not try.
+      Each try would hold its person's webhook request, and a processing slot, a whole SEND_TIMEOUT (with more
+      people writing than slots, they would queue one timeout behind another). They go to the outbox untried —
+      nothing was sent, so the worker sends them as soon as Telegram answers. After the pause one answer tries again.
+    - The chats with unknown-fate messages waiting in the outbox, asked at most once a second: an answer that
+      reaches one of them sets those messages aside, and the other answers (nearly all) cost no query. A message
+      handed over by another process less than a second before an answer is missed; it then waits for its gate.
+    """
+
+    def __init__(self, pause: float = SEND_TIMEOUT, refresh: float = 1.0) -> None:
+        self.pause = pause
+        self.refresh = refresh
+        self._silent_until = 0.0
+        self._uncertain: set[str] = set()
+        self._asked_at = float("-inf")
+        self._asking = asyncio.Lock()
+
+    @property
+    def tripped(self) -> bool:
+        return asyncio.get_running_loop().time() < self._silent_until
+
+    def saw(self, result: SendResult) -> None:
+        if result.no_answer:
+            self._silent_until = asyncio.get_running_loop().time() + self.pause
+
+    def handed_over(self, external_id: str) -> None:
+        self._uncertain.add(external_id)
+
+    async def may_have_uncertain(self, db: Database, channel: str, external_id: str) -> bool:
+        async with self._asking:
+            now = asyncio.get_running_loop().time()
+            if now - self._asked_at >= self.refresh:
+                async with db.sessions() as session:
+                    self._uncertain = await delivery.chats_with_uncertain(session, channel)
+                self._asked_at = now
+        return external_id in self._uncertain
+
+
+NOT_TRIED = SendResult(ok=False, error=f"{TRANSIENT}not tried: Telegram did not answer a moment ago")
 
 
 async def direct_send(
-    sender: TelegramSender, external_id: str, replies: Sequence[Reply], db: Database | None = None
+    sender: TelegramSender,
+    external_id: str,
+    replies: Sequence[Reply],
+    db: Database | None = None,
+    watch: Watch | None = None,
 ) -> SendResult:
     """Send every reply in order; stops at the first one that cannot be delivered and returns its result.
 
-    With a database, what could not be sent for a passing reason (flood control, a network that stays down) is
-    handed to the outbox, from the part that did not go: the delivery worker sends it when Telegram lets it.
+    With a database, what could not be sent for a passing reason (flood control, a network that stays down, a send
+    whose fate is unknown) is handed to the outbox, from the part that did not go.
     """
     result = SendResult(ok=True)
+    deadline = asyncio.get_running_loop().time() + TIME_HERE
     for index, reply in enumerate(replies):
-        result, done = await _send_one(sender, external_id, reply)
+        started = utcnow()
+        if watch is not None and watch.tripped and db is not None:
+            result, done = NOT_TRIED, 0
+        else:
+            result, done = await _send_one(sender, external_id, reply, deadline)
+            if watch is not None:
+                watch.saw(result)
         if result.ok:
             continue
         if result.unreachable and db is not None:
@@ -44,45 +108,75 @@ async def direct_send(
                 await people.mark_unreachable(session, sender.channel, external_id, result.error or "unreachable")
         passing = result.retry_after is not None or (result.error or "").startswith(TRANSIENT)
         if passing and db is not None:  # a bad request stays bad: the outbox would only repeat it
-            await _hand_over(db, sender.channel, external_id, replies[index:], done, result.retry_after)
+            since = started if result.uncertain else None
+            await _hand_over(db, sender.channel, external_id, replies[index:], done, result.retry_after, since)
+            if watch is not None:
+                watch.handed_over(external_id)
             log.info("reply to %s handed to the outbox: %s", external_id, result.error)
         else:
             log.warning("reply to %s not delivered: %s", external_id, result.error)
         return result
+    if db is not None and replies:
+        await _set_aside_older(db, sender.channel, external_id, watch)
     return result
 
 
-async def _send_one(sender: TelegramSender, external_id: str, reply: Reply) -> tuple[SendResult, int]:
+async def _set_aside_older(db: Database, channel: str, external_id: str, watch: Watch | None) -> None:
+    """The answer reached the chat: its waiting unknown-fate messages are older news now (bot/delivery/uncertain)."""
+    if watch is not None and not await watch.may_have_uncertain(db, channel, external_id):
+        return
+    async with db.unit_of_work() as session:
+        if set_aside := await delivery.supersede_uncertain(session, channel, external_id):
+            log.info("%d unknown-fate message(s) to %s set aside: a newer answer arrived", set_aside, external_id)
+
+
+async def _send_one(sender: TelegramSender, external_id: str, reply: Reply, deadline: float) -> tuple[SendResult, int]:
     """The result and how many of the reply's calls went out."""
+    loop = asyncio.get_running_loop()
     done = 0
     result = SendResult(ok=False, error="not sent")
     for attempt in range(MAX_ATTEMPTS):
         result, done = await sender.send_from(external_id, reply, done)
-        if result.ok or result.unreachable:
-            return result, done
+        if result.ok or result.unreachable or result.uncertain:
+            return result, done  # an unknown fate is never tried again in place
         if result.retry_after is not None:
-            if result.retry_after > MAX_WAIT_HERE:
+            wait = result.retry_after
+            if wait > MAX_WAIT_HERE:
                 return result, done
-            await asyncio.sleep(result.retry_after)
         elif (result.error or "").startswith(TRANSIENT):
-            await asyncio.sleep(BACKOFF_BASE * 2**attempt)
+            wait = BACKOFF_BASE * 2**attempt  # nothing left, or Telegram said it failed: safe to try again
         else:
             return result, done  # a bad request stays bad: retrying would only repeat it
+        if loop.time() + wait > deadline:
+            return result, done
+        await asyncio.sleep(wait)
     return result, done
 
 
 async def _hand_over(
-    db: Database, channel: str, external_id: str, replies: Sequence[Reply], done: int, retry_after: float | None
+    db: Database,
+    channel: str,
+    external_id: str,
+    replies: Sequence[Reply],
+    done: int,
+    retry_after: float | None,
+    uncertain_since: datetime | None,
 ) -> None:
     not_before = utcnow() + timedelta(seconds=retry_after or 0)
     async with db.unit_of_work() as session:
         person = await people.identity_person(session, channel, external_id)
+        first = None
         for position, reply in enumerate(replies):
-            outbox.enqueue_to(
-                session,
-                channel,
-                external_id,
-                payload_of(reply, done if position == 0 else 0),
-                person_id=person.id if person else None,
-                not_before=not_before,
+            payload = payload_of(reply, done if position == 0 else 0)
+            if first is None and uncertain_since is not None:
+                payload[delivery.UNCERTAIN_SINCE] = uncertain_since.isoformat()
+            if first is not None:
+                # The rest of the answer goes only after its start, and not at all if its start never does: should
+                # the start's fate become unknown in the worker, its own rest must not count as "newer" than it.
+                payload[delivery.BEHIND] = first.id
+            row = outbox.enqueue_to(
+                session, channel, external_id, payload, person_id=person.id if person else None, not_before=not_before
             )
+            if first is None and len(replies) > 1:
+                await session.flush()  # its id, for the rows behind it
+                first = row

@@ -16,9 +16,11 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.base import SendResult
 from bot.channels.telegram import incoming as convert
+from bot.channels.telegram.client import QUICK_TIMEOUT
 from bot.channels.telegram.commands import CommandMenus
-from bot.channels.telegram.direct import direct_send
+from bot.channels.telegram.direct import Watch, direct_send
 from bot.channels.telegram.locks import KeyedLocks
 from bot.channels.telegram.media import MAX_DOWNLOAD_MB, item_too_large, telegram_fetcher, too_large
 from bot.channels.telegram.sender import CHANNEL, TelegramSender
@@ -48,6 +50,7 @@ class TelegramProcessor:
         self.album_quiet = album_quiet
         self.locks = KeyedLocks()
         self.slots = asyncio.Semaphore(CONCURRENCY.get(self.db.engine.dialect.name, 8))
+        self.watch = Watch()
 
     async def process_batch(self, updates: Sequence[Update]) -> None:
         """A getUpdates batch: each person's updates in order, people side by side.
@@ -133,7 +136,7 @@ class TelegramProcessor:
     async def _answer_callback(self, query_id: str) -> None:
         # Always answered, so the button stops spinning, even for an old button; the engine explains old ones.
         try:
-            await self.bot.answer_callback_query(query_id)
+            await self.bot.answer_callback_query(query_id, request_timeout=QUICK_TIMEOUT)
         except TelegramAPIError as error:
             log.info("answerCallbackQuery %s failed: %s", query_id, error)
 
@@ -151,8 +154,9 @@ class TelegramProcessor:
         else:
             replies = await self.engine.handle(incoming, self.fetch)
         if replies:  # none: a redelivery already answered
-            await self.send(incoming.user_id, replies)
-            await self.menus.sync(incoming)
+            result = await self.send(incoming.user_id, replies)
+            if result.ok:  # else Telegram is away or the chat gone: the next message syncs it
+                await self.menus.sync(incoming)
 
     async def _too_large(self, incoming: Incoming) -> list[Reply]:
         # getFile cannot download it: say so here, store nothing, and leave the conversation as it was.
@@ -170,8 +174,8 @@ class TelegramProcessor:
         with use_locale(locale):
             return some_files_too_large(refused, MAX_DOWNLOAD_MB)
 
-    async def send(self, user_id: str, replies: list[Reply]) -> None:
-        await direct_send(self.sender, user_id, replies, self.db)
+    async def send(self, user_id: str, replies: list[Reply]) -> SendResult:
+        return await direct_send(self.sender, user_id, replies, self.db, self.watch)
 
     @staticmethod
     async def _locale(session: AsyncSession, user_id: str) -> str | None:

@@ -1,6 +1,7 @@
 """`TelegramSender`: one `Reply` to one chat, with Bot API errors turned into a `SendResult`.
 
-It never sleeps nor retries: the outbox worker and `direct_send` decide what to do with the result.
+It never sleeps nor retries: the outbox worker and `direct_send` decide what to do with the result. Every call has
+a timeout of a few seconds (client.py), and every error it reports is redacted: it is stored in the database.
 """
 
 import logging
@@ -17,9 +18,12 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import FSInputFile, InlineKeyboardMarkup
+from aiohttp import ClientConnectorError, ConnectionTimeoutError, InvalidURL
 
 from bot.channels.base import SendResult
+from bot.channels.telegram.client import QUICK_TIMEOUT, SEND_TIMEOUT, upload_timeout
 from bot.channels.telegram.render import render
+from bot.redaction import redact
 from handlers.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -42,15 +46,32 @@ def chat_id_of(external_id: str) -> int | str:
 
 def result_of_error(error: Exception) -> SendResult:
     """The `SendResult` for an exception raised by a Bot API call."""
+    text = redact(error)
     if isinstance(error, TelegramRetryAfter):
-        return SendResult(ok=False, retry_after=float(error.retry_after), error=str(error))
+        return SendResult(ok=False, retry_after=float(error.retry_after), error=text)
     if isinstance(error, TelegramForbiddenError):
-        return SendResult(ok=False, unreachable=True, error=str(error))
+        return SendResult(ok=False, unreachable=True, error=text)
     if isinstance(error, TelegramBadRequest | TelegramNotFound) and _gone(error):
-        return SendResult(ok=False, unreachable=True, error=str(error))
-    if isinstance(error, TelegramNetworkError | TelegramServerError):
-        return SendResult(ok=False, error=f"{TRANSIENT}{error}")
-    return SendResult(ok=False, error=str(error))
+        return SendResult(ok=False, unreachable=True, error=text)
+    if isinstance(error, TelegramNetworkError):
+        return SendResult(ok=False, uncertain=not nothing_sent(error), no_answer=True, error=f"{TRANSIENT}{text}")
+    if isinstance(error, TelegramServerError):
+        # Telegram answered that it failed: nothing was delivered, trying again is safe.
+        return SendResult(ok=False, error=f"{TRANSIENT}{text}")
+    return SendResult(ok=False, error=text)
+
+
+# aiogram wraps the aiohttp error (as `__cause__`, and by class name at the start of its message). Only these mean
+# the request never left: the connection was refused, not resolved or not made in time. A plain timeout ("Request
+# timeout error") or a connection dropped later may have reached Telegram: the message may be in the chat.
+_NOT_SENT = (ClientConnectorError, ConnectionTimeoutError, InvalidURL)
+_NOT_SENT_NAMES = (*(f"{kind.__name__}:" for kind in _NOT_SENT), "ClientConnectorDNSError:")
+
+
+def nothing_sent(error: TelegramNetworkError) -> bool:
+    if isinstance(error.__cause__, _NOT_SENT):
+        return True
+    return error.message.startswith(_NOT_SENT_NAMES)
 
 
 class TelegramSender:
@@ -59,6 +80,16 @@ class TelegramSender:
     def __init__(self, bot: Bot, media_dir: Path) -> None:
         self.bot = bot
         self.media_dir = Path(media_dir)
+
+    async def alive(self) -> bool:
+        """Does the Bot API answer at all? (getMe: harmless to repeat.) Any answer counts, even an error."""
+        try:
+            await self.bot.get_me(request_timeout=QUICK_TIMEOUT)
+        except TelegramNetworkError:
+            return False
+        except TelegramAPIError:
+            return True
+        return True
 
     async def send(self, external_id: str, reply: Reply) -> SendResult:
         result, _sent = await self.send_from(external_id, reply, 0)
@@ -76,8 +107,9 @@ class TelegramSender:
             try:
                 await self._call(chat_id, method, kwargs)
             except TelegramAPIError as error:
-                log.info("telegram %s to %s failed: %s", method, external_id, error)
-                return result_of_error(error), done
+                result = result_of_error(error)
+                log.info("telegram %s to %s failed: %s", method, external_id, result.error)
+                return result, done
             done += 1
         return SendResult(ok=True), done
 
@@ -88,7 +120,7 @@ class TelegramSender:
             return
         if "reply_markup" in kwargs:
             kwargs["reply_markup"] = InlineKeyboardMarkup.model_validate(kwargs["reply_markup"])
-        await getattr(self.bot, method)(chat_id=chat_id, **kwargs)
+        await getattr(self.bot, method)(chat_id=chat_id, request_timeout=SEND_TIMEOUT, **kwargs)
 
     async def _attachment(self, chat_id: int | str, method: str, path: Path) -> None:
         """A stored file; never the reason the words and buttons after it stay unsent (a review card's photos)."""
@@ -119,7 +151,8 @@ class TelegramSender:
 
     async def _upload(self, chat_id: int | str, method: str, path: Path) -> None:
         field = "photo" if method == "send_photo" else "document"
-        await getattr(self.bot, method)(chat_id=chat_id, **{field: FSInputFile(path)})
+        timeout = upload_timeout(path.stat().st_size)
+        await getattr(self.bot, method)(chat_id=chat_id, request_timeout=timeout, **{field: FSInputFile(path)})
 
 
 def takes_as_photo(path: Path) -> bool:
