@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from bot.redaction import remember
-
 from services.private_paths import private_dir
 
 DEFAULT_DATA_DIR = Path("data")
