@@ -12,7 +12,7 @@ from PIL import Image
 from services.filecheck import FileRefused, check_file
 from services.media import MediaStore, record_media
 from tests.handlers.conftest import world  # noqa: F401 - the conversation fixture, shared with tests/handlers
-from tests.handlers.flows.bendahara import bendahara, counts, text_of
+from tests.handlers.flows.bendahara import belanja_until_the_receipt, bendahara, counts, text_of
 from tests.images import jpeg, pdf
 
 ASK_RECEIPT = "Kirim satu foto nota atau kuitansi"
@@ -86,11 +86,7 @@ def _files(folder: Path) -> set[Path]:
 async def test_a_hostile_file_is_refused_by_name_and_nothing_is_stored(world, tmp_path: Path, case: str) -> None:  # noqa: F811
     name, content, mime, kind, _code = HOSTILE[case]
     chat = await bendahara(world)
-    await chat.send("/belanja")
-    await chat.send("1,5 juta")
-    await chat.send("20 sak semen")
-    await chat.press_label("Penataan")
-    await chat.press_label("Kemarin")
+    await belanja_until_the_receipt(chat)
     before = _files(tmp_path.parent)
     replies = await chat.send_media((name, content, mime), kind=kind)
     if ASK_RECEIPT not in replies[-1].text:  # accepted as a reference: the bytes are looked at on Simpan

@@ -49,6 +49,17 @@ async def ready_for_funds(db, program, rt_kode: str) -> None:
             )
 
 
+async def belanja_until_the_receipt(
+    chat: Chat, amount: str = "1,5 juta", what: str = "20 sak semen", bidang: str = "Penataan", day: str = "Kemarin"
+) -> None:
+    """/belanja answered up to the question that wants the receipt."""
+    await chat.send("/belanja")
+    await chat.send(amount)
+    await chat.send(what)
+    await chat.press_label(bidang)
+    await chat.press_label(day)
+
+
 async def pendamping_of(world, rt_kode: str) -> Chat:
     """Give the roster's pendamping of this RT a chat, so notifications to them land in the outbox."""
     async with world.db.unit_of_work() as session:

@@ -13,6 +13,7 @@ from tests.handlers.flows.bendahara import (
     RT_87_KK,
     RT_120_KK,
     TODAY,
+    belanja_until_the_receipt,
     bendahara,
     counts,
     send_sticker,
@@ -38,11 +39,7 @@ async def receive(world, rt_kode: str, amount: int) -> None:
 
 
 async def to_summary(chat, amount="1,5 juta", what="20 sak semen untuk jalan setapak", bidang="Penataan"):
-    await chat.send("/belanja")
-    await chat.send(amount)
-    await chat.send(what)
-    await chat.press_label(bidang)
-    await chat.press_label("Kemarin")
+    await belanja_until_the_receipt(chat, amount, what, bidang)
     return await chat.send_media(("nota.jpg", PHOTO, "image/jpeg"))
 
 
@@ -191,11 +188,7 @@ async def test_bidang_by_typed_number_or_name(world):
 
 async def test_receipt_step_wants_one_photo_or_pdf(world):
     chat = await bendahara(world)
-    await chat.send("/belanja")
-    await chat.send("100rb")
-    await chat.send("Bibit cabai")
-    await chat.press_label("ekonomi")
-    await chat.press_label("Hari ini")
+    await belanja_until_the_receipt(chat, "100rb", "Bibit cabai", "ekonomi", "Hari ini")
     replies = await chat.send("ini notanya")
     assert "Di sini perlu foto" in replies[0].text and ASK_RECEIPT in replies[-1].text
     replies = await chat.send_media(("a.docx", b"PK", "application/msword"), kind="document")
@@ -279,11 +272,7 @@ async def test_the_same_receipt_for_another_rt_is_not_asked_about(world):
 
 async def test_a_receipt_whose_content_is_no_photo_is_asked_again_by_name(world):
     chat = await bendahara(world)
-    await chat.send("/belanja")
-    await chat.send("100rb")
-    await chat.send("Bibit cabai")
-    await chat.press_label("ekonomi")
-    await chat.press_label("Hari ini")
+    await belanja_until_the_receipt(chat, "100rb", "Bibit cabai", "ekonomi", "Hari ini")
     await chat.send_media(("nota.jpg", b"#!/bin/sh\necho pwned\n", "image/jpeg"), kind="document")
     replies = await chat.press_label("Simpan")
     assert "nota.jpg bukan foto atau PDF. Mohon kirim foto (JPG, PNG, HEIC) atau PDF" in replies[0].text

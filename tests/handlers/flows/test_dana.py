@@ -16,6 +16,7 @@ from tests.handlers.flows.bendahara import (
     RT_87_KK,
     RT_NO_KK,
     TODAY,
+    belanja_until_the_receipt,
     bendahara,
     count,
     counts,
@@ -385,11 +386,7 @@ def _item(ref, size):
 
 async def test_a_proof_already_kept_as_a_receipt_is_asked_about_before_saving(world):
     chat = await bendahara(world)
-    await chat.send("/belanja")
-    await chat.send("1,5 juta")
-    await chat.send("20 sak semen")
-    await chat.press_label("Penataan")
-    await chat.press_label("Kemarin")
+    await belanja_until_the_receipt(chat)
     await chat.send_media(("nota.jpg", PHOTO, "image/jpeg"))
     await chat.press_label("Simpan")
     await to_summary(chat)  # the very same photo sent as the proof of transfer
