@@ -67,6 +67,8 @@ def telegram_fetcher(bot: Bot, backoff: float = 0.5) -> MediaFetcher:
             if attempt < ATTEMPTS - 1:
                 log.info("download of %s failed (%s), retrying", item.ref, problem)
                 await asyncio.sleep(wait)
+        # The flow asks the person for the file again without logging: the operator hears of it here, once.
+        log.warning("Telegram did not hand over file %s: %s", item.ref, problem)
         # `from None`: the error it replaces (and its traceback, if anyone logs this one) quotes the download URL.
         raise MediaUnavailable(f"Telegram did not hand over file {item.ref}: {problem}") from None
 
