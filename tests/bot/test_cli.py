@@ -148,3 +148,18 @@ def test_no_code_is_made_for_a_seat_someone_holds(cli, tmp_path, database_url):
     assert "1 RT dilewati: sudah punya ketua_rt yang aktif." in result.output
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == ["15.71.01.1001-004"]
+
+
+def test_run_says_whether_whatsapp_is_configured_and_never_that_it_works():
+    from bot.cli.run import _describe_configuration
+    from bot.settings import Settings
+    from handlers.i18n import use_locale
+
+    with use_locale("id"):
+        off = _describe_configuration(Settings(_env_file=None))
+        on = _describe_configuration(
+            Settings(_env_file=None, whatsapp_access_token="EAAG-token-value", whatsapp_phone_number_id="1098765")
+        )
+    assert any("WHATSAPP_ACCESS_TOKEN" in line and "WHATSAPP_PHONE_NUMBER_ID" in line for line in off)
+    (line,) = [line for line in on if line.startswith("WhatsApp")]
+    assert "1098765" in line and "belum" in line and "EAAG" not in line
