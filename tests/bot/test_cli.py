@@ -163,3 +163,39 @@ def test_run_says_whether_whatsapp_is_configured_and_never_that_it_works():
     assert any("WHATSAPP_ACCESS_TOKEN" in line and "WHATSAPP_PHONE_NUMBER_ID" in line for line in off)
     (line,) = [line for line in on if line.startswith("WhatsApp")]
     assert "1098765" in line and "belum" in line and "EAAG" not in line
+
+
+def test_an_invitation_comes_with_its_whatsapp_link_when_the_number_is_set(database_url, tmp_path):
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "WHATSAPP_DISPLAY_NUMBER": "+62 811-7400-123",
+    }
+    runner = CliRunner()
+    roster = write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis", "15.71.01.1001,4,A,60,tidak,Dewi Lubis")
+    runner.invoke(app, ["roster", "import", roster], env=env, catch_exceptions=False)
+    created = runner.invoke(
+        app, ["invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json"], env=env
+    )
+    data = json.loads(created.output)
+    assert data["whatsapp_link"] == f"https://wa.me/628117400123?text=DAFTAR%20{data['code']}"
+    assert data["link"] is None  # no Telegram configured: the WhatsApp link stands alone
+    shown = runner.invoke(app, ["invite", "create", "--role", "bendahara", "--rt", "15.71.01.1001-004"], env=env)
+    assert "https://wa.me/628117400123?text=DAFTAR%20" in shown.output and "WhatsApp" in shown.output
+    out = tmp_path / "undangan.xlsx"
+    runner.invoke(app, ["invite", "create", "--role", "ketua_rt", "--all-rts", "--out", str(out)], env=env)
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][7:] == ("tautan_telegram", "tautan_whatsapp")
+    assert [row[8] for row in rows[1:]] == [
+        f"https://wa.me/628117400123?text=DAFTAR%20{row[5].replace('-', '')}" for row in rows[1:]
+    ]
+
+
+def test_without_a_display_number_the_whatsapp_column_stays_empty(cli, tmp_path):
+    cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis"))
+    data = json.loads(cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json").output)
+    assert data["whatsapp_link"] is None
+    out = tmp_path / "undangan.xlsx"
+    cli("invite", "create", "--role", "bendahara", "--all-rts", "--out", str(out))
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][8] == "tautan_whatsapp" and rows[1][8] is None
