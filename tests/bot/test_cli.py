@@ -199,3 +199,57 @@ def test_without_a_display_number_the_whatsapp_column_stays_empty(cli, tmp_path)
     cli("invite", "create", "--role", "bendahara", "--all-rts", "--out", str(out))
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     assert rows[0][8] == "tautan_whatsapp" and rows[1][8] is None
+
+
+def test_whatsapp_templates_prints_each_text_exactly_ready_for_meta(cli, tmp_path):
+    from services.whatsapp_templates import shipped_templates
+
+    shown = cli("whatsapp", "templates")
+    assert shown.exit_code == 0, shown.output
+    for template in shipped_templates().templates:
+        assert template.body in shown.output and f"Templat {template.name}" in shown.output
+    assert "{{3}} nama RT, misalnya: RT 001 Kel. Simpang IV Sipin" in shown.output
+    assert "Lapor sekarang → membuka /lapor" in shown.output
+    data = json.loads(cli("whatsapp", "templates", "--json").output)
+    assert [d["purpose"] for d in data][:2] == ["pengingat_bulanan", "pengingat_bendahara"]
+    assert data[0]["meta"]["components"][1]["buttons"][0] == {"type": "QUICK_REPLY", "text": "Lapor sekarang"}
+    assert data[0]["buttons"][0]["payload"] == "cmd:lapor"
+
+
+def test_whatsapp_templates_refuses_a_broken_file_listing_every_problem(cli, tmp_path):
+    from services.whatsapp_templates import DEFAULT_TEMPLATES_FILE
+
+    text = DEFAULT_TEMPLATES_FILE.read_text(encoding="utf-8")
+    text = text.replace('purpose = "pemberitahuan"', 'purpose = "iklan"').replace("{{4}}.", "{{5}}.", 1)
+    text = text.replace('title = "Lihat jadwal"', 'title = "Lihat jadwal lengkap RT ini"')
+    broken = tmp_path / "templat.toml"
+    broken.write_text(text + 'body_extra = """' + "x" * 10 + '"""\n', encoding="utf-8")
+    result = cli("whatsapp", "templates", "--file", str(broken))
+    assert result.exit_code == 1
+    for fragment in ("template[1].body", "template[1].button[2].title", "template[4].purpose", "pemberitahuan"):
+        assert fragment in result.output, result.output
+
+
+def test_whatsapp_usage_prints_counts_per_month_and_template(cli, database_url):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from services import whatsapp_usage
+    from services.db import Database
+
+    assert "Belum ada templat WhatsApp" in cli("whatsapp", "usage").output
+
+    async def count():
+        db = Database(database_url)
+        async with db.unit_of_work() as session:
+            await whatsapp_usage.increment(session, "kb_pengingat_bulanan", datetime(2026, 5, 1, 3, tzinfo=UTC), by=250)
+            await whatsapp_usage.increment(session, "kb_pemberitahuan", datetime(2026, 6, 2, 3, tzinfo=UTC))
+        await db.dispose()
+
+    asyncio.run(count())
+    shown = cli("whatsapp", "usage")
+    assert shown.exit_code == 0 and "kb_pengingat_bulanan" in shown.output and "250" in shown.output
+    assert json.loads(cli("whatsapp", "usage", "--json").output) == [
+        {"month": "2026-05", "template": "kb_pengingat_bulanan", "count": 250},
+        {"month": "2026-06", "template": "kb_pemberitahuan", "count": 1},
+    ]

@@ -76,9 +76,10 @@ def test_a_gap_in_the_parameter_numbers_is_refused() -> None:
     raw = shipped()
     raw["template"][0]["body"] = "Bapak/Ibu {{1}}, pengingat {{2}} untuk {{4}}: {{5}}. Tekan Lapor sekarang."
     raw["template"][1]["body"] = "{{1}} pengingat {{ nama }} untuk {{2}}"
+    gap = "parameters must be numbered {{1}}, {{2}}, … without a gap"
     assert problems_of(raw) == [
-        "template[1].body: parameters must be numbered {{1}}, {{2}}, … without a gap (found: {{1}}, {{2}}, {{4}}, {{5}}).",
-        "template[2].body: parameters must be numbered {{1}}, {{2}}, … without a gap (found: {{1}}, {{nama}}, {{2}}).",
+        f"template[1].body: {gap} (found: {{{{1}}}}, {{{{2}}}}, {{{{4}}}}, {{{{5}}}}).",
+        f"template[2].body: {gap} (found: {{{{1}}}}, {{{{nama}}}}, {{{{2}}}}).",
         "template[2].body: the body must not start or end with a parameter (Meta refuses it).",
     ]
 
