@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -18,6 +18,8 @@ from services.private_paths import private_dir
 DEFAULT_DATA_DIR = Path("data")
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'kampung_bahagia.db'}"
 TIME_ZONE = "Asia/Jakarta"
+# Meta's Graph API with the version the WhatsApp client was written against (bot/channels/whatsapp/client.py).
+DEFAULT_WHATSAPP_API_URL = "https://graph.facebook.com/v23.0"
 
 
 class Settings(BaseSettings):
@@ -41,6 +43,18 @@ class Settings(BaseSettings):
     telegram_rate_per_second: float = 30.0
     telegram_rate_per_chat_per_second: float = 1.0
 
+    # WhatsApp Cloud API. On when the access token and the phone number id are both set.
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    # Signs every webhook POST (X-Hub-Signature-256) and answers the GET handshake.
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_url: str = DEFAULT_WHATSAPP_API_URL
+    # The business number people write to, in international form (+62 …): for wa.me invitation links.
+    whatsapp_display_number: str | None = None
+    # People reachable outside their 24-hour window per moving 24 h (Meta's messaging limit; a new business: 250).
+    whatsapp_daily_limit: int = Field(default=250, ge=1)
+
     web_host: str = "127.0.0.1"
     web_port: int = 8080
 
@@ -54,6 +68,20 @@ class Settings(BaseSettings):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=ZoneInfo(TIME_ZONE))
         return value
+
+    @field_validator("whatsapp_display_number")
+    @classmethod
+    def _international_number(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        digits = international_digits(value)
+        if digits is None:
+            raise ValueError("write the business number in international form, e.g. +62 812-3456-7890")
+        return value.strip()
+
+    @property
+    def whatsapp_on(self) -> bool:
+        return self.whatsapp_access_token is not None and bool(self.whatsapp_phone_number_id)
 
     @property
     def time_zone(self) -> str:
@@ -110,6 +138,21 @@ class Settings(BaseSettings):
 
     def invitation_pepper(self) -> bytes:
         return self.secret("secret_key", self.secret_key).encode()
+
+
+def international_digits(number: str) -> str | None:
+    """The digits wa.me wants (`6281234567890`) from `+62 812-3456-7890`; None for a national form (`0812…`) or
+    anything that is not a phone number: a link with a wrong number would open a chat with a stranger."""
+    text = number.strip()
+    for separator in " -().":
+        text = text.replace(separator, "")
+    if text.startswith("+"):
+        text = text[1:]
+    elif text.startswith("00"):
+        text = text[2:]
+    if not text.isdigit() or not text.isascii() or text.startswith("0") or not 8 <= len(text) <= 15:
+        return None
+    return text
 
 
 def _is_secret(annotation: object) -> bool:

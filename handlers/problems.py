@@ -62,6 +62,23 @@ def _messages() -> dict[str, str]:
         "program_bad_field_kind": _("{value!r} is not a question kind (bilangan, teks, rupiah, pilihan)."),
         "program_bad_slot": _("a reminder slot needs hari (1–28) and jam (HH:MM), found {value!r}."),
         "program_bad_bidang": _("[bidang] must list the fields of activity."),
+        "wa_templates_unreadable": _("The WhatsApp templates file {path} cannot be read: {error}"),
+        "wa_templates_not_toml": _("The WhatsApp templates file {path} is not valid TOML: {error}"),
+        "wa_no_templates": _("there are no templates ([[template]] tables)."),
+        "wa_unknown_purpose": _("{value!r} is not a purpose the bot sends templates for ({known})."),
+        "wa_missing_purpose": _("no template for the purpose {purpose}."),
+        "wa_duplicate": _("the {what} {value!r} is used twice."),
+        "wa_bad_name": _("{value!r} is not a template name Meta accepts (lower case letters, digits and _)."),
+        "wa_bad_language": _("{value!r} is not a language code such as id or en_US."),
+        "wa_bad_category": _("{value!r} is not an allowed category ({known})."),
+        "wa_body_too_long": _("the body is {length} characters; Meta takes at most {maximum}."),
+        "wa_parameter_gap": _("parameters must be numbered {{{{1}}}}, {{{{2}}}}, … without a gap (found: {found})."),
+        "wa_parameter_count": _("the body has {body} parameters but {listed} [[template.parameter]] entries."),
+        "wa_parameter_at_edge": _("the body must not start or end with a parameter (Meta refuses it)."),
+        "wa_example_line_break": _("an example must be one line: a parameter cannot hold a line break."),
+        "wa_button_title_too_long": _("the button title {title!r} has {length} characters; at most {maximum}."),
+        "wa_too_many_buttons": _("{count} buttons; at most {maximum} quick replies."),
+        "wa_bad_opens": _("{value!r} is not a command a button can open (like lapor, without the slash)."),
     }
 
 

@@ -2,7 +2,7 @@
 
 import typer
 
-from bot.cli import broadcast, budget, chat, db, invite, processes, remind, roster, rt, run
+from bot.cli import broadcast, budget, chat, db, invite, processes, remind, roster, rt, run, whatsapp
 from bot.logs import install_redaction
 from bot.settings import Settings
 
@@ -23,6 +23,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(roster.app, name="roster")
 app.add_typer(rt.app, name="rt")
 app.add_typer(invite.app, name="invite")
+app.add_typer(whatsapp.app, name="whatsapp")
 budget.register(app)
 run.register(app)
 chat.register(app)

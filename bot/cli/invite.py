@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.bootstrap import App
 from bot.channels.telegram.links import bot_username, deep_link
+from bot.channels.whatsapp.links import daftar_link, whatsapp_number
 from bot.cli.common import console, run_with_app
 from handlers.formatting import tanggal
 from handlers.i18n import _
@@ -88,6 +89,8 @@ def create(
             )
             data = _as_dict(issued)
         data["link"] = deep_link(username, issued.code) if username else None
+        number = whatsapp_number(app_.settings)
+        data["whatsapp_link"] = daftar_link(number, issued.code) if number else None
         return data
 
     data = run_with_app(work)
@@ -106,6 +109,12 @@ def create(
     )
     if data["link"]:
         console.print(_("Link that registers in one tap: {link}", link=data["link"]), highlight=False, soft_wrap=True)
+    if data["whatsapp_link"]:
+        console.print(
+            _("WhatsApp link (opens the chat with DAFTAR and the code typed): {link}", link=data["whatsapp_link"]),
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[int, int]:
@@ -118,8 +127,19 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[i
     sheet = workbook.active
     sheet.title = "Undangan"
     username = await bot_username(app_.settings)
+    number = whatsapp_number(app_.settings)
     sheet.append(
-        ["kode_rt", "kecamatan", "kelurahan", "rt", "peran", "kode_undangan", "berlaku_sampai", "tautan_telegram"]
+        [
+            "kode_rt",
+            "kecamatan",
+            "kelurahan",
+            "rt",
+            "peran",
+            "kode_undangan",
+            "berlaku_sampai",
+            "tautan_telegram",
+            "tautan_whatsapp",
+        ]
     )
     async with app_.db.unit_of_work() as session:
         all_rts = list(
@@ -145,6 +165,7 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[i
                         invitations.display_code(issued.code),
                         tanggal(issued.invitation.expires_at),
                         deep_link(username, issued.code) if username else None,
+                        daftar_link(number, issued.code) if number else None,
                     ]
                 )
                 progress.advance(task)

@@ -41,13 +41,24 @@ def _describe_configuration(settings: Settings) -> list[str]:
         lines.append(_("Telegram: long polling."))
     if settings.telegram_bot_token is not None and settings.telegram_api_url:
         lines.append(_("Telegram Bot API server: {url}", url=settings.telegram_api_url))
-    lines.append(_("WhatsApp: not available yet."))
+    lines.append(_whatsapp_line(settings))
     if settings.simulated_start is not None:
         moment = waktu(settings.simulated_start)
         lines.append(
             _("SIMULATION: the program's time starts at {moment} (SIMULATED_START). Training only.", moment=moment)
         )
     return lines
+
+
+def _whatsapp_line(settings: Settings) -> str:
+    # Never claims more than is true: the settings can be complete while no part of `run` talks to WhatsApp yet.
+    if not settings.whatsapp_on:
+        return _("WhatsApp: not configured (set WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID).")
+    return _(
+        "WhatsApp: configured (phone number id {id}), but the channel is not wired into `run` yet: "
+        "nothing is received or sent on WhatsApp.",
+        id=settings.whatsapp_phone_number_id,
+    )
 
 
 def _safe_url(url: str) -> str:

@@ -8,6 +8,7 @@ from services.models.invitation import Invitation
 from services.models.people import AuditLog, ChannelIdentity, Person, Role
 from services.models.reports import Media, ReportStatus, StageReport
 from services.models.rt import RT, JumlahKKHistory
+from services.models.whatsapp import WhatsAppTemplateSend
 from services.models.wilayah import Kecamatan, Kelurahan
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "Role",
     "Spending",
     "StageReport",
+    "WhatsAppTemplateSend",
     "utcnow",
 ]

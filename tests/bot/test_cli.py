@@ -148,3 +148,108 @@ def test_no_code_is_made_for_a_seat_someone_holds(cli, tmp_path, database_url):
     assert "1 RT dilewati: sudah punya ketua_rt yang aktif." in result.output
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == ["15.71.01.1001-004"]
+
+
+def test_run_says_whether_whatsapp_is_configured_and_never_that_it_works():
+    from bot.cli.run import _describe_configuration
+    from bot.settings import Settings
+    from handlers.i18n import use_locale
+
+    with use_locale("id"):
+        off = _describe_configuration(Settings(_env_file=None))
+        on = _describe_configuration(
+            Settings(_env_file=None, whatsapp_access_token="EAAG-token-value", whatsapp_phone_number_id="1098765")
+        )
+    assert any("WHATSAPP_ACCESS_TOKEN" in line and "WHATSAPP_PHONE_NUMBER_ID" in line for line in off)
+    (line,) = [line for line in on if line.startswith("WhatsApp")]
+    assert "1098765" in line and "belum" in line and "EAAG" not in line
+
+
+def test_an_invitation_comes_with_its_whatsapp_link_when_the_number_is_set(database_url, tmp_path):
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "WHATSAPP_DISPLAY_NUMBER": "+62 811-7400-123",
+    }
+    runner = CliRunner()
+    roster = write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis", "15.71.01.1001,4,A,60,tidak,Dewi Lubis")
+    runner.invoke(app, ["roster", "import", roster], env=env, catch_exceptions=False)
+    created = runner.invoke(
+        app, ["invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json"], env=env
+    )
+    data = json.loads(created.output)
+    assert data["whatsapp_link"] == f"https://wa.me/628117400123?text=DAFTAR%20{data['code']}"
+    assert data["link"] is None  # no Telegram configured: the WhatsApp link stands alone
+    shown = runner.invoke(app, ["invite", "create", "--role", "bendahara", "--rt", "15.71.01.1001-004"], env=env)
+    assert "https://wa.me/628117400123?text=DAFTAR%20" in shown.output and "WhatsApp" in shown.output
+    out = tmp_path / "undangan.xlsx"
+    runner.invoke(app, ["invite", "create", "--role", "ketua_rt", "--all-rts", "--out", str(out)], env=env)
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][7:] == ("tautan_telegram", "tautan_whatsapp")
+    assert [row[8] for row in rows[1:]] == [
+        f"https://wa.me/628117400123?text=DAFTAR%20{row[5].replace('-', '')}" for row in rows[1:]
+    ]
+
+
+def test_without_a_display_number_the_whatsapp_column_stays_empty(cli, tmp_path):
+    cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis"))
+    data = json.loads(cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json").output)
+    assert data["whatsapp_link"] is None
+    out = tmp_path / "undangan.xlsx"
+    cli("invite", "create", "--role", "bendahara", "--all-rts", "--out", str(out))
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][8] == "tautan_whatsapp" and rows[1][8] is None
+
+
+def test_whatsapp_templates_prints_each_text_exactly_ready_for_meta(cli, tmp_path):
+    from services.whatsapp_templates import shipped_templates
+
+    shown = cli("whatsapp", "templates")
+    assert shown.exit_code == 0, shown.output
+    for template in shipped_templates().templates:
+        assert template.body in shown.output and f"Templat {template.name}" in shown.output
+    assert "{{3}} nama RT, misalnya: RT 001 Kel. Simpang IV Sipin" in shown.output
+    assert "Lapor sekarang → membuka /lapor" in shown.output
+    data = json.loads(cli("whatsapp", "templates", "--json").output)
+    assert [d["purpose"] for d in data][:2] == ["pengingat_bulanan", "pengingat_bendahara"]
+    assert data[0]["meta"]["components"][1]["buttons"][0] == {"type": "QUICK_REPLY", "text": "Lapor sekarang"}
+    assert data[0]["buttons"][0]["payload"] == "cmd:lapor"
+
+
+def test_whatsapp_templates_refuses_a_broken_file_listing_every_problem(cli, tmp_path):
+    from services.whatsapp_templates import DEFAULT_TEMPLATES_FILE
+
+    text = DEFAULT_TEMPLATES_FILE.read_text(encoding="utf-8")
+    text = text.replace('purpose = "pemberitahuan"', 'purpose = "iklan"').replace("{{4}}.", "{{5}}.", 1)
+    text = text.replace('title = "Lihat jadwal"', 'title = "Lihat jadwal lengkap RT ini"')
+    broken = tmp_path / "templat.toml"
+    broken.write_text(text + 'body_extra = """' + "x" * 10 + '"""\n', encoding="utf-8")
+    result = cli("whatsapp", "templates", "--file", str(broken))
+    assert result.exit_code == 1
+    for fragment in ("template[1].body", "template[1].button[2].title", "template[4].purpose", "pemberitahuan"):
+        assert fragment in result.output, result.output
+
+
+def test_whatsapp_usage_prints_counts_per_month_and_template(cli, database_url):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from services import whatsapp_usage
+    from services.db import Database
+
+    assert "Belum ada templat WhatsApp" in cli("whatsapp", "usage").output
+
+    async def count():
+        db = Database(database_url)
+        async with db.unit_of_work() as session:
+            await whatsapp_usage.increment(session, "kb_pengingat_bulanan", datetime(2026, 5, 1, 3, tzinfo=UTC), by=250)
+            await whatsapp_usage.increment(session, "kb_pemberitahuan", datetime(2026, 6, 2, 3, tzinfo=UTC))
+        await db.dispose()
+
+    asyncio.run(count())
+    shown = cli("whatsapp", "usage")
+    assert shown.exit_code == 0 and "kb_pengingat_bulanan" in shown.output and "250" in shown.output
+    assert json.loads(cli("whatsapp", "usage", "--json").output) == [
+        {"month": "2026-05", "template": "kb_pengingat_bulanan", "count": 250},
+        {"month": "2026-06", "template": "kb_pemberitahuan", "count": 1},
+    ]

@@ -165,3 +165,26 @@ async def test_a_deactivated_holder_can_no_longer_act_but_can_register_with_a_ne
         person = await session.get(Person, identity.person_id)
         rt_2 = await session.scalar(select(RT.id).where(RT.kode == "15.71.01.1001-002"))
         assert (person.active, person.role, person.rt_id) == (True, Role.KETUA_RT, rt_2)
+
+
+async def test_daftar_with_the_code_registers_as_typed_on_whatsapp(world):
+    """What the wa.me link types, and what people type themselves: any case, with or without the dash."""
+    for typed in ("DAFTAR {a}-{b}", "daftar {a}{b}", "Daftar  {a}-{b} ", "DAFTAR {a}{b}"):
+        code = await world.invite(Role.KETUA_RT, "15.71.01.1001-001")
+        chat = await world.chat()
+        chat.channel = "whatsapp"
+        a, b = code[:4], code[4:]
+        if typed.startswith("daftar"):
+            a, b = a.lower(), b.lower()
+        replies = await chat.send(typed.format(a=a, b=b))
+        assert "15.71.01.1001-001" in chat.texts(replies), typed
+        async with world.db.unit_of_work() as session:
+            identity = await session.scalar(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == "whatsapp", ChannelIdentity.external_id == chat.user_id
+                )
+            )
+            person = await session.get(Person, identity.person_id)
+            assert person.role == Role.KETUA_RT
+            # Registered: the seat is taken, so free it for the next spelling.
+            person.active = False

@@ -16,11 +16,12 @@ from typing import Any
 
 import httpx
 
+from bot.settings import DEFAULT_WHATSAPP_API_URL
 from handlers.context import MediaTooLarge
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://graph.facebook.com/v23.0"
+DEFAULT_API_URL = DEFAULT_WHATSAPP_API_URL  # one default, shared with WHATSAPP_API_URL
 DEFAULT_TIMEOUT = 5.0
 # A 100 MB document on a slow link takes a while; the per-read timeout still catches a stalled download.
 DOWNLOAD_TIMEOUT = 60.0
