@@ -20,7 +20,7 @@ from aiogram.exceptions import (
 from aiogram.types import FSInputFile, InlineKeyboardMarkup
 from aiohttp import ClientConnectorError, ConnectionTimeoutError, InvalidURL
 
-from bot.channels.base import SendResult
+from bot.channels.base import TRANSIENT, SendResult
 from bot.channels.telegram.client import QUICK_TIMEOUT, SEND_TIMEOUT, upload_timeout
 from bot.channels.telegram.render import render
 from bot.redaction import redact
@@ -29,8 +29,6 @@ from handlers.messages import Reply
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-# Prefix of `SendResult.error` for failures that may pass on their own (network, Telegram 5xx).
-TRANSIENT = "transient: "
 # Telegram answers 400 for these when the person is gone: no retry will ever help.
 _GONE = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
@@ -75,6 +73,8 @@ def nothing_sent(error: TelegramNetworkError) -> bool:
 
 
 class TelegramSender:
+    """The `Sender` of Telegram (bot/channels/base.py)."""
+
     channel = CHANNEL
 
     def __init__(self, bot: Bot, media_dir: Path) -> None:
@@ -91,9 +91,16 @@ class TelegramSender:
             return True
         return True
 
+    async def close(self) -> None:
+        await self.bot.session.close()
+
     async def send(self, external_id: str, reply: Reply) -> SendResult:
         result, _sent = await self.send_from(external_id, reply, 0)
         return result
+
+    async def send_file(self, external_id: str, path: str, kind: str) -> SendResult:
+        # A reply of one attachment and no words renders to exactly that one call (render.py).
+        return await self.send(external_id, Reply("", attachments=((kind, path),)))
 
     async def send_from(self, external_id: str, reply: Reply, start: int) -> tuple[SendResult, int]:
         """Send the reply's calls from index `start`; returns the result and how many calls are done in total.
