@@ -7,7 +7,7 @@
 """
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from handlers.messages import Reply
 
@@ -36,6 +36,7 @@ class SendResult:
         return not self.ok and not self.unreachable
 
 
+@runtime_checkable
 class Sender(Protocol):
     """Everything the direct path and the outbox worker need from a channel, so neither probes what a sender has.
 
