@@ -1,25 +1,20 @@
-"""The ASGI app: channel webhooks now (Telegram), WhatsApp and the dashboard later. Routes stay thin."""
+"""The ASGI app and the one web server of a process: each channel contributes its webhook router (Telegram now,
+WhatsApp next), the dashboard later. Routes stay thin; the server belongs to no channel."""
 
+import asyncio
+import contextlib
 import logging
-from typing import Protocol
+from collections.abc import Iterator, Sequence
 
-from aiogram.types import Update
-from fastapi import FastAPI, Request, Response
-from pydantic import ValidationError
+import uvicorn
+from fastapi import APIRouter, FastAPI
 
 from bot.bootstrap import App
-from bot.channels.telegram.webhook import PATH as TELEGRAM_PATH
-from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches
-from bot.webhook_body import BodyTooLarge, NotJson, parse_json, read_body
 
 log = logging.getLogger(__name__)
 
 
-class UpdateProcessor(Protocol):
-    async def process(self, update: Update) -> bool: ...
-
-
-def create_web_app(app: App, *, telegram: UpdateProcessor | None = None, telegram_secret: str | None = None) -> FastAPI:
+def create_web_app(app: App, routers: Sequence[APIRouter] = ()) -> FastAPI:
     web = FastAPI(title="Kampung Bahagia", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.app = app
 
@@ -27,31 +22,37 @@ def create_web_app(app: App, *, telegram: UpdateProcessor | None = None, telegra
     async def healthz() -> dict:
         return {"ok": True}
 
-    if telegram is not None:
-        if not telegram_secret:
-            raise ValueError("the Telegram webhook needs a secret token")
-
-        @web.post(TELEGRAM_PATH)
-        async def telegram_webhook(request: Request) -> Response:
-            # The secret first: nothing of a stranger's body is read.
-            if not secret_matches(telegram_secret, request.headers.get(SECRET_HEADER)):
-                return Response(status_code=401)
-            try:
-                update = Update.model_validate(parse_json(await read_body(request)))
-            except BodyTooLarge as error:
-                log.warning("webhook body refused: %s", error)
-                return Response(status_code=413)
-            except (NotJson, ValidationError, RecursionError) as error:
-                log.warning("webhook body is not a Telegram update (%s)", type(error).__name__)
-                return Response(status_code=400)
-            try:
-                await telegram.process(update)
-            except Exception:
-                # The database could not even be asked (away): 503 makes Telegram deliver the update again later.
-                log.exception("telegram update %s could not be checked", update.update_id)
-                return Response(status_code=503)
-            # Duplicates and failures while handling get 200: the person was answered (a "sorry" at worst), and a
-            # failure rolled back leaves nothing that sending the update again would change.
-            return Response(status_code=200)
-
+    for router in routers:
+        web.include_router(router)
     return web
+
+
+class _QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # the runner owns SIGINT/SIGTERM and sets `stop`; uvicorn must not take them over
+
+
+async def serve(app: App, stop: asyncio.Event, routers: Sequence[APIRouter] = ()) -> None:
+    """Serve the web app on WEB_HOST:WEB_PORT until `stop`."""
+    config = uvicorn.Config(
+        create_web_app(app, routers),
+        host=app.settings.web_host,
+        port=app.settings.web_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = _QuietServer(config)
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        server.should_exit = True
+        stopping.cancel()
+        await serving
+
+
+async def part(app: App, stop: asyncio.Event) -> None:
+    """The web app alone, as a runner Part (no channel takes webhooks: the health check, the dashboard later)."""
+    await serve(app, stop)

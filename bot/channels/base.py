@@ -1,14 +1,19 @@
 """What every channel adapter offers the rest of the runtime, whatever the platform.
 
 - `Sender`: deliver one `Reply` to one identity (used for direct answers and by the outbox worker).
+- `InboundAdapter` (bot/channels/inbound.py): turn the platform's raw updates into `Incoming`s for the neutral core.
 - A channel code (`telegram`, `whatsapp`, `console`) is the `channel` of `Incoming`, `ChannelIdentity` and
   `OutboxMessage` rows.
 """
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from handlers.messages import Reply
+
+# Prefix of `SendResult.error` for failures that may pass on their own (network, the platform's 5xx): the direct
+# path backs off and hands them to the outbox; anything else is a bad request that would only fail again.
+TRANSIENT = "transient: "
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,33 @@ class SendResult:
         return not self.ok and not self.unreachable
 
 
+@runtime_checkable
 class Sender(Protocol):
-    channel: str
+    """Everything the direct path and the outbox worker need from a channel, so neither probes what a sender has.
 
-    async def send(self, external_id: str, reply: Reply) -> SendResult: ...
+    A sender never sleeps nor retries: it reports each outcome as a `SendResult` (errors redacted, they are stored)
+    and the caller decides. A `Reply` may take several platform calls (a long text, photos first): `send_from`
+    resumes at a call index, so a retry never repeats what already went out.
+    """
+
+    channel: str  # the channel code of Incoming / ChannelIdentity / OutboxMessage rows ("telegram")
+
+    async def send(self, external_id: str, reply: Reply) -> SendResult:
+        """The whole reply, from its first call."""
+        ...
+
+    async def send_from(self, external_id: str, reply: Reply, start: int) -> tuple[SendResult, int]:
+        """The reply's calls from index `start`; the result and how many calls are done in total."""
+        ...
+
+    async def send_file(self, external_id: str, path: str, kind: str) -> SendResult:
+        """One stored file (relative to MEDIA_DIR; kind "photo" or "document"), without words."""
+        ...
+
+    async def alive(self) -> bool:
+        """Does the platform answer at all right now? (the unknown-fate gate asks; any answer, even an error, counts)"""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections; the sender is not used afterwards."""
+        ...

@@ -7,7 +7,7 @@ from datetime import timedelta
 import typer
 
 from bot import migrate
-from bot.bootstrap import App, bootstrap
+from bot.bootstrap import bootstrap
 from bot.cli.common import console
 from bot.delivery.part import make_part
 from bot.logs import configure_logging
@@ -63,34 +63,14 @@ def worker(
     _serve([make_part(lease)])
 
 
-async def _web_only(app: App, stop: asyncio.Event) -> None:
-    """No Telegram configured: the web app still serves (health check now, the dashboard later)."""
-    import uvicorn
-
-    from bot.web import create_web_app
-
-    config = uvicorn.Config(
-        create_web_app(app), host=app.settings.web_host, port=app.settings.web_port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # the runner owns SIGINT/SIGTERM and sets `stop`
-    serving = asyncio.create_task(server.serve())
-    await stop.wait()
-    server.should_exit = True
-    await serving
-
-
 def web() -> None:
-    """The web process: applies migrations, then the Telegram webhook (or polling) and the web app."""
+    """The web process: applies migrations, then the web app with every configured channel (webhook or polling)."""
+    from bot.channels.registry import make_part as channels_part
+
     settings = Settings()
     configure_logging(settings)  # before the migrations, whose errors may quote the database URL
     migrate.upgrade(settings.database_url)
-    if settings.telegram_bot_token is None:
-        _serve([_web_only])
-        return
-    from bot.channels.telegram.runtime import part
-
-    _serve([part])
+    _serve([channels_part(web=True)])
 
 
 def register(app: typer.Typer) -> None:

@@ -78,14 +78,11 @@ def run() -> None:
             console.print(line, highlight=False)
         try:
             from bot import scheduler
+            from bot.channels.registry import part as channels_part
             from bot.cli.chat import console_offer  # here: chat imports this module
             from bot.delivery.part import part as delivery_part
 
-            parts = [*console_offer(settings), scheduler.part, delivery_part]
-            if settings.telegram_bot_token is not None:
-                from bot.channels.telegram.runtime import part as telegram_part
-
-                parts.append(telegram_part)
+            parts = [*console_offer(settings), scheduler.part, delivery_part, channels_part]
             asyncio.run(serve(settings, parts=parts, say=console.print, texts=_Texts()))
         except ProblemError as error:
             for problem in error.problems:

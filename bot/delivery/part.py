@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 
 from bot.bootstrap import App
+from bot.channels import registry
 from bot.channels.base import Sender
 from bot.delivery.progress import ProgressReporter
 from bot.delivery.worker import ChannelWorker, WorkerConfig, worker_id
@@ -12,24 +13,9 @@ from bot.delivery.worker import ChannelWorker, WorkerConfig, worker_id
 log = logging.getLogger(__name__)
 
 
-def telegram_config(app: App, **overrides) -> WorkerConfig:
-    settings = app.settings
-    return WorkerConfig(
-        per_second=settings.telegram_rate_per_second,
-        per_chat_per_second=settings.telegram_rate_per_chat_per_second,
-        **overrides,
-    )
-
-
 def senders(app: App) -> list[tuple[Sender, WorkerConfig]]:
-    """Every channel this process can deliver to, with its limits. The console delivers its own messages."""
-    result: list[tuple[Sender, WorkerConfig]] = []
-    if app.settings.telegram_bot_token is not None:
-        from bot.channels.telegram.client import bot_from_settings
-        from bot.channels.telegram.sender import TelegramSender
-
-        result.append((TelegramSender(bot_from_settings(app.settings), app.settings.media_dir), telegram_config(app)))
-    return result
+    """Every channel this process can deliver to, with its limits (bot/channels/registry.py)."""
+    return registry.senders(app)
 
 
 async def deliver(app: App, stop: asyncio.Event, channels: list[tuple[Sender, WorkerConfig]]) -> None:
@@ -49,9 +35,7 @@ async def deliver(app: App, stop: asyncio.Event, channels: list[tuple[Sender, Wo
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for sender, _config in channels:
-            bot = getattr(sender, "bot", None)
-            if bot is not None:
-                await bot.session.close()
+            await sender.close()
 
 
 def make_part(lease: timedelta | None = None):

@@ -98,7 +98,7 @@ class ChannelWorker:
             "sent": 0, "retry_after": 0, "unreachable": 0, "failed": 0, "errors": 0, "in_doubt": 0, "uncertain": 0,
             "superseded": 0,
         }  # fmt: skip
-        self.gate = UncertainGate(config.uncertain_wait, getattr(sender, "alive", None))
+        self.gate = UncertainGate(config.uncertain_wait, sender.alive)
 
     # ---- main loop --------------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -177,10 +177,7 @@ class ChannelWorker:
         try:
             # Decoded inside the try: an unreadable payload is a failed send, not a row re-claimed forever.
             reply = reply_from_payload(row.payload)
-            if hasattr(self.sender, "send_from"):
-                result, done = await self.sender.send_from(row.external_id, reply, start)
-            else:
-                result, done = await self.sender.send(row.external_id, reply), start
+            result, done = await self.sender.send_from(row.external_id, reply, start)
         except Exception as error:  # a bug or an unexpected network failure: retried like any transient error
             log.exception("sending outbox %s failed", row.id)
             result, done = SendResult(ok=False, error=f"transient: {redact(error)!r}"), start

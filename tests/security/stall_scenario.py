@@ -25,7 +25,7 @@ from bot.bootstrap import App
 from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.runtime import build_processor
 from bot.channels.telegram.sender import TelegramSender
-from bot.channels.telegram.webhook import PATH, SECRET_HEADER
+from bot.channels.telegram.webhook import PATH, SECRET_HEADER, webhook_router
 from bot.delivery.worker import ChannelWorker, WorkerConfig
 from bot.settings import Settings
 from bot.web import create_web_app
@@ -124,7 +124,7 @@ async def run(
         settings.telegram_api_url = fake.base_url
         app = App(settings, program, db, pepper)
         web_bot, worker_bot = make_bot(DEFAULT_TOKEN, fake.base_url), make_bot(DEFAULT_TOKEN, fake.base_url)
-        asgi = create_web_app(app, telegram=build_processor(app, web_bot), telegram_secret=SECRET)
+        asgi = create_web_app(app, [webhook_router(build_processor(app, web_bot), SECRET)])
         config = WorkerConfig(poll_interval=0.05, backoff=0.2, uncertain_wait=uncertain_wait)
         worker = ChannelWorker(db, TelegramSender(worker_bot, settings.media_dir), config)
         stop = asyncio.Event()

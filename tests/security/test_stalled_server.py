@@ -159,7 +159,7 @@ async def test_rows_handed_over_behind_an_unknown_fate_one_wait_for_it(
     db: Database, program: Program, pepper: bytes, tmp_path: Path
 ) -> None:
     """An answer of several messages whose first one stalled: the rest is queued behind it and goes only after it."""
-    from bot.channels.telegram.direct import direct_send
+    from bot.channels.direct import direct_send
 
     async with FakeTelegramServer() as fake:
         bot = make_bot(DEFAULT_TOKEN, fake.base_url)

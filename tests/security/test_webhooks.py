@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.runtime import build_processor
-from bot.channels.telegram.webhook import PATH, SECRET_HEADER
+from bot.channels.telegram.webhook import PATH, SECRET_HEADER, webhook_router
 from bot.web import create_web_app
 from bot.webhook_body import MAX_BODY_BYTES
 from services.db import Database
@@ -52,7 +52,7 @@ async def web(
     db = Database(database_url)
     app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
     bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    asgi = create_web_app(app, telegram=build_processor(app, bot), telegram_secret=SECRET)
+    asgi = create_web_app(app, [webhook_router(build_processor(app, bot), SECRET)])
     config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     served = uvicorn.Server(config)
     served.install_signal_handlers = lambda: None
@@ -152,7 +152,7 @@ async def test_a_chunked_body_is_read_only_up_to_the_limit(
     db = Database(database_url)
     app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
     bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    asgi = create_web_app(app, telegram=build_processor(app, bot), telegram_secret=SECRET)
+    asgi = create_web_app(app, [webhook_router(build_processor(app, bot), SECRET)])
     pulled = 0
 
     async def endless() -> AsyncIterator[bytes]:

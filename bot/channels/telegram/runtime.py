@@ -1,82 +1,65 @@
-"""The Telegram part of `kampung-bahagia run`: long polling, or the webhook served by uvicorn, plus the album
-flusher. Everything built from the `App`, so tests run the very same wiring against a fake Bot API server."""
+"""Telegram's inbound side of `kampung-bahagia run` / `web`: long polling, or the webhook (its route served by the
+web app, bot/web.py), plus the album flusher. Everything built from the `App`, so tests run the very same wiring
+against a fake Bot API server."""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 
-import uvicorn
 from aiogram import Bot
 from aiogram.exceptions import TelegramUnauthorizedError
 
 from bot.bootstrap import App
+from bot.channels.inbound import album_flusher
 from bot.channels.telegram.client import bot_from_settings
 from bot.channels.telegram.commands import set_default_commands
 from bot.channels.telegram.polling import poll
 from bot.channels.telegram.processor import TelegramProcessor
 from bot.channels.telegram.sender import TelegramSender
-from bot.channels.telegram.webhook import register_webhook, webhook_secret
-from services import inbound
+from bot.channels.telegram.webhook import register_webhook, webhook_router, webhook_secret
 
 log = logging.getLogger(__name__)
-
-FLUSH_EVERY = 0.5
-PRUNE_EVERY = timedelta(hours=1)
-KEEP_UPDATE_IDS = timedelta(days=2)
 
 
 def build_processor(app: App, bot: Bot) -> TelegramProcessor:
     return TelegramProcessor(bot, app.engine(), TelegramSender(bot, app.settings.media_dir))
 
 
-async def album_flusher(processor: TelegramProcessor, stop: asyncio.Event, every: float = FLUSH_EVERY) -> None:
-    """Gathers albums and forgets old update ids; a failure is logged and the loop goes on."""
-    since_prune = PRUNE_EVERY
-    while not stop.is_set():
-        try:
-            await processor.flush_albums()
-            since_prune += timedelta(seconds=every)
-            if since_prune >= PRUNE_EVERY:
-                async with processor.db.unit_of_work() as session:
-                    await inbound.prune(session, KEEP_UPDATE_IDS)
-                since_prune = timedelta(0)
-        except Exception:
-            log.exception("album flusher failed; continuing")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+class TelegramRuntime:
+    """Telegram's inbound side in a running process (bot/channels/registry.py `ChannelRuntime`): long polling, or
+    the webhook's route served by the process's web server (bot/web.py); the album flusher in both modes."""
 
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.bot = bot_from_settings(app.settings)
+        self.processor = build_processor(app, self.bot)
+        self.webhook_url = app.settings.telegram_webhook_url
+        self.secret = webhook_secret(app.settings) if self.webhook_url else None
+        self.router = webhook_router(self.processor, self.secret) if self.secret else None
 
-@contextlib.asynccontextmanager
-async def running(app: App) -> AsyncIterator[tuple[Bot, TelegramProcessor]]:
-    bot = bot_from_settings(app.settings)
-    try:
-        yield bot, build_processor(app, bot)
-    finally:
-        await bot.session.close()
-
-
-async def part(app: App, stop: asyncio.Event) -> None:
-    """Runs until `stop` is set or the task is cancelled."""
-    async with running(app) as (bot, processor):
-        flusher = asyncio.create_task(album_flusher(processor, stop))
+    async def run(self, stop: asyncio.Event) -> None:
+        """Runs until `stop` is set or the task is cancelled; closes the bot's connections on leaving."""
+        flusher = asyncio.create_task(album_flusher(self.processor, stop))
         try:
             try:
-                await set_default_commands(bot)
+                await set_default_commands(self.bot)
             except Exception:
                 log.exception("could not set the default command list")  # not worth stopping for
-            if app.settings.telegram_webhook_url:
-                await serve_webhook(app, bot, processor, stop)
+            if self.secret is not None:
+                secret, url = self.secret, self.webhook_url
+                await _until_done(lambda: register_webhook(self.bot, url, secret), "setWebhook", stop)
+                await stop.wait()
             else:
                 # A webhook left from another deployment would make every getUpdates fail with a conflict.
-                delete = lambda: bot.delete_webhook(drop_pending_updates=False)  # noqa: E731
+                delete = lambda: self.bot.delete_webhook(drop_pending_updates=False)  # noqa: E731
                 if await _until_done(delete, "deleteWebhook", stop):
-                    await poll(bot, processor, stop)
+                    await poll(self.bot, self.processor, stop)
         finally:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+            await self.bot.session.close()
 
 
 async def _until_done(call: Callable[[], Awaitable[object]], what: str, stop: asyncio.Event) -> bool:
@@ -96,28 +79,3 @@ async def _until_done(call: Callable[[], Awaitable[object]], what: str, stop: as
             await asyncio.wait_for(stop.wait(), wait)
         wait = min(60.0, wait * 2)
     return False
-
-
-class _QuietServer(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield  # the runner owns SIGINT/SIGTERM and sets `stop`; uvicorn must not take them over
-
-
-async def serve_webhook(app: App, bot: Bot, processor: TelegramProcessor, stop: asyncio.Event) -> None:
-    from bot.web import create_web_app  # the web app imports channels; imported late to keep this module light
-
-    secret = webhook_secret(app.settings)
-    web = create_web_app(app, telegram=processor, telegram_secret=secret)
-    config = uvicorn.Config(
-        web, host=app.settings.web_host, port=app.settings.web_port, log_level="warning", lifespan="off"
-    )
-    server = _QuietServer(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        url = app.settings.telegram_webhook_url
-        await _until_done(lambda: register_webhook(bot, url, secret), "setWebhook", stop)
-        await stop.wait()
-    finally:
-        server.should_exit = True
-        await serving

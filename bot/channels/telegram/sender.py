@@ -20,7 +20,7 @@ from aiogram.exceptions import (
 from aiogram.types import FSInputFile, InlineKeyboardMarkup
 from aiohttp import ClientConnectorError, ConnectionTimeoutError, InvalidURL
 
-from bot.channels.base import SendResult
+from bot.channels.base import TRANSIENT, SendResult
 from bot.channels.telegram.client import QUICK_TIMEOUT, SEND_TIMEOUT, upload_timeout
 from bot.channels.telegram.render import render
 from bot.redaction import redact
@@ -29,8 +29,6 @@ from handlers.messages import Reply
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-# Prefix of `SendResult.error` for failures that may pass on their own (network, Telegram 5xx).
-TRANSIENT = "transient: "
 # Telegram answers 400 for these when the person is gone: no retry will ever help.
 _GONE = ("chat not found", "user not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
@@ -75,6 +73,8 @@ def nothing_sent(error: TelegramNetworkError) -> bool:
 
 
 class TelegramSender:
+    """The `Sender` of Telegram (bot/channels/base.py)."""
+
     channel = CHANNEL
 
     def __init__(self, bot: Bot, media_dir: Path) -> None:
@@ -91,9 +91,16 @@ class TelegramSender:
             return True
         return True
 
+    async def close(self) -> None:
+        await self.bot.session.close()
+
     async def send(self, external_id: str, reply: Reply) -> SendResult:
         result, _sent = await self.send_from(external_id, reply, 0)
         return result
+
+    async def send_file(self, external_id: str, path: str, kind: str) -> SendResult:
+        # A reply of one attachment and no words renders to exactly that one call (render.py).
+        return await self.send(external_id, Reply("", attachments=((kind, path),)))
 
     async def send_from(self, external_id: str, reply: Reply, start: int) -> tuple[SendResult, int]:
         """Send the reply's calls from index `start`; returns the result and how many calls are done in total.
@@ -120,7 +127,7 @@ class TelegramSender:
             return
         if "reply_markup" in kwargs:
             kwargs["reply_markup"] = InlineKeyboardMarkup.model_validate(kwargs["reply_markup"])
-        await getattr(self.bot, method)(chat_id=chat_id, request_timeout=SEND_TIMEOUT, **kwargs)
+        await self._method(method)(chat_id=chat_id, request_timeout=SEND_TIMEOUT, **kwargs)
 
     async def _attachment(self, chat_id: int | str, method: str, path: Path) -> None:
         """A stored file; never the reason the words and buttons after it stay unsent (a review card's photos)."""
@@ -152,7 +159,12 @@ class TelegramSender:
     async def _upload(self, chat_id: int | str, method: str, path: Path) -> None:
         field = "photo" if method == "send_photo" else "document"
         timeout = upload_timeout(path.stat().st_size)
-        await getattr(self.bot, method)(chat_id=chat_id, request_timeout=timeout, **{field: FSInputFile(path)})
+        await self._method(method)(chat_id=chat_id, request_timeout=timeout, **{field: FSInputFile(path)})
+
+    def _method(self, name: str):
+        """The Bot API call a rendered call names (render.py makes only these three)."""
+        b = self.bot
+        return {"send_message": b.send_message, "send_photo": b.send_photo, "send_document": b.send_document}[name]
 
 
 def takes_as_photo(path: Path) -> bool:

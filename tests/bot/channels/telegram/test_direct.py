@@ -7,8 +7,8 @@ import pytest
 from aiogram import Bot
 from sqlalchemy import select
 
-from bot.channels.telegram import direct
-from bot.channels.telegram.direct import direct_send
+from bot.channels import direct
+from bot.channels.direct import direct_send
 from bot.channels.telegram.sender import TelegramSender
 from bot.delivery.worker import ChannelWorker, WorkerConfig
 from handlers.messages import Choice, Expect, Reply

@@ -1,5 +1,5 @@
-"""The Telegram part exactly as `kampung-bahagia run` starts it, in-process in both modes (the real process is
-driven through the whole journey in test_journey.py)."""
+"""The Telegram channel exactly as `kampung-bahagia run` starts it (the registry's channels part), in-process in both
+modes (the real process is driven through the whole journey in test_journey.py)."""
 
 import asyncio
 import contextlib
@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.bootstrap import App
-from bot.channels.telegram.runtime import part
+from bot.channels.registry import part
 from bot.channels.telegram.webhook import SECRET_HEADER
 from services.db import Database
 from services.program import Program

@@ -2,9 +2,11 @@ from pathlib import Path
 
 from aiogram import Bot
 
+from bot.channels.base import Sender
+from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.sender import PHOTO_MAX_BYTES, TelegramSender
 from handlers.messages import Choice, Expect, Reply
-from tests.fakes.telegram_api import FakeTelegramServer
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
 
 CHAT = 4242
 
@@ -99,3 +101,18 @@ async def test_network_error_is_retryable(tmp_path: Path) -> None:
     finally:
         await bot.session.close()
     assert result.retryable and result.error.startswith("transient")
+
+
+async def test_a_stored_file_goes_alone(server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
+    (tmp_path / "ab").mkdir()
+    (tmp_path / "ab" / "nota.pdf").write_bytes(b"%PDF")
+    assert (await TelegramSender(bot, tmp_path).send_file(str(CHAT), "ab/nota.pdf", "document")).ok
+    assert [s["_method"] for s in server.sent_messages(CHAT)] == ["sendDocument"]  # no words with it
+
+
+async def test_is_a_sender_and_asks_whether_telegram_answers(server: FakeTelegramServer, tmp_path: Path) -> None:
+    sender = TelegramSender(make_bot(DEFAULT_TOKEN, server.base_url), tmp_path)
+    assert isinstance(sender, Sender)
+    assert await sender.alive()
+    await sender.close()
+    assert sender.bot.session._session is None or sender.bot.session._session.closed

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.runtime import build_processor
-from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches, webhook_secret
+from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches, webhook_router, webhook_secret
 from bot.web import create_web_app
 from services.db import Database
 from services.models import ProcessedUpdate
@@ -30,7 +30,7 @@ async def client(
     db = Database(database_url)
     app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
     bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    web = create_web_app(app, telegram=build_processor(app, bot), telegram_secret=SECRET)
+    web = create_web_app(app, [webhook_router(build_processor(app, bot), SECRET)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
         yield http
     await bot.session.close()
@@ -102,9 +102,8 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path, server: FakeTelegramS
 
 
 def test_webhook_needs_a_secret(tmp_path: Path, server: FakeTelegramServer) -> None:
-    app = App(settings_for("sqlite+aiosqlite:///:memory:", tmp_path, server), None, None, b"")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        create_web_app(app, telegram=object(), telegram_secret="")  # type: ignore[arg-type]
+        webhook_router(object(), "")  # type: ignore[arg-type]
 
 
 async def test_unclaimable_update_gets_503_so_telegram_sends_it_again(
@@ -115,7 +114,7 @@ async def test_unclaimable_update_gets_503_so_telegram_sends_it_again(
     db = Database(url)
     app = App(settings_for(url, tmp_path, server), program, db, pepper)
     bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    web = create_web_app(app, telegram=build_processor(app, bot), telegram_secret=SECRET)
+    web = create_web_app(app, [webhook_router(build_processor(app, bot), SECRET)])
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
             response = await http.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})

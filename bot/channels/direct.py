@@ -1,11 +1,11 @@
-"""Answering the person who just wrote: wait out short 429s, retry a refused connection briefly, note blocked chats,
-and hand to the outbox what still cannot go.
+"""Answering the person who just wrote, on any channel: wait out short flood waits (Telegram's 429s), retry a
+refused connection briefly, note blocked chats, and hand to the outbox what still cannot go.
 
 Unlike the outbox worker this path waits in place (briefly), because the person is looking at the chat right now —
-but never long: the whole answer stays within a few seconds however Telegram behaves, so a webhook request is
-never held long (and each call has its own timeout, client.py). A send whose fate is unknown (it timed out or its
-connection dropped after it left) is never tried again here: it goes to the outbox marked uncertain, and the worker
-decides by the rule of bot/delivery/uncertain.py. Whenever an answer does reach a chat, that chat's waiting
+but never long: the whole answer stays within a few seconds however the platform behaves, so a webhook request is
+never held long (and each call has its own timeout, the channel's client). A send whose fate is unknown (it timed
+out or its connection dropped after it left) is never tried again here: it goes to the outbox marked uncertain, and
+the worker decides by the rule of bot/delivery/uncertain.py. Whenever an answer does reach a chat, that chat's waiting
 unknown-fate messages are set aside: something newer is in the chat.
 """
 
@@ -14,9 +14,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.channels.base import SendResult
-from bot.channels.telegram.client import SEND_TIMEOUT
-from bot.channels.telegram.sender import TRANSIENT, TelegramSender
+from bot.channels.base import TRANSIENT, Sender, SendResult
 from handlers.messages import Reply
 from handlers.payload import payload_of
 from services import delivery, outbox, people
@@ -26,28 +24,30 @@ from services.models import utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# The person is looking at the chat, so a short flood wait is waited out here. A longer one (Telegram's flood ban
-# for the bot) would hold up this person's next messages and, in polling, everyone's: the outbox takes it over.
+# The person is looking at the chat, so a short flood wait is waited out here. A longer one (a flood ban for the
+# bot) would hold up this person's next messages and, in polling, everyone's: the outbox takes it over.
 MAX_WAIT_HERE = 5.0
 BACKOFF_BASE = 0.5
 # Waiting in place (flood waits, backoff after a refused connection) stops once this much time has gone: the rest
-# is the outbox's. With SEND_TIMEOUT it keeps an answer, and the webhook request carrying it, under ten seconds.
+# is the outbox's. With a send timeout of 5 s (Telegram's SEND_TIMEOUT) it keeps an answer, and the webhook request
+# carrying it, under ten seconds.
 TIME_HERE = 4.0
 
 
 class Watch:
     """What the direct path keeps in mind between answers, in this process.
 
-    - Telegram's recent silence: once a send got no answer at all, the answers of the next few seconds do not try.
-      Each try would hold its person's webhook request, and a processing slot, a whole SEND_TIMEOUT (with more
-      people writing than slots, they would queue one timeout behind another). They go to the outbox untried —
-      nothing was sent, so the worker sends them as soon as Telegram answers. After the pause one answer tries again.
+    - The platform's recent silence: once a send got no answer at all, the answers of the next `pause` seconds (the
+      channel's send timeout) do not try. Each try would hold its person's webhook request, and a processing slot, a
+      whole send timeout (with more people writing than slots, they would queue one timeout behind another). They
+      go to the outbox untried — nothing was sent, so the worker sends them as soon as the platform answers. After
+      the pause one answer tries again.
     - The chats with unknown-fate messages waiting in the outbox, asked at most once a second: an answer that
       reaches one of them sets those messages aside, and the other answers (nearly all) cost no query. A message
       handed over by another process less than a second before an answer is missed; it then waits for its gate.
     """
 
-    def __init__(self, pause: float = SEND_TIMEOUT, refresh: float = 1.0) -> None:
+    def __init__(self, pause: float, refresh: float = 1.0) -> None:
         self.pause = pause
         self.refresh = refresh
         self._silent_until = 0.0
@@ -76,11 +76,11 @@ class Watch:
         return external_id in self._uncertain
 
 
-NOT_TRIED = SendResult(ok=False, error=f"{TRANSIENT}not tried: Telegram did not answer a moment ago")
+NOT_TRIED = SendResult(ok=False, error=f"{TRANSIENT}not tried: the platform did not answer a moment ago")
 
 
 async def direct_send(
-    sender: TelegramSender,
+    sender: Sender,
     external_id: str,
     replies: Sequence[Reply],
     db: Database | None = None,
@@ -130,7 +130,7 @@ async def _set_aside_older(db: Database, channel: str, external_id: str, watch: 
             log.info("%d unknown-fate message(s) to %s set aside: a newer answer arrived", set_aside, external_id)
 
 
-async def _send_one(sender: TelegramSender, external_id: str, reply: Reply, deadline: float) -> tuple[SendResult, int]:
+async def _send_one(sender: Sender, external_id: str, reply: Reply, deadline: float) -> tuple[SendResult, int]:
     """The result and how many of the reply's calls went out."""
     loop = asyncio.get_running_loop()
     done = 0
@@ -144,7 +144,7 @@ async def _send_one(sender: TelegramSender, external_id: str, reply: Reply, dead
             if wait > MAX_WAIT_HERE:
                 return result, done
         elif (result.error or "").startswith(TRANSIENT):
-            wait = BACKOFF_BASE * 2**attempt  # nothing left, or Telegram said it failed: safe to try again
+            wait = BACKOFF_BASE * 2**attempt  # nothing left, or the platform said it failed: safe to try again
         else:
             return result, done  # a bad request stays bad: retrying would only repeat it
         if loop.time() + wait > deadline:
