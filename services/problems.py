@@ -26,3 +26,21 @@ class ProblemError(Exception):
     @classmethod
     def one(cls, code: str, where: str | None = None, **params: Any) -> "ProblemError":
         return cls([Problem(code, params, where)])
+
+
+class ProblemCollector:
+    """For validating a file as a whole: every problem is collected instead of stopping at the first, so the file
+    is fixed in one pass (the program file, the WhatsApp templates)."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def problem(self, where: str, code: str, **params: Any) -> None:
+        self.problems.append(Problem(code, params, where))
+
+    def text(self, table: dict, key: str, where: str) -> str | None:
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{where}.{key}", "program_missing_text", value=value)
+            return None
+        return value.strip()

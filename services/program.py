@@ -12,7 +12,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from services.problems import Problem, ProblemError
+from services.problems import ProblemCollector, ProblemError
 
 KELOMPOK = ("A", "B")
 REPORTER_ROLES = ("ketua_rt", "bendahara")
@@ -139,14 +139,8 @@ def parse_program(raw: dict[str, Any]) -> Program:
     return program
 
 
-class _Parser:
-    """Collects every problem instead of stopping at the first, so an admin fixes the file in one pass."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def problem(self, where: str, code: str, **params: Any) -> None:
-        self.problems.append(Problem(code, params, where))
+class _Parser(ProblemCollector):
+    """The program file, read as a whole."""
 
     def integer(self, table: dict, key: str, where: str, *, minimum: int = 0, optional: bool = False):
         value = table.get(key)
@@ -156,13 +150,6 @@ class _Parser:
             self.problem(f"{where}.{key}", "program_bad_integer", value=value, minimum=minimum)
             return None
         return value
-
-    def text(self, table: dict, key: str, where: str) -> str | None:
-        value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.problem(f"{where}.{key}", "program_missing_text", value=value)
-            return None
-        return value.strip()
 
     def month(self, value: Any, where: str) -> date | None:
         try:

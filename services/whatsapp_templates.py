@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from services.problems import Problem, ProblemError
+from services.problems import ProblemCollector, ProblemError
 
 DEFAULT_TEMPLATES_FILE = Path(__file__).parent / "data" / "whatsapp_templates.toml"
 
@@ -109,21 +109,8 @@ def parse_templates(raw: dict[str, Any]) -> Templates:
     return Templates(templates)
 
 
-class _Parser:
-    """Collects every problem instead of stopping at the first, so the file is fixed in one pass."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def problem(self, where: str, code: str, **params: Any) -> None:
-        self.problems.append(Problem(code, params, where))
-
-    def text(self, table: dict, key: str, where: str) -> str | None:
-        value = table.get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.problem(f"{where}.{key}", "program_missing_text", value=value)
-            return None
-        return value.strip()
+class _Parser(ProblemCollector):
+    """The template file, read as a whole."""
 
     def templates(self, raw: Any) -> tuple[Template, ...]:
         if not isinstance(raw, list) or not raw:
