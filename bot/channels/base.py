@@ -30,6 +30,9 @@ class SendResult:
     no_answer: bool = False
     # Stored in the database and logged: the channel puts it through bot.redaction before it gets here.
     error: str | None = None
+    # The platform's id of the (last) message that went out (WhatsApp's wamid): stored on the outbox row, so the
+    # delivery statuses the platform sends later find it.
+    message_id: str | None = None
 
     @property
     def retryable(self) -> bool:

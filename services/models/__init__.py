@@ -2,13 +2,20 @@
 
 from services.models.base import Base, utcnow
 from services.models.conversation import CodeAttempt, ConversationState
-from services.models.delivery import AlbumItem, Broadcast, OutboxMessage, ProcessedUpdate, ReminderClaim
+from services.models.delivery import (
+    AlbumItem,
+    Broadcast,
+    InboundUpdate,
+    OutboxMessage,
+    ProcessedUpdate,
+    ReminderClaim,
+)
 from services.models.funds import FundReceipt, KKChangeRequest, Spending
 from services.models.invitation import Invitation
 from services.models.people import AuditLog, ChannelIdentity, Person, Role
 from services.models.reports import Media, ReportStatus, StageReport
 from services.models.rt import RT, JumlahKKHistory
-from services.models.whatsapp import WhatsAppTemplateSend
+from services.models.whatsapp import WhatsAppMenu, WhatsAppTemplateSend
 from services.models.wilayah import Kecamatan, Kelurahan
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "CodeAttempt",
     "ConversationState",
     "FundReceipt",
+    "InboundUpdate",
     "Invitation",
     "JumlahKKHistory",
     "KKChangeRequest",
@@ -35,6 +43,7 @@ __all__ = [
     "Role",
     "Spending",
     "StageReport",
+    "WhatsAppMenu",
     "WhatsAppTemplateSend",
     "utcnow",
 ]

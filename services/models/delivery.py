@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base, UtcDateTime, utcnow
@@ -44,6 +44,38 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The platform's id of the (last) message this row became (WhatsApp's wamid): its delivery statuses find the
+    # row by it, so a broadcast report can say delivered / read / failed.
+    platform_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # What the platform said happened after it accepted the message: "delivered", "read" or "failed".
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Meta's template name when the row went out as a template (outside the person's 24-hour window).
+    template: Mapped[str | None] = mapped_column(String(512))
+
+
+class InboundUpdate(Base):
+    """One update as a webhook received it, stored before the 200 goes back: the conversation work is done after,
+    from here, in arrival order per person. A crash after the 200 loses nothing; a redelivery is one row."""
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_id"),
+        # "is an earlier update of this person still waiting?" — asked for every claim
+        Index("ix_inbound_update_person", "channel", "person", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # arrival order
+    channel: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[str] = mapped_column(String(128))
+    person: Mapped[str] = mapped_column(String(64))  # whose line it waits in
+    payload: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class ReminderClaim(Base):

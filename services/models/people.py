@@ -68,6 +68,12 @@ class ChannelIdentity(Base):
     unreachable_reason: Mapped[str | None] = mapped_column(String(200))
     # The last time the person wrote to us (WhatsApp's 24-hour window is measured from it).
     last_inbound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Meta's business-scoped user id (WhatsApp `contacts[].user_id`), kept beside the wa_id the identity is keyed on.
+    platform_user_id: Mapped[str | None] = mapped_column(String(128))
+    # The platform could not deliver to this identity for a while (WhatsApp 131026 / 131049): retried within
+    # limits, and shown to the pendamping in /rt. Cleared when a message is delivered again.
+    undeliverable_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    undeliverable_reason: Mapped[str | None] = mapped_column(String(200))
 
     person: Mapped[Person] = relationship(back_populates="identities")
 

@@ -1,9 +1,11 @@
 """WhatsApp bookkeeping that no other channel needs."""
 
-from sqlalchemy import Integer, String
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.models.base import Base
+from services.models.base import Base, UtcDateTime, utcnow
 
 
 class WhatsAppTemplateSend(Base):
@@ -17,3 +19,15 @@ class WhatsAppTemplateSend(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-05"
     template: Mapped[str] = mapped_column(String(512), primary_key=True)  # Meta's template name
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WhatsAppMenu(Base):
+    """The last numbered text menu shown to one WhatsApp number (more choices than a list holds): a typed "7" is
+    read against it. Kept in the database, so another process or a restart reads the same menu."""
+
+    __tablename__ = "whatsapp_menu"
+
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[int | None] = mapped_column(Integer)  # the question's version, as on a button
+    choices: Mapped[list] = mapped_column(JSON)  # the choice ids in the order they were numbered (1 = first)
+    shown_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
