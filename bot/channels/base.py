@@ -33,6 +33,9 @@ class SendResult:
     # The platform's id of the (last) message that went out (WhatsApp's wamid): stored on the outbox row, so the
     # delivery statuses the platform sends later find it.
     message_id: str | None = None
+    # The platform's own error code when it refused (WhatsApp Graph API: 131047, 130429, 131056, …): the delivery
+    # policy decides by it (a template instead, slow down, back off for one person, mark undeliverable, give up).
+    error_code: int | None = None
 
     @property
     def retryable(self) -> bool:

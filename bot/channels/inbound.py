@@ -14,7 +14,7 @@ worker feeding the conversations from the database).
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Generic, Protocol, TypeVar
@@ -54,6 +54,9 @@ class Arrival:
     position: int = 0  # its place among the album's items (Telegram's message_id)
     acknowledge: str | None = None  # what the platform wants acknowledged at once (a button press's query id)
     blocked: str | None = None  # the identity that blocked the bot: marked unreachable with the claim
+    # Something to record with the claim, in the same unit of work, for an update that is not a message (a
+    # WhatsApp delivery status updating its outbox row). Only with `incoming=None`.
+    effect: Callable[[AsyncSession], Awaitable[None]] | None = None
 
 
 class InboundAdapter(Protocol[RawIn]):
@@ -171,6 +174,8 @@ class InboundProcessor(Generic[Raw]):
                     await inbound.add_album_item(session, self.channel, group, incoming.user_id, album_item(arrival))
                 elif arrival.blocked is not None:
                     await people.mark_unreachable(session, self.channel, arrival.blocked, "blocked the bot")
+                if incoming is None and arrival.effect is not None:
+                    await arrival.effect(session)
             if group is not None:
                 albums_first.add(incoming.user_id)
         if arrival.acknowledge is not None:
