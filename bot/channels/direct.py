@@ -40,8 +40,11 @@ class Watch:
     - The platform's recent silence: once a send got no answer at all, the answers of the next `pause` seconds (the
       channel's send timeout) do not try. Each try would hold its person's webhook request, and a processing slot, a
       whole send timeout (with more people writing than slots, they would queue one timeout behind another). They
-      go to the outbox untried — nothing was sent, so the worker sends them as soon as the platform answers. After
-      the pause one answer tries again.
+      go to the outbox untried — nothing was sent, so the worker sends them as soon as the platform answers. During
+      the pause, at most once a `refresh`, an answer asks whether the platform answers again (the sender's cheap
+      `alive`; answers arriving meanwhile wait for that one quick call); if it does, the pause ends there.
+      Without that, a person writing again right after a stall would have their answer queued behind the
+      unknown-fate one, which the worker then sends again: a duplicate, where a direct answer sets it aside.
     - The chats with unknown-fate messages waiting in the outbox, asked at most once a second: an answer that
       reaches one of them sets those messages aside, and the other answers (nearly all) cost no query. A message
       handed over by another process less than a second before an answer is missed; it then waits for its gate.
@@ -54,10 +57,28 @@ class Watch:
         self._uncertain: set[str] = set()
         self._asked_at = float("-inf")
         self._asking = asyncio.Lock()
+        self._probed_at = float("-inf")
+        self._probing = asyncio.Lock()
 
     @property
     def tripped(self) -> bool:
         return asyncio.get_running_loop().time() < self._silent_until
+
+    async def still_silent(self, sender: Sender) -> bool:
+        """True while the pause holds; one caller a `refresh` asks the platform, and ends the pause if it answers."""
+        if not self.tripped:
+            return False
+        loop = asyncio.get_running_loop()
+        async with self._probing:  # the others wait for its answer (one quick call), not a whole send timeout
+            if not self.tripped:
+                return False
+            if loop.time() - self._probed_at < self.refresh:
+                return True
+            self._probed_at = loop.time()
+            if await sender.alive():
+                self._silent_until = 0.0
+                return False
+            return True
 
     def saw(self, result: SendResult) -> None:
         if result.no_answer:
@@ -95,7 +116,7 @@ async def direct_send(
     deadline = asyncio.get_running_loop().time() + TIME_HERE
     for index, reply in enumerate(replies):
         started = utcnow()
-        if watch is not None and watch.tripped and db is not None:
+        if watch is not None and db is not None and await watch.still_silent(sender):
             result, done = NOT_TRIED, 0
         else:
             result, done = await _send_one(sender, external_id, reply, deadline)

@@ -7,8 +7,8 @@ A failure is logged with the update id and never escapes: the polling loop and t
 
 What a channel supplies is `InboundAdapter`; everything else — per-person ordering, duplicate claims, gathering an
 album into one `Incoming`, the too-large notices, the person's language for them, the direct answer — lives here.
-`handle(incoming)` is the entry for an `Incoming` that was already claimed and ordered elsewhere (a stored-inbound
-worker feeding the conversations from the database).
+Entries: `process_batch` (long polling), `process` (one raw update), `process_arrival` (an update a webhook stored
+and the drain of bot/channels/stored.py took up, in order per person), `handle` (an `Incoming` already claimed).
 """
 
 import asyncio
@@ -137,6 +137,11 @@ class InboundProcessor(Generic[Raw]):
             if await inbound.handled_among(session, self.channel, [arrival.id]):
                 log.info("%s update %s already handled", self.channel, arrival.id)
                 return False
+        return await self.process_arrival(arrival)
+
+    async def process_arrival(self, arrival: Arrival) -> bool:
+        """One update already read (a stored webhook update, bot/channels/stored.py); False when handled already.
+        Never raises: a failure is logged with the update id (the person heard "sorry" if it came to that)."""
         return await self._guarded(arrival, None)
 
     def _arrival(self, raw: Raw) -> Arrival | None:

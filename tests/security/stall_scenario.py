@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.channels.telegram.client import make_bot
-from bot.channels.telegram.runtime import build_processor
+from bot.channels.telegram.runtime import build_inbound
 from bot.channels.telegram.sender import TelegramSender
 from bot.channels.telegram.webhook import PATH, SECRET_HEADER, webhook_router
 from bot.delivery.worker import ChannelWorker, WorkerConfig
@@ -31,7 +31,7 @@ from bot.settings import Settings
 from bot.web import create_web_app
 from services.db import Database
 from services.delivery import PENDING, SENDING
-from services.models import OutboxMessage
+from services.models import InboundUpdate, OutboxMessage
 from services.program import Program
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
 
@@ -124,11 +124,13 @@ async def run(
         settings.telegram_api_url = fake.base_url
         app = App(settings, program, db, pepper)
         web_bot, worker_bot = make_bot(DEFAULT_TOKEN, fake.base_url), make_bot(DEFAULT_TOKEN, fake.base_url)
-        asgi = create_web_app(app, [webhook_router(build_processor(app, web_bot), SECRET)])
+        inbound = build_inbound(app, web_bot)
+        asgi = create_web_app(app, [webhook_router(inbound, SECRET)])
         config = WorkerConfig(poll_interval=0.05, backoff=0.2, uncertain_wait=uncertain_wait)
         worker = ChannelWorker(db, TelegramSender(worker_bot, settings.media_dir), config)
         stop = asyncio.Event()
         delivering: asyncio.Task | None = None
+        draining = asyncio.create_task(inbound.run(stop))  # the webhook stores; the drain does the work
         try:
             async with served(asgi) as base, httpx.AsyncClient(base_url=base, timeout=120) as client:
                 ids = iter(range(1, 1_000_000))
@@ -137,6 +139,7 @@ async def run(
                     started = time.monotonic()
                     update = message(next(ids), chat, text)
                     response = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
+                    await _until_handled(db, update["update_id"])  # the request and the work behind it
                     outcome.longest_request = max(outcome.longest_request, time.monotonic() - started)
                     outcome.statuses.append(response.status_code)
                     outcome.latest[chat] = text
@@ -164,6 +167,7 @@ async def run(
                 await _until_delivered(db, timeout=uncertain_wait.total_seconds() * 3 + 30)
         finally:
             stop.set()
+            await asyncio.wait_for(draining, 30)
             if delivering is not None:
                 await asyncio.wait_for(delivering, 30)
             for bot in (web_bot, worker_bot):
@@ -175,6 +179,17 @@ async def run(
     outcome.outbox = Counter(status if status != "failed" else f"failed: {error}" for status, error in rows)
     await db.dispose()
     return outcome
+
+
+async def _until_handled(db: Database, update_id: int, timeout: float = 60) -> None:
+    """Until the drain has handled this stored update (the time a person waits for the answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with db.sessions() as session:
+            done = await session.scalar(select(InboundUpdate.done_at).where(InboundUpdate.update_id == str(update_id)))
+        if done is not None:
+            return
+        await asyncio.sleep(0.02)
 
 
 async def _until_delivered(db: Database, timeout: float) -> None:

@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.types import Update
 
 from bot.bootstrap import App
 from bot.channels.inbound import album_flusher
+from bot.channels.stored import StoredInbound
 from bot.channels.telegram.client import bot_from_settings
 from bot.channels.telegram.commands import set_default_commands
 from bot.channels.telegram.polling import poll
@@ -26,6 +28,11 @@ def build_processor(app: App, bot: Bot) -> TelegramProcessor:
     return TelegramProcessor(bot, app.engine(), TelegramSender(bot, app.settings.media_dir))
 
 
+def build_inbound(app: App, bot: Bot) -> StoredInbound:
+    """The webhook's path: updates stored by the route, handled by the drain."""
+    return StoredInbound(build_processor(app, bot), Update.model_validate)
+
+
 class TelegramRuntime:
     """Telegram's inbound side in a running process (bot/channels/registry.py `ChannelRuntime`): long polling, or
     the webhook's route served by the process's web server (bot/web.py); the album flusher in both modes."""
@@ -36,7 +43,8 @@ class TelegramRuntime:
         self.processor = build_processor(app, self.bot)
         self.webhook_url = app.settings.telegram_webhook_url
         self.secret = webhook_secret(app.settings) if self.webhook_url else None
-        self.router = webhook_router(self.processor, self.secret) if self.secret else None
+        self.inbound = StoredInbound(self.processor, Update.model_validate) if self.secret else None
+        self.router = webhook_router(self.inbound, self.secret) if self.inbound else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set or the task is cancelled; closes the bot's connections on leaving."""
@@ -46,10 +54,12 @@ class TelegramRuntime:
                 await set_default_commands(self.bot)
             except Exception:
                 log.exception("could not set the default command list")  # not worth stopping for
-            if self.secret is not None:
+            if self.inbound is not None:
+                # The drain first: updates stored before a restart are answered while the webhook is set again.
+                drain = asyncio.create_task(self.inbound.run(stop))
                 secret, url = self.secret, self.webhook_url
                 await _until_done(lambda: register_webhook(self.bot, url, secret), "setWebhook", stop)
-                await stop.wait()
+                await drain
             else:
                 # A webhook left from another deployment would make every getUpdates fail with a conflict.
                 delete = lambda: self.bot.delete_webhook(drop_pending_updates=False)  # noqa: E731

@@ -2,16 +2,17 @@
 
 import hmac
 import logging
-from typing import Protocol
 
 from aiogram import Bot
 from aiogram.types import Update
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
+from bot.channels.stored import StoredInbound
 from bot.channels.telegram.polling import ALLOWED_UPDATES
 from bot.settings import Settings
 from bot.webhook_body import BodyTooLarge, NotJson, parse_json, read_body
+from services.inbound_queue import Received
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,9 @@ async def register_webhook(bot: Bot, url: str, secret: str) -> None:
     log.info("Telegram webhook set to %s", url)
 
 
-class UpdateProcessor(Protocol):
-    async def process(self, update: Update) -> bool: ...
-
-
-def webhook_router(processor: UpdateProcessor, secret: str) -> APIRouter:
-    """Telegram's webhook route, for the web app of the process (bot/web.py). Thin: guard, parse, hand over."""
+def webhook_router(inbound: StoredInbound, secret: str) -> APIRouter:
+    """Telegram's webhook route, for the web app of the process (bot/web.py). Thin: guard, parse, store, answer;
+    the conversation work happens after, in the drain of `inbound` (bot/channels/stored.py)."""
     if not secret:
         raise ValueError("the Telegram webhook needs a secret token")
     router = APIRouter()
@@ -51,21 +49,22 @@ def webhook_router(processor: UpdateProcessor, secret: str) -> APIRouter:
         if not secret_matches(secret, request.headers.get(SECRET_HEADER)):
             return Response(status_code=401)
         try:
-            update = Update.model_validate(parse_json(await read_body(request)))
+            payload = parse_json(await read_body(request))
+            update = Update.model_validate(payload)
         except BodyTooLarge as error:
             log.warning("webhook body refused: %s", error)
             return Response(status_code=413)
         except (NotJson, ValidationError, RecursionError) as error:
             log.warning("webhook body is not a Telegram update (%s)", type(error).__name__)
             return Response(status_code=400)
+        arrival = inbound.processor.adapter.arrival(update)  # pure: whose line, which id
         try:
-            await processor.process(update)
+            await inbound.accept([Received(str(arrival.id), arrival.person, payload)])
         except Exception:
-            # The database could not even be asked (away): 503 makes Telegram deliver the update again later.
-            log.exception("telegram update %s could not be checked", update.update_id)
+            # The database could not take it (away): 503 makes Telegram deliver the update again later.
+            log.exception("telegram update %s could not be stored", update.update_id)
             return Response(status_code=503)
-        # Duplicates and failures while handling get 200: the person was answered (a "sorry" at worst), and a
-        # failure rolled back leaves nothing that sending the update again would change.
+        # Stored (or stored before: a redelivery): Telegram may forget it now.
         return Response(status_code=200)
 
     return router

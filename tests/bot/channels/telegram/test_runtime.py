@@ -106,6 +106,8 @@ async def _registers_and_guards(server: FakeTelegramServer, tmp_path: Path, port
         assert (await http.post("/webhook/telegram", json=update, headers={SECRET_HEADER: "x"})).status_code == 401
         ok = await http.post("/webhook/telegram", json=update, headers={SECRET_HEADER: secret})
         assert ok.status_code == 200
+    # Answered at once; the drain of the running part handles the stored update right after.
+    await server.wait_for(lambda call: call.method == "sendMessage" and call.params.get("chat_id") == CHAT)
     assert len(server.sent_messages(CHAT)) == 1
 
 

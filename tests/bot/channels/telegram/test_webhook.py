@@ -1,7 +1,9 @@
-"""Webhook mode through the ASGI app: the secret header guards the route, duplicates are answered 200 once."""
+"""Webhook mode through the ASGI app: the secret header guards the route, what arrived is stored and answered 200
+at once, the drain handles it after (bot/channels/stored.py), and duplicates are handled once."""
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -9,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import App
+from bot.channels.stored import StoredInbound
 from bot.channels.telegram.client import make_bot
-from bot.channels.telegram.runtime import build_processor
+from bot.channels.telegram.runtime import build_inbound
 from bot.channels.telegram.webhook import SECRET_HEADER, secret_matches, webhook_router, webhook_secret
 from bot.web import create_web_app
 from services.db import Database
-from services.models import ProcessedUpdate
+from services.models import InboundUpdate, ProcessedUpdate
 from services.program import Program
 from tests.bot.channels.telegram.conftest import settings_for
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
@@ -23,16 +26,33 @@ SECRET = "s3cret_Token-123"
 UPDATES = Path(__file__).parent / "updates"
 
 
+@dataclass
+class Webhook:
+    http: httpx.AsyncClient
+    inbound: StoredInbound
+
+    async def post(self, body: dict | bytes, headers: dict | None = None) -> httpx.Response:
+        """POST as Telegram does, then let the drain handle what was stored (as the running process would)."""
+        headers = {SECRET_HEADER: SECRET} if headers is None else headers
+        if isinstance(body, bytes):
+            response = await self.http.post("/webhook/telegram", content=body, headers=headers)
+        else:
+            response = await self.http.post("/webhook/telegram", json=body, headers=headers)
+        await self.inbound.drain_once()
+        return response
+
+
 @pytest.fixture
-async def client(
+async def webhook(
     server: FakeTelegramServer, database_url: str, program: Program, pepper: bytes, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[Webhook]:
     db = Database(database_url)
     app = App(settings_for(database_url, tmp_path, server), program, db, pepper)
     bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    web = create_web_app(app, [webhook_router(build_processor(app, bot), SECRET)])
+    inbound = build_inbound(app, bot)
+    web = create_web_app(app, [webhook_router(inbound, SECRET)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
-        yield http
+        yield Webhook(http, inbound)
     await bot.session.close()
     await db.dispose()
 
@@ -41,46 +61,65 @@ def update(name: str) -> dict:
     return json.loads((UPDATES / f"{name}.json").read_text())
 
 
-async def test_good_secret_is_handled_and_answered(client: httpx.AsyncClient, server: FakeTelegramServer) -> None:
-    response = await client.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+async def test_good_secret_is_stored_answered_at_once_and_handled_after(
+    webhook: Webhook, server: FakeTelegramServer, database_url: str
+) -> None:
+    response = await webhook.http.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
     assert response.status_code == 200
+    assert server.sent_messages() == []  # nothing done in the request: it is stored
+    async with webhook.inbound.db.sessions() as session:
+        [row] = (await session.scalars(select(InboundUpdate))).all()
+    assert (row.channel, row.person, row.done_at) == ("telegram", "5550001", None)
+    assert row.payload == update("text")  # exactly what Telegram sent, unknown fields included
+
+    assert await webhook.inbound.drain_once() == 1
     sent = server.sent_messages(5550001)
     assert "kode undangan" in sent[-1]["text"].lower()  # an unknown person is asked for their invitation code
+    async with webhook.inbound.db.sessions() as session:
+        assert (await session.get(InboundUpdate, row.id)).done_at is not None
 
 
 @pytest.mark.parametrize("headers", [{}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: ""}, {SECRET_HEADER: SECRET + "x"}])
-async def test_missing_or_bad_secret_is_rejected(
-    client: httpx.AsyncClient, server: FakeTelegramServer, headers: dict
-) -> None:
-    response = await client.post("/webhook/telegram", json=update("text"), headers=headers)
+async def test_missing_or_bad_secret_is_rejected(webhook: Webhook, server: FakeTelegramServer, headers: dict) -> None:
+    response = await webhook.post(update("text"), headers=headers)
     assert response.status_code == 401
     assert server.sent_messages() == []
+    async with webhook.inbound.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InboundUpdate)) == 0
 
 
-async def test_duplicate_delivery_is_answered_once(
-    client: httpx.AsyncClient, server: FakeTelegramServer, database_url: str
-) -> None:
-    response = await client.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+async def test_duplicate_delivery_is_answered_once(webhook: Webhook, server: FakeTelegramServer) -> None:
+    response = await webhook.post(update("text"))
     first = len(server.sent_messages(5550001))
     for _ in range(2):  # Telegram redelivers when it did not see our 200 in time
-        response = await client.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+        response = await webhook.post(update("text"))
         assert response.status_code == 200
     assert first >= 1 and len(server.sent_messages(5550001)) == first
-    db = Database(database_url)
-    async with db.unit_of_work() as session:
+    async with webhook.inbound.db.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
-    await db.dispose()
+        assert await session.scalar(select(func.count()).select_from(InboundUpdate)) == 1
 
 
-async def test_callback_is_answered(client: httpx.AsyncClient, server: FakeTelegramServer) -> None:
-    response = await client.post("/webhook/telegram", json=update("callback"), headers={SECRET_HEADER: SECRET})
+async def test_a_redelivery_while_the_first_is_still_waiting_is_one_row(
+    webhook: Webhook, server: FakeTelegramServer
+) -> None:
+    for _ in range(3):
+        response = await webhook.http.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200
+    assert await webhook.inbound.drain_once() == 1
+    texts = [m["text"] for m in server.sent_messages(5550001)]
+    assert sum("bukan kode undangan" in text for text in texts) == 1  # one answer, not three
+
+
+async def test_callback_is_answered(webhook: Webhook, server: FakeTelegramServer) -> None:
+    response = await webhook.post(update("callback"))
     assert response.status_code == 200
     [answer] = [c for c in server.calls if c.method == "answerCallbackQuery"]
     assert answer.params["callback_query_id"] == "4382bfdwdsb323b2d9"
 
 
-async def test_garbage_body_is_a_bad_request(client: httpx.AsyncClient) -> None:
-    response = await client.post("/webhook/telegram", content=b"{not json", headers={SECRET_HEADER: SECRET})
+async def test_garbage_body_is_a_bad_request(webhook: Webhook) -> None:
+    response = await webhook.post(b"{not json")
     assert response.status_code == 400
 
 
@@ -106,15 +145,15 @@ def test_webhook_needs_a_secret(tmp_path: Path, server: FakeTelegramServer) -> N
         webhook_router(object(), "")  # type: ignore[arg-type]
 
 
-async def test_unclaimable_update_gets_503_so_telegram_sends_it_again(
+async def test_unstorable_update_gets_503_so_telegram_sends_it_again(
     server: FakeTelegramServer, program: Program, pepper: bytes, tmp_path: Path
 ) -> None:
-    # A database without our tables stands for one that is away: the update cannot be claimed.
+    # A database without our tables stands for one that is away: the update cannot be stored.
     url = f"sqlite+aiosqlite:///{tmp_path / 'unmigrated.db'}"
     db = Database(url)
     app = App(settings_for(url, tmp_path, server), program, db, pepper)
     bot = make_bot(DEFAULT_TOKEN, server.base_url)
-    web = create_web_app(app, [webhook_router(build_processor(app, bot), SECRET)])
+    web = create_web_app(app, [webhook_router(build_inbound(app, bot), SECRET)])
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://test") as http:
             response = await http.post("/webhook/telegram", json=update("text"), headers={SECRET_HEADER: SECRET})

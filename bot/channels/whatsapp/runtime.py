@@ -1,0 +1,53 @@
+"""WhatsApp's inbound side of `kampung-bahagia run` / `web`: the webhook's routes (served by the web app of the
+process, bot/web.py) and the drain that works through what they stored. Everything built from the `App`, so tests
+run the very same wiring against the fake Graph API."""
+
+import asyncio
+import logging
+
+from bot.bootstrap import App
+from bot.channels.inbound import InboundProcessor
+from bot.channels.stored import StoredInbound
+from bot.channels.whatsapp.adapter import WhatsAppAdapter
+from bot.channels.whatsapp.client import WhatsAppClient
+from bot.channels.whatsapp.sender import WhatsAppSender
+from bot.channels.whatsapp.webhook import webhook_router
+
+log = logging.getLogger(__name__)
+
+
+def client_from_settings(app: App) -> WhatsAppClient:
+    settings = app.settings
+    return WhatsAppClient(
+        settings.whatsapp_access_token.get_secret_value(),
+        settings.whatsapp_phone_number_id,
+        settings.whatsapp_api_url,
+    )
+
+
+def build_inbound(app: App, client: WhatsAppClient) -> StoredInbound:
+    sender = WhatsAppSender(client, app.db, app.settings.media_dir)
+    processor = InboundProcessor(WhatsAppAdapter(client, app.db, sender), app.engine())
+    return StoredInbound(processor, decode=lambda item: item)  # the stored item is what the adapter reads
+
+
+class WhatsAppRuntime:
+    """bot/channels/registry.py `ChannelRuntime` of WhatsApp: the webhook routes and the drain."""
+
+    def __init__(self, app: App) -> None:
+        settings = app.settings
+        self.client = client_from_settings(app)
+        self.inbound = build_inbound(app, self.client)
+        secret = settings.whatsapp_app_secret.get_secret_value() if settings.whatsapp_app_secret else ""
+        token = settings.whatsapp_verify_token.get_secret_value() if settings.whatsapp_verify_token else None
+        if secret:
+            self.router = webhook_router(self.inbound, secret, token)
+        else:
+            self.router = None
+            log.error("WHATSAPP_APP_SECRET is not set: the WhatsApp webhook is off (messages cannot be received)")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            await self.inbound.run(stop)  # also what was stored before a restart
+        finally:
+            await self.client.aclose()
