@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # How long a webhook update taken up by one process is its alone; a process that died holding it gives it up
+    # after this (bot/channels/stored.py). Renewed while the work goes on, so a long download is not cut short.
+    inbound_lease_seconds: float = Field(default=30.0, gt=0)
 
     # Training and demos only: the program's date and time as the bot starts (ISO 8601, WIB when no offset is
     # given); conversations and reminders then run as from that moment. Never set in production.

@@ -4,6 +4,7 @@ run the very same wiring against the fake Graph API."""
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.channels.inbound import InboundProcessor
@@ -28,7 +29,8 @@ def client_from_settings(app: App) -> WhatsAppClient:
 def build_inbound(app: App, client: WhatsAppClient) -> StoredInbound:
     sender = WhatsAppSender(client, app.db, app.settings.media_dir)
     processor = InboundProcessor(WhatsAppAdapter(client, app.db, sender), app.engine())
-    return StoredInbound(processor, decode=lambda item: item)  # the stored item is what the adapter reads
+    lease = timedelta(seconds=app.settings.inbound_lease_seconds)
+    return StoredInbound(processor, decode=lambda item: item, lease=lease)  # the stored item is what it reads
 
 
 class WhatsAppRuntime:
