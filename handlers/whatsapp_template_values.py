@@ -43,7 +43,8 @@ async def place_of(session: AsyncSession, person: Person | None) -> str:
         rt = await session.get(RT, person.rt_id)
         kelurahan = await session.get(Kelurahan, rt.kelurahan_kode) if rt is not None else None
         if rt is not None and kelurahan is not None:
-            return _("RT {number} Kel. {kelurahan}", number=f"{rt.nomor:03d}", kelurahan=kelurahan.nama)
+            nomor = f"{rt.nomor:03d}"  # three digits, as on the KK card
+            return _("RT {number} Kel. {kelurahan}", number=nomor, kelurahan=kelurahan.nama)
     return role_name(person.role)
 
 
