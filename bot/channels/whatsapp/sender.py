@@ -41,7 +41,12 @@ def error_code_of(error: GraphApiError) -> int:
     return error.code if error.code is not None else error.status
 
 
-def result_of_error(error: Exception, body: Body | None = None) -> SendResult:
+def result_of_error(
+    error: Exception,
+    body: Body | None = None,
+    throughput_pause: float = THROUGHPUT_PAUSE,
+    pair_rate_pause: float = PAIR_RATE_PAUSE,
+) -> SendResult:
     """The `SendResult` for what a Graph API call raised (`body`: the request, logged redacted on a bad request)."""
     text = redact(error)
     if isinstance(error, NotSent):
@@ -52,9 +57,9 @@ def result_of_error(error: Exception, body: Body | None = None) -> SendResult:
         return SendResult(ok=False, error=f"{TRANSIENT}{text}")
     code = error_code_of(error)
     if error.code == THROUGHPUT:
-        return SendResult(ok=False, retry_after=THROUGHPUT_PAUSE, error=text, error_code=code)
+        return SendResult(ok=False, retry_after=throughput_pause, error=text, error_code=code)
     if error.code == PAIR_RATE:
-        return SendResult(ok=False, retry_after=PAIR_RATE_PAUSE, error=text, error_code=code)
+        return SendResult(ok=False, retry_after=pair_rate_pause, error=text, error_code=code)
     if error.status >= 500:
         # Meta answered that it failed: nothing went out, trying again is safe.
         return SendResult(ok=False, error=f"{TRANSIENT}{text}", error_code=code)
@@ -72,10 +77,19 @@ class WhatsAppSender:
 
     channel = CHANNEL
 
-    def __init__(self, client: WhatsAppClient, media_dir: Path, db: Database) -> None:
+    def __init__(
+        self,
+        client: WhatsAppClient,
+        media_dir: Path,
+        db: Database,
+        *,
+        throughput_pause: float = THROUGHPUT_PAUSE,
+        pair_rate_pause: float = PAIR_RATE_PAUSE,
+    ) -> None:
         self.client = client
         self.media_dir = Path(media_dir)
         self.db = db
+        self.pauses = (throughput_pause, pair_rate_pause)
 
     async def alive(self) -> bool:
         """Does the Graph API answer at all? Any answer counts, even an error."""
@@ -106,7 +120,7 @@ class WhatsAppSender:
             try:
                 sent = await self._call(external_id, body)
             except (GraphApiError, TransportError) as error:
-                result = result_of_error(error, body)
+                result = result_of_error(error, body, *self.pauses)
                 log.info("whatsapp send to %s failed at part %d: %s", external_id, done, result.error)
                 return result, done
             done += 1
@@ -124,7 +138,7 @@ class WhatsAppSender:
         try:
             message_id = await self.client.send(external_id, body)
         except (GraphApiError, TransportError) as error:
-            result = result_of_error(error, body)
+            result = result_of_error(error, body, *self.pauses)
             log.info("whatsapp template to %s failed: %s", external_id, result.error)
             return result
         return SendResult(ok=True, message_id=message_id)
