@@ -224,6 +224,20 @@ async def test_131047_because_the_window_closed_meanwhile_falls_back_to_the_temp
     assert await usage(db) == {"kb_pemberitahuan": 1}
 
 
+async def test_a_failed_status_131047_after_accept_sends_it_again_as_a_template(db, server, sender, rt) -> None:
+    budi = await person(db, server, rt, "6287", inside=True)
+    row_id = await queue(db, budi, "Laporan disetujui.", "pemberitahuan")
+    await run_until(db, sender, config(), status_is(db, row_id, "sent"))
+    # Later the webhook says: failed, 131047 (Meta's window had closed). Our record still says it is open.
+    async with db.unit_of_work() as session:
+        accepted = await session.get(OutboxMessage, row_id)
+        outcome = await whatsapp_delivery.failed_after_accept(session, accepted, 131047, "Re-engagement message")
+    assert outcome.action == "template"
+    await run_until(db, sender, config(), status_is(db, row_id, "sent"))
+    assert [b["type"] for b in server.sent("6287")] == ["text", "template"]
+    assert (await row(db, row_id)).template == "kb_pemberitahuan"
+
+
 # ---- Graph errors ---------------------------------------------------------------------------------------------
 async def test_130429_slows_the_channel_down_and_loses_nothing(db, server, sender, rt) -> None:
     people = [await person(db, server, None, f"6290{n}", inside=True) for n in range(6)]
