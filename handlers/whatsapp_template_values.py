@@ -24,6 +24,7 @@ TEMPLATE_FACTS = "template_facts"
 MAX_LIST = 300
 MAX_BODY = 1024
 ELLIPSIS = "…"
+PROGRAM = "Kampung Bahagia"  # a name: the same in every language
 
 
 def one_line(text: str) -> str:
@@ -38,13 +39,13 @@ def cut(text: str, limit: int) -> str:
 async def place_of(session: AsyncSession, person: Person | None) -> str:
     """ "RT 001 Kel. Simpang IV Sipin" for someone of an RT (BAHASA.md), else their role."""
     if person is None:
-        return _("Kampung Bahagia")
+        return PROGRAM
     if person.rt_id is not None:
         rt = await session.get(RT, person.rt_id)
         kelurahan = await session.get(Kelurahan, rt.kelurahan_kode) if rt is not None else None
         if rt is not None and kelurahan is not None:
             nomor = f"{rt.nomor:03d}"  # three digits, as on the KK card
-            return _("RT {number} Kel. {kelurahan}", number=nomor, kelurahan=kelurahan.nama)
+            return _("RT {number} of kelurahan {kelurahan}", number=nomor, kelurahan=kelurahan.nama)
     return role_name(person.role)
 
 
