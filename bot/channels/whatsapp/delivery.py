@@ -76,6 +76,7 @@ class WhatsAppPolicy:
         held = self._held.get(row.external_id, 0.0) - _loop_time()
         if held > 0:
             return Attempt(None, start, delay=held, note={"kind": "held"})
+        self._held.pop(row.external_id, None)
         async with self.lock, self.db.unit_of_work() as session:
             last_inbound = await session.scalar(
                 select(ChannelIdentity.last_inbound_at).where(
@@ -161,7 +162,7 @@ class WhatsAppPolicy:
     async def _refused(self, session, row: Claimed, attempt: Attempt, worker: str, now: datetime) -> str | None:
         result = attempt.result
         code = result.error_code
-        error = redact(result.error or f"WhatsApp {code}")
+        error = redact(result.error or f"WhatsApp {code}").removeprefix(TRANSIENT)
         payload = _progressed(row, attempt.parts_done)
         if code == PAIR_RATE:
             wait = result.retry_after or 6.0
@@ -169,8 +170,6 @@ class WhatsAppPolicy:
             at = now + timedelta(seconds=wait)
             await delivery.mark_retry(session, row.id, worker, at=at, error=error, count_attempt=False, payload=payload)
             return "pair_rate"
-        if code == THROUGHPUT or result.uncertain or result.no_answer or (result.error or "").startswith(TRANSIENT):
-            return None  # the worker's own rules: pause the channel, unknown fate, retry with backoff
         if code in UNDELIVERABLE:
             await whatsapp_delivery.mark_undeliverable(session, row.external_id, error, now)
             if row.attempts >= self.settings.max_attempts:
@@ -179,6 +178,8 @@ class WhatsAppPolicy:
             at = now + self.settings.undeliverable_wait
             await delivery.mark_retry(session, row.id, worker, at=at, error=error, payload=payload)
             return "undeliverable"
+        if code == THROUGHPUT or result.uncertain or result.no_answer or (result.error or "").startswith(TRANSIENT):
+            return None  # the worker's own rules: pause the channel, unknown fate, retry with backoff
         # Any other refusal (a malformed request, a template Meta does not know): it would fail the same again.
         await delivery.mark_failed(session, row.id, worker, error)
         return "failed"

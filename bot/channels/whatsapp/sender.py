@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
 THROUGHPUT = 130429  # the number's messages per second: the whole channel slows down
 PAIR_RATE = 131056  # too many messages to one person in a short time: that person waits
+OUTSIDE_WINDOW = 131047  # free-form outside the 24-hour window: only a template may go
+UNDELIVERABLE = (131026, 131049)  # not delivered to this number for now (unknown number, Meta's own holding back)
 # Meta gives no retry-after: these are its documented paces (80 messages/s; about one message per 6 s per person).
 THROUGHPUT_PAUSE = 2.0
 PAIR_RATE_PAUSE = 6.0
@@ -66,7 +68,10 @@ def result_of_error(
     if error.status == 200:
         # Accepted, but the answer had no message id: it may well be in the chat.
         return SendResult(ok=False, uncertain=True, error=f"{TRANSIENT}{text}", error_code=code)
-    if error.status >= 400 and error.code not in (131047, 131026, 131049):
+    if error.code in UNDELIVERABLE:
+        # Meta could not deliver to this number for now: a later try may pass (the policy marks and retries it).
+        return SendResult(ok=False, error=f"{TRANSIENT}{text}", error_code=code)
+    if error.status >= 400 and error.code != OUTSIDE_WINDOW:
         # A request Meta refuses as it is: the payload says why, and the policy fails it without a loop.
         log.error("whatsapp refused a request (%s): %s", text, redact(json.dumps(body or {}, ensure_ascii=False)))
     return SendResult(ok=False, error=text, error_code=code)
