@@ -285,6 +285,7 @@ async def test_131026_marks_the_number_retries_later_and_a_delivery_clears_it(db
     assert waiting.status == "pending" and waiting.next_attempt_at > utcnow() + timedelta(minutes=50)
     identity = await identity_of(db, "62921")
     assert identity.undeliverable_at is not None and "131026" in identity.undeliverable_reason
+    assert not identity.undeliverable_reason.startswith("transient")
     async with db.unit_of_work() as session:
         (await session.get(OutboxMessage, row_id)).next_attempt_at = utcnow()
     await run_until(db, sender, config(), status_is(db, row_id, "sent"))
