@@ -42,7 +42,9 @@ class DeliveryPolicy(Protocol):
         """Send the row (from call `start`) as the platform allows right now, or say why it waits."""
         ...
 
-    async def record(self, session: "AsyncSession", row: Claimed, attempt: Attempt, worker: str, now: datetime):
+    async def record(
+        self, session: "AsyncSession", row: Claimed, attempt: Attempt, worker: str, now: datetime
+    ) -> str | None:
         """Record the outcome if this policy handles it (returns the worker's stats key); None: the worker's plain
         rules apply (retry with backoff, unknown fate, …)."""
         ...

@@ -107,11 +107,14 @@ class WhatsAppPolicy:
             wait = await whatsapp_delivery.quota_wait(
                 session, row.external_id, self.settings.daily_limit, now, in_flight=frozenset(self._in_flight)
             )
+            if wait is None:
+                # Taken before anything else may look (leaving this block awaits the commit): two sends at once
+                # never both take the last slot.
+                self._in_flight.add(row.external_id)
         if wait is not None:
             log.info("outbox %s: the daily WhatsApp template quota is used up; again in %s", row.id, wait)
             return Attempt(None, start, delay=wait.total_seconds(), note={"kind": "quota"})
         kind = "opener" if template.purpose == OPENER else "template"
-        self._in_flight.add(row.external_id)
         try:
             result = await self.sender.send_template(row.external_id, template_message(template, values))
         except BaseException:
