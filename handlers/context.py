@@ -56,11 +56,22 @@ class Context:
     def actor(self) -> str:
         return f"{self.incoming.channel}:{self.incoming.user_id}"
 
-    async def notify(self, recipient: Person, render: Callable[[], Reply], *, dedupe_key: str | None = None) -> int:
+    async def notify(
+        self,
+        recipient: Person,
+        render: Callable[[], Reply],
+        *,
+        dedupe_key: str | None = None,
+        purpose: str | None = None,
+    ) -> int:
         """Queue a message to someone else, written in their language, sent by the delivery worker.
+
+        `purpose`: which WhatsApp template carries it outside the person's window (handlers/payload.py PURPOSE).
 
         It is part of this unit of work: if the step fails, the notification is never sent.
         """
         with use_locale(recipient.locale):
             reply = render()
-        return await outbox.enqueue_for_person(self.session, recipient.id, payload_of(reply), dedupe_key=dedupe_key)
+        return await outbox.enqueue_for_person(
+            self.session, recipient.id, payload_of(reply, purpose=purpose), dedupe_key=dedupe_key
+        )

@@ -137,7 +137,10 @@ class Engine:
             if incoming.token is not None and incoming.token != state.version:
                 old = Reply(_("That button belongs to an earlier question. Here is the current one:"))
                 return [old, *await self._ask_current(ctx, state)]
-            if state.flow is None and (incoming.choice or "").startswith(MENU_PREFIX):
+            # A menu button, or a WhatsApp template's quick reply (no version: pressed any time later, it is the
+            # command it names, like typing it, whatever question was left open).
+            menu_press = state.flow is None or incoming.token is None
+            if menu_press and (incoming.choice or "").startswith(MENU_PREFIX):
                 return await self._command(ctx, state, incoming.choice[len(MENU_PREFIX) :], "")
         if state.flow == "bahasa":
             return await self._choose_language(ctx, state)

@@ -3,9 +3,12 @@
 from handlers.messages import Choice, Expect, Reply
 
 PARTS_DONE = "_parts_done"  # calls of a multi-message reply already delivered (a photo went, its text did not)
+# What the message is for (services/whatsapp_templates.py PURPOSES): outside a person's WhatsApp window it goes as
+# that purpose's template. Without one, WhatsApp sends the "please reply" opener and the message waits for the answer.
+PURPOSE = "purpose"
 
 
-def payload_of(reply: Reply, parts_done: int = 0) -> dict:
+def payload_of(reply: Reply, parts_done: int = 0, purpose: str | None = None) -> dict:
     payload = {
         "text": reply.text,
         "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
@@ -15,6 +18,8 @@ def payload_of(reply: Reply, parts_done: int = 0) -> dict:
         payload["token"] = reply.token  # an answer handed over late keeps its buttons tied to their question
     if parts_done:
         payload[PARTS_DONE] = parts_done
+    if purpose is not None:
+        payload[PURPOSE] = purpose
     return payload
 
 

@@ -15,6 +15,7 @@ from handlers.formatting import WIB, bulan, number, tanggal
 from handlers.i18n import _, use_locale
 from handlers.messages import Reply
 from handlers.payload import payload_of
+from handlers.whatsapp_template_values import reminder_fields
 from services import delivery
 from services import reminders as service
 from services.db import Database
@@ -187,7 +188,11 @@ async def run_slot(
             for reminder, reply in todo[start : start + CLAIM_BATCH]:
                 # Queued no later than the real clock: a training session's simulated future (SIMULATED_START)
                 # decides what is due, not when the worker, which runs on real time, may send it.
-                queued = await service.claim(session, reminder, payload_of(reply), min(now, utcnow()))
+                payload = {
+                    **payload_of(reply),
+                    **reminder_fields(reminder),
+                }  # WhatsApp: the template outside the window
+                queued = await service.claim(session, reminder, payload, min(now, utcnow()))
                 result.items.append(Planned(reminder, reply, "queued" if queued else "already"))
     return result
 
@@ -250,7 +255,7 @@ def final_report_reply(text: str, progress: Progress) -> Reply:
 def cli_broadcast_payload(text: str) -> dict:
     """A broadcast sent from the command line, in Indonesian (the recipients' default)."""
     with use_locale("id"):
-        return payload_of(Reply(_("📢 Message from DPMPPA Kota Jambi:\n\n{text}", text=text)))
+        return payload_of(Reply(_("📢 Message from DPMPPA Kota Jambi:\n\n{text}", text=text)), purpose="pemberitahuan")
 
 
 async def report_broadcast_progress(

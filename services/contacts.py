@@ -1,4 +1,5 @@
-"""Who can be reached in an RT: its registered Ketua RT, and the people who blocked the bot."""
+"""Who can be reached in an RT: its registered Ketua RT, the people who blocked the bot, and those whose WhatsApp
+number the platform could not deliver to lately."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -43,5 +44,24 @@ async def unreachable(session: AsyncSession, rt_ids: Iterable[int]) -> list[Unre
         .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
         .where(Person.rt_id.in_(ids), ChannelIdentity.unreachable_at.is_not(None))
         .order_by(ChannelIdentity.unreachable_at.desc(), ChannelIdentity.id)
+    )
+    return [Unreachable(person, identity) for person, identity in rows]
+
+
+async def undeliverable(session: AsyncSession, rt_ids: Iterable[int]) -> list[Unreachable]:
+    """People of these RTs whose identity the platform could not deliver to lately (WhatsApp 131026 / 131049):
+    the bot keeps trying, but the pendamping should reach them another way meanwhile."""
+    ids = list(rt_ids)
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Person, ChannelIdentity)
+        .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
+        .where(
+            Person.rt_id.in_(ids),
+            ChannelIdentity.undeliverable_at.is_not(None),
+            ChannelIdentity.unreachable_at.is_(None),  # already listed as blocked
+        )
+        .order_by(ChannelIdentity.undeliverable_at.desc(), ChannelIdentity.id)
     )
     return [Unreachable(person, identity) for person, identity in rows]

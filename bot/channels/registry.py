@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Every channel module; importing one registers it. Imported only when asked, so a process that runs no channel
 # does not load aiogram.
-MODULES = ("bot.channels.telegram.channel",)
+MODULES = ("bot.channels.telegram.channel", "bot.channels.whatsapp.channel")
 
 
 class ChannelRuntime(Protocol):

@@ -51,13 +51,13 @@ def _describe_configuration(settings: Settings) -> list[str]:
 
 
 def _whatsapp_line(settings: Settings) -> str:
-    # Never claims more than is true: the settings can be complete while no part of `run` talks to WhatsApp yet.
     if not settings.whatsapp_on:
         return _("WhatsApp: not configured (set WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID).")
     return _(
-        "WhatsApp: configured (phone number id {id}), but the channel is not wired into `run` yet: "
-        "nothing is received or sent on WhatsApp.",
+        "WhatsApp: on (phone number id {id}), webhook at /webhook/whatsapp; at most {limit} people a day "
+        "outside their 24-hour window (WHATSAPP_DAILY_LIMIT).",
         id=settings.whatsapp_phone_number_id,
+        limit=settings.whatsapp_daily_limit,
     )
 
 

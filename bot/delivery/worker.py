@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import Sender, SendResult
+from bot.delivery.policy import Attempt, PolicyFactory
 from bot.delivery.throttle import Throttle
 from bot.delivery.uncertain import BEHIND_FAILED, UNCERTAIN_TWICE, UNCERTAIN_WAIT, UncertainGate
 from bot.redaction import redact
@@ -47,6 +48,8 @@ class WorkerConfig:
     stop_timeout: float = 10.0
     # How long the platform must answer again before a message whose fate is unknown is tried once more.
     uncertain_wait: timedelta = UNCERTAIN_WAIT
+    # How this channel's rows are sent and recorded beyond the plain rules (bot/delivery/policy.py); None: plain.
+    policy: PolicyFactory | None = None
 
     @property
     def prefetch(self) -> int:
@@ -69,6 +72,7 @@ class _Outcome:
     delay: float = 0.0
     started: datetime | None = None  # when the send began: the mark of a send whose fate is unknown
     given_up: str | None = None  # not sent, and never will be (the reason is stored)
+    attempt: Attempt | None = None  # what the channel's policy made of the send, for it to record
 
 
 class ChannelWorker:
@@ -99,6 +103,7 @@ class ChannelWorker:
             "superseded": 0,
         }  # fmt: skip
         self.gate = UncertainGate(config.uncertain_wait, sender.alive)
+        self.policy = config.policy(sender, db, self.db_lock) if config.policy is not None else None
 
     # ---- main loop --------------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -177,14 +182,22 @@ class ChannelWorker:
         try:
             # Decoded inside the try: an unreadable payload is a failed send, not a row re-claimed forever.
             reply = reply_from_payload(row.payload)
-            result, done = await self.sender.send_from(row.external_id, reply, start)
+            if self.policy is None:
+                result, done = await self.sender.send_from(row.external_id, reply, start)
+                attempt = None
+            else:
+                attempt = await self.policy.send(row, reply, start)
+                result, done = attempt.result, attempt.parts_done
         except Exception as error:  # a bug or an unexpected network failure: retried like any transient error
             log.exception("sending outbox %s failed", row.id)
-            result, done = SendResult(ok=False, error=f"transient: {redact(error)!r}"), start
-        if result.retry_after is not None:
+            result, done, attempt = SendResult(ok=False, error=f"transient: {redact(error)!r}"), start, None
+        if result is None:  # the policy holds it back (a quota, one person's pace, waiting for an answer)
+            self._outcomes.put_nowait(_Outcome(row, None, delay=attempt.delay, attempt=attempt))
+            return
+        if result.retry_after is not None and (attempt is None or attempt.pause_channel):
             self.throttle.pause(result.retry_after)
         self.gate.saw(result)
-        self._outcomes.put_nowait(_Outcome(row, result, parts_done=done, started=started))
+        self._outcomes.put_nowait(_Outcome(row, result, parts_done=done, started=started, attempt=attempt))
 
     async def _held_back(self, row: Claimed) -> _Outcome | None:
         """Why a row may not go now (see bot/delivery/uncertain.py); None when it may."""
@@ -242,6 +255,11 @@ class ChannelWorker:
 
     async def _apply(self, session, outcome: _Outcome) -> None:
         row, result, now = outcome.row, outcome.result, utcnow()
+        if self.policy is not None and outcome.attempt is not None:
+            handled = await self.policy.record(session, row, outcome.attempt, self.name, now)
+            if handled is not None:
+                self.stats[handled] = self.stats.get(handled, 0) + 1
+                return
         if outcome.given_up is not None:
             self.stats["superseded"] += 1
             await delivery.mark_failed(session, row.id, self.name, outcome.given_up)

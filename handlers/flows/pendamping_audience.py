@@ -48,6 +48,6 @@ def payload_renderer(sender: Person, text: str):
 
     def render(recipient: Person) -> dict:
         with use_locale(recipient.locale):
-            return payload_of(Reply(broadcast_text(sender, text)))
+            return payload_of(Reply(broadcast_text(sender, text)), purpose="pemberitahuan")
 
     return render

@@ -1,7 +1,8 @@
 """`/rt`: a pendamping's RTs (an admin: the whole city), most urgent first, with who cannot be reached.
 
 One message, no questions: the summary and the most urgent RTs, then (when there are any) the RTs whose Ketua RT
-has not registered and the people who blocked the bot, each as its own message so none passes 4,096 characters.
+has not registered, the people who blocked the bot and those WhatsApp could not deliver to, each as its own
+message so none passes 4,096 characters.
 """
 
 from handlers.context import Context
@@ -11,7 +12,7 @@ from handlers.formatting import tanggal
 from handlers.i18n import _
 from handlers.messages import Reply
 from services.assignments import rts_for
-from services.contacts import registered_ketua, unreachable
+from services.contacts import registered_ketua, undeliverable, unreachable
 from services.models import RT, Role
 from services.schedule import StageState, StageStatus, stage_states_for_rts, urgency
 
@@ -33,6 +34,8 @@ async def start(ctx: Context, data: Data) -> Outcome:
             replies += as_messages(_unregistered(unregistered))
     if blocked:
         replies += as_messages(_blocked(rts, blocked))
+    if not_delivered := await undeliverable(ctx.session, [rt.id for rt in rts]):
+        replies += as_messages(_not_delivered(rts, not_delivered))
     return Finish(tuple(replies))
 
 
@@ -102,6 +105,24 @@ def _blocked(rts: list[RT], blocked: list) -> list[str]:
         for item in blocked
     ]
     head = _("These people blocked the bot and do not receive messages. Please contact them directly:")
+    return [head, *capped(lines)]
+
+
+def _not_delivered(rts: list[RT], people: list) -> list[str]:
+    by_id = {rt.id: rt for rt in rts}
+    lines = [
+        _(
+            "{rt}: {person} — WhatsApp messages not delivered since {date}",
+            rt=rt_label(by_id[item.person.rt_id]),
+            person=person_label(item.person),
+            date=tanggal(item.identity.undeliverable_at),
+        )
+        for item in people
+    ]
+    head = _(
+        "WhatsApp could not deliver the bot's messages to these people lately. The bot keeps trying; "
+        "meanwhile please contact them directly:"
+    )
     return [head, *capped(lines)]
 
 

@@ -154,10 +154,14 @@ async def _decided(ctx: Context, data: Data, decision: Coroutine[Any, Any, Stage
     sender = await ctx.session.get(Person, report.submitted_by_id)
     reviewer = ctx.person
     if report.status == ReportStatus.DISETUJUI:
-        told = await ctx.notify(sender, lambda: approved_notice(report, rt, stage, reviewer, sender))
+        told = await ctx.notify(
+            sender, lambda: approved_notice(report, rt, stage, reviewer, sender), purpose="pemberitahuan"
+        )
         done = _("✅ Approved: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
     else:
-        told = await ctx.notify(sender, lambda: sent_back_notice(report, rt, stage, reviewer, sender))
+        told = await ctx.notify(
+            sender, lambda: sent_back_notice(report, rt, stage, reviewer, sender), purpose="pemberitahuan"
+        )
         done = _("↩️ Sent back with your reason: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
     if told:
         done += "\n" + _("{name} has been told.", name=sender.nama or "-")

@@ -150,7 +150,7 @@ def test_no_code_is_made_for_a_seat_someone_holds(cli, tmp_path, database_url):
     assert [row[0] for row in rows[1:]] == ["15.71.01.1001-004"]
 
 
-def test_run_says_whether_whatsapp_is_configured_and_never_that_it_works():
+def test_run_says_whether_whatsapp_is_on():
     from bot.cli.run import _describe_configuration
     from bot.settings import Settings
     from handlers.i18n import use_locale
@@ -162,7 +162,8 @@ def test_run_says_whether_whatsapp_is_configured_and_never_that_it_works():
         )
     assert any("WHATSAPP_ACCESS_TOKEN" in line and "WHATSAPP_PHONE_NUMBER_ID" in line for line in off)
     (line,) = [line for line in on if line.startswith("WhatsApp")]
-    assert "1098765" in line and "belum" in line and "EAAG" not in line
+    assert "1098765" in line and "aktif" in line and "EAAG" not in line
+    assert "250 orang sehari" in line and "belum" not in line
 
 
 def test_an_invitation_comes_with_its_whatsapp_link_when_the_number_is_set(database_url, tmp_path):

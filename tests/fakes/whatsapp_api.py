@@ -49,6 +49,7 @@ class Call(NamedTuple):
     params: dict[str, Any]  # the JSON body, or the form fields (the upload's bytes under "content")
     timestamp: float
     error_code: int | None = None  # Graph error code when refused
+    answer: Any = None  # the JSON answered when accepted (a sent message's wamid is in it)
 
 
 class GraphError(Exception):
@@ -117,6 +118,7 @@ class FakeWhatsAppServer:
         self.chunked_downloads = False
         self._ids = itertools.count(1)
         self._fail: dict[str, deque[GraphError]] = defaultdict(deque)
+        self._spared: dict[str, int] = defaultdict(int)  # calls answered normally before the failures start
         self._delays: dict[str, Delay] = {}
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -166,9 +168,19 @@ class FakeWhatsAppServer:
         return media_id
 
     def fail_next(
-        self, method: str, code: int, message: str = "Error", *, status: int = 400, count: int = 1, title: str = ""
+        self,
+        method: str,
+        code: int,
+        message: str = "Error",
+        *,
+        status: int = 400,
+        count: int = 1,
+        title: str = "",
+        after: int = 0,
     ) -> None:
-        """Answer the next `count` calls of `method` ("messages", "media", "media_info", "download", "*") so."""
+        """Answer the next `count` calls of `method` ("messages", "media", "media_info", "download", "*") so,
+        once `after` more calls of it have been answered normally (a reply failing at its second message)."""
+        self._spared[method] = after
         for _ in range(count):
             self._fail[method].append(GraphError(code, message, status=status, title=title))
 
@@ -184,6 +196,18 @@ class FakeWhatsAppServer:
             if c.method == "messages"
             and c.error_code is None
             and c.params.get("status") != "read"
+            and (to is None or c.params.get("to") == to)
+        ]
+
+    def wamids(self, to: str | None = None) -> list[str]:
+        """The message ids given to accepted messages (in the order of `sent`)."""
+        return [
+            c.answer["messages"][0]["id"]
+            for c in self.calls
+            if c.method == "messages"
+            and c.error_code is None
+            and c.answer
+            and "messages" in c.answer
             and (to is None or c.params.get("to") == to)
         ]
 
@@ -301,10 +325,13 @@ class FakeWhatsAppServer:
             await asyncio.sleep(delay.seconds)
         for key in (method, "*"):
             if self._fail[key]:
+                if self._spared[key] > 0:
+                    self._spared[key] -= 1
+                    continue
                 raise self._fail[key].popleft()
 
-    def _record(self, method: str, params: dict[str, Any], error: GraphError | None = None) -> None:
-        self.calls.append(Call(method, params, time.monotonic(), error.code if error else None))
+    def _record(self, method: str, params: dict[str, Any], error: GraphError | None = None, answer: Any = None) -> None:
+        self.calls.append(Call(method, params, time.monotonic(), error.code if error else None, answer))
         self._call_event.set()
 
     async def _answer(self, request: web.Request, method: str, work: Callable[[dict], Any]) -> web.Response:
@@ -318,7 +345,7 @@ class FakeWhatsAppServer:
         except GraphError as error:
             self._record(method, params, error)
             return web.json_response(error.body(), status=error.status)
-        self._record(method, params)
+        self._record(method, params, answer=result if isinstance(result, dict) else None)
         return result if isinstance(result, web.StreamResponse) else web.json_response(result)
 
     async def _handle_messages(self, request: web.Request) -> web.Response:

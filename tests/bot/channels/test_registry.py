@@ -12,6 +12,7 @@ from bot.bootstrap import App
 from bot.channels import registry
 from bot.channels.base import Sender
 from bot.channels.telegram.sender import TelegramSender
+from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.settings import Settings
 from services.db import Database
 from services.program import Program
@@ -32,6 +33,23 @@ async def bare_app(tmp_path: Path, program: Program, pepper: bytes) -> AsyncIter
 
 def test_telegram_is_registered_by_its_short_code() -> None:
     assert registry.channel_types()["TG"].channel == "telegram"
+
+
+def test_whatsapp_is_registered_by_its_short_code() -> None:
+    assert registry.channel_types()["WA"].channel == "whatsapp"
+
+
+async def test_whatsapp_is_on_with_a_token_and_a_phone_number_id(bare_app: App) -> None:
+    half = bare_app.settings.model_copy(update={"whatsapp_access_token": SecretStr("EAAG-token-value")})
+    assert registry.senders(App(half, bare_app.program, bare_app.db, bare_app.pepper)) == []
+    settings = half.model_copy(update={"whatsapp_phone_number_id": "1098765", "whatsapp_daily_limit": 40})
+    [(sender, limits)] = registry.senders(App(settings, bare_app.program, bare_app.db, bare_app.pepper))
+    assert isinstance(sender, WhatsAppSender) and isinstance(sender, Sender) and sender.channel == "whatsapp"
+    # Meta's pace: 80 messages a second, about one every 6 seconds to the same person; the daily quota applies.
+    assert (limits.per_second, round(1 / limits.per_chat_per_second)) == (80.0, 6)
+    policy = limits.policy(sender, bare_app.db, asyncio.Lock())
+    assert policy.settings.daily_limit == 40
+    await sender.close()
 
 
 async def test_nothing_configured_nothing_to_send(bare_app: App) -> None:

@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from services import whatsapp_delivery
 from services.models import RT, ChannelIdentity, ReportStatus, Role
 from tests.handlers.flows.pendamping import (
     NOW,
@@ -65,6 +66,23 @@ async def test_people_who_blocked_the_bot_are_listed(world):
     blocked = replies[-1].text
     assert "memblokir bot dan tidak menerima pesan" in blocked
     assert "RT 001 Simpang IV Sipin (A): Budi (Ketua RT) — memblokir bot sejak 15 Maret 2026" in blocked
+
+
+async def test_numbers_whatsapp_could_not_deliver_to_are_listed_until_a_delivery(world):
+    ketua = await registered(world, Role.KETUA_RT, RT_1, "Budi")
+    async with world.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == ketua.user_id))
+        identity.channel = "whatsapp"
+        await session.flush()
+        # What the delivery policy does on Meta's 131026 (bot/channels/whatsapp/delivery.py).
+        assert await whatsapp_delivery.mark_undeliverable(session, ketua.user_id, "WhatsApp 131026: undeliverable", NOW)
+    dewi = await pendamping(world)
+    listed = text_of(await dewi.send("/rt"))
+    assert "Pesan WhatsApp dari bot tidak sampai ke orang-orang ini" in listed
+    assert "RT 001 Simpang IV Sipin (A): Budi (Ketua RT) — pesan WhatsApp tidak sampai sejak 15 Maret 2026" in listed
+    async with world.db.unit_of_work() as session:
+        await whatsapp_delivery.clear_undeliverable(session, ketua.user_id)  # a later delivery went through
+    assert "tidak sampai" not in text_of(await dewi.send("/rt"))
 
 
 async def test_long_list_shows_thirty_and_counts_the_rest(world):
