@@ -27,7 +27,7 @@ def client_from_settings(app: App) -> WhatsAppClient:
 
 
 def build_inbound(app: App, client: WhatsAppClient) -> StoredInbound:
-    sender = WhatsAppSender(client, app.db, app.settings.media_dir)
+    sender = WhatsAppSender(client, app.settings.media_dir, app.db)
     processor = InboundProcessor(WhatsAppAdapter(client, app.db, sender), app.engine())
     lease = timedelta(seconds=app.settings.inbound_lease_seconds)
     return StoredInbound(processor, decode=lambda item: item, lease=lease)  # the stored item is what it reads
