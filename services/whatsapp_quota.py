@@ -180,9 +180,11 @@ def plan(recipients: Sequence[Recipient], start: datetime, limit: int, booked: S
 def _busiest_window(events: list[tuple[datetime, str]], at: datetime) -> int:
     """The most distinct people in any moving 24 h that contains `at`: a slot taken at `at` falls in every one.
 
-    The busiest such window starts either as early as it can or at one of the events: a sweep over them."""
+    Sliding such a window later only gains an event when its end passes one: the busiest starts as early as it can
+    or just after an event lies 24 h ahead. A sweep over those starts, counting people, not messages."""
     near = sorted((t, who) for t, who in events if at - WINDOW < t < at + WINDOW)
-    starts = sorted({at - WINDOW + timedelta(microseconds=1), *(t for t, _ in near if t <= at)})
+    tick = timedelta(microseconds=1)
+    starts = sorted({at - WINDOW + tick, *(t - WINDOW + tick for t, _ in near if t > at)})
     inside: Counter = Counter()
     added = removed = busiest = 0
     for begin in starts:
