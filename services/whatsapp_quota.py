@@ -142,8 +142,9 @@ class QuotaPlan:
 
     @property
     def template_days(self) -> int:
-        """Over how many days the templates go out (0: none)."""
-        return len({a.day for a in self.assignments if a.lane == Lane.TEMPLATE})
+        """Over how many days, from today, the templates go out (0: none; 1: all today). A day already full from
+        earlier plans still counts: the sender waits through it."""
+        return max((a.day + 1 for a in self.assignments if a.lane == Lane.TEMPLATE), default=0)
 
     @property
     def overdue(self) -> int:
