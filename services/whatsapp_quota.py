@@ -152,7 +152,9 @@ class QuotaPlan:
 
 
 def plan(recipients: Sequence[Recipient], start: datetime, limit: int, booked: Sequence[Booking] = ()) -> QuotaPlan:
-    """Each recipient's lane, day and earliest send time. Pure: `booked` is what services the caller read."""
+    """Each recipient's lane, day and earliest send time.
+
+    Pure: `booked` is what the caller read from the outbox (`booked_slots`)."""
     if limit < 1:
         raise ValueError(f"a daily limit of at least 1, not {limit}")
     assignments: list[Assignment] = []

@@ -44,7 +44,8 @@ async def _plan(app: App, kelompok: str | None, rt_codes: list[str]) -> tuple[in
     now = utcnow()
     async with app.db.unit_of_work() as session:
         rts, recipients = await _audience(session, kelompok, rt_codes)
-        states = await stage_states_for_rts(session, app.program, rts, now.astimezone(WIB).date())
+        # Urgency on the program's day (a training session's simulated date); the plan on the real clock.
+        states = await stage_states_for_rts(session, app.program, rts, app.clock().astimezone(WIB).date())
         urgencies = {p.id: urgency_of(states[p.rt_id]) for p in recipients}
         people = await quota_recipients(session, recipients, urgencies)
         plan = await plan_with_bookings(session, people, now, app.settings.whatsapp_daily_limit)

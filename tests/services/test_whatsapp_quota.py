@@ -291,3 +291,10 @@ async def test_1583_ketua_rt_on_whatsapp_get_a_7_day_broadcast_with_the_overdue_
     async with db.unit_of_work() as session:
         again = await plan_with_bookings(session, [Recipient(0, "whatsapp", "62899", None)], start, 250)
     assert [d.template for d in again.days] == [0, 0, 0, 0, 0, 0, 1]
+
+
+def test_a_day_already_full_still_counts_in_the_days_the_sender_waits():
+    full = [Booking(START - timedelta(hours=1), f"other{i}") for i in range(3)]
+    result = plan([whatsapp(1), telegram(2)], START, 3, full)
+    assert lanes(result) == [(1, 0, 0), (0, 0, 1)]
+    assert (result.template_days, result.later, result.now) == (2, 1, 1)
