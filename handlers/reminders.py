@@ -190,8 +190,12 @@ async def run_slot(
             todo.append((reminder, reply))
     going = [item.reminder for item in result.items if item.outcome == "dry_run"] + [r for r, _reply in todo]
     recipients = [quota.Recipient.of(r.identity, quota.urgency_of(r.states)) for r in going]
-    async with db.unit_of_work() as session:
-        result.quota = await quota.plan_with_bookings(session, recipients, min(now, utcnow()), daily_limit)
+    start = min(now, utcnow())
+    if recipients:
+        async with db.unit_of_work() as session:
+            result.quota = await quota.plan_with_bookings(session, recipients, start, daily_limit)
+    else:  # the clock's usual tick: nobody new to remind, no need to read the outbox
+        result.quota = quota.plan([], start, daily_limit)
     # Short transactions: a crash loses nothing (each claim commits with its message), and SQLite's single
     # writer is never held for the whole city.
     for start in range(0, len(todo), CLAIM_BATCH):
