@@ -24,7 +24,13 @@ class App:
     def engine(self) -> Engine:
         """The conversation core with every flow, as each channel runs it."""
         return Engine(
-            self.db, self.program, self.pepper, MediaStore(self.settings.media_dir), all_flows(), clock=self.clock
+            self.db,
+            self.program,
+            self.pepper,
+            MediaStore(self.settings.media_dir),
+            all_flows(),
+            clock=self.clock,
+            settings={"whatsapp_daily_limit": self.settings.whatsapp_daily_limit},
         )
 
     async def close(self) -> None:

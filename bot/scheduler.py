@@ -38,7 +38,9 @@ class ReminderClock:
     async def tick(self) -> RunResult | None:
         async with self._running:
             try:
-                result = await run_due(self.app.db, self.app.program, self.app.clock())
+                result = await run_due(
+                    self.app.db, self.app.program, self.app.clock(), self.app.settings.whatsapp_daily_limit
+                )
             except Exception:  # the next check tries again; claims keep it exactly-once
                 log.exception("reminder run failed")
                 return None

@@ -45,8 +45,11 @@ class Engine:
         media: MediaStore,
         flows: dict[str, Flow],
         clock: Callable[[], datetime] = utcnow,
+        settings: dict | None = None,
     ) -> None:
         self.db = db
+        # Runtime settings flows may read (Context.settings), e.g. "whatsapp_daily_limit" for /siaran.
+        self.settings = settings or {}
         self.program = program
         self.pepper = pepper
         self.media = media
@@ -61,7 +64,9 @@ class Engine:
         try:
             async with self.db.unit_of_work() as session:
                 state, identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
-                ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
+                ctx = Context(
+                    session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch, self.settings
+                )
                 if identity is not None:
                     self._touch_identity(identity, ctx.now)
                 with use_locale(person.locale if person else state.locale):
@@ -96,7 +101,9 @@ class Engine:
                 if not await claimed(session, incoming):
                     return []
                 state, _identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
-                ctx = Context(session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch)
+                ctx = Context(
+                    session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch, self.settings
+                )
                 with use_locale(person.locale if person else state.locale):
                     if problem is not None:
                         sorry = Reply(describe(problem.problems[0]))

@@ -18,12 +18,14 @@ from handlers.payload import payload_of
 from handlers.whatsapp_template_values import reminder_fields
 from services import delivery
 from services import reminders as service
+from services import whatsapp_quota as quota
 from services.db import Database
 from services.delivery import Progress
 from services.models import Broadcast, Person, Role, utcnow
 from services.program import Program
 from services.reminders import Agenda, Reminder, Slot
 from services.schedule import StageState, StageStatus
+from services.whatsapp_quota import DEFAULT_DAILY_LIMIT, QuotaPlan
 
 MAX_DIGEST_RTS = 30
 MAX_UNREGISTERED_LISTED = 10
@@ -143,6 +145,8 @@ class Planned:
 class RunResult:
     slot: Slot
     items: list[Planned] = field(default_factory=list)
+    # When the reminders to send (or, in a dry run, that would be sent) go out, per day and channel.
+    quota: QuotaPlan | None = None
 
     def count(self, outcome: str) -> int:
         return sum(1 for item in self.items if item.outcome == outcome)
@@ -162,8 +166,12 @@ async def run_slot(
     rt_kode: str | None = None,
     catch_up_only: bool = False,
     dry_run: bool = False,
+    daily_limit: int = DEFAULT_DAILY_LIMIT,
 ) -> RunResult:
-    """Plan the slot as of `today` and queue every reminder not claimed yet (or only list them: dry run)."""
+    """Plan the slot as of `today` and queue every reminder not claimed yet (or only list them: dry run).
+
+    WhatsApp reminders that need a template are spread over the days WhatsApp's quota allows, most urgent first.
+    """
     now = now or utcnow()
     async with db.unit_of_work() as session:
         planned = await service.plan(session, program, slot, today, rt_kode=rt_kode)
@@ -181,6 +189,14 @@ async def run_slot(
             result.items.append(Planned(reminder, reply, "dry_run"))
         else:
             todo.append((reminder, reply))
+    going = [item.reminder for item in result.items if item.outcome == "dry_run"] + [r for r, _reply in todo]
+    recipients = [quota.Recipient.of(r.identity, quota.urgency_of(r.states)) for r in going]
+    start = min(now, utcnow())
+    if recipients:
+        async with db.unit_of_work() as session:
+            result.quota = await quota.plan_with_bookings(session, recipients, start, daily_limit)
+    else:  # the clock's usual tick: nobody new to remind, no need to read the outbox
+        result.quota = quota.plan([], start, daily_limit)
     # Short transactions: a crash loses nothing (each claim commits with its message), and SQLite's single
     # writer is never held for the whole city.
     for start in range(0, len(todo), CLAIM_BATCH):
@@ -188,22 +204,22 @@ async def run_slot(
             for reminder, reply in todo[start : start + CLAIM_BATCH]:
                 # Queued no later than the real clock: a training session's simulated future (SIMULATED_START)
                 # decides what is due, not when the worker, which runs on real time, may send it.
-                payload = {
-                    **payload_of(reply),
-                    **reminder_fields(reminder),
-                }  # WhatsApp: the template outside the window
-                queued = await service.claim(session, reminder, payload, min(now, utcnow()))
+                payload = {**payload_of(reply), **reminder_fields(reminder)}  # WhatsApp: the template outside the window
+                later = result.quota.not_before(reminder.person_id)
+                queued = await service.claim(session, reminder, payload, min(now, utcnow()), not_before=later)
                 result.items.append(Planned(reminder, reply, "queued" if queued else "already"))
     return result
 
 
-async def run_due(db: Database, program: Program, now: datetime | None = None) -> RunResult:
+async def run_due(
+    db: Database, program: Program, now: datetime | None = None, daily_limit: int = DEFAULT_DAILY_LIMIT
+) -> RunResult:
     """The clock's job: the latest slot if it is within the grace window, else only catch-ups for newcomers."""
     now = now or utcnow()
     slot = service.latest_slot(program, now)
     today = now.astimezone(WIB).date()
     full = service.within_grace(program, slot, now)
-    return await run_slot(db, program, slot, today, now=now, catch_up_only=not full)
+    return await run_slot(db, program, slot, today, now=now, catch_up_only=not full, daily_limit=daily_limit)
 
 
 # ---- broadcasts: what the sender sees -----------------------------------------------------------------------

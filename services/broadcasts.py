@@ -4,19 +4,20 @@ Choosing the audience and queueing are separate: the conversation shows a previe
 Broadcast row and one outbox row per recipient in the caller's unit of work; the delivery worker sends them.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import audit, outbox
+from services import audit, delivery, outbox
 from services.assignments import REVIEWER_ROLES, all_rts, rts_for
 from services.contacts import registered_ketua
 from services.models import RT, Broadcast, Person, Role, utcnow
 from services.problems import ProblemError
 from services.program import KELOMPOK, Program
 from services.schedule import stage_states_for_rts
+from services.whatsapp_quota import DEFAULT_DAILY_LIMIT, QuotaPlan, Recipient, Urgency, plan_with_bookings, urgency_of
 
 MAX_TEXT = 1000
 # assigned: every RT the sender may see; kelompok: those of one Kelompok; behind: those with a late stage;
@@ -33,6 +34,8 @@ class Audience:
     recipients: list[Person]
     # RTs of the audience whose Ketua RT has not registered yet: nobody there can receive the message.
     unregistered_rts: int
+    # Recipient's person id → how urgent their RT is (who gets WhatsApp's daily quota first).
+    urgencies: dict[int, Urgency] = field(default_factory=dict)
 
     def describe(self) -> dict:
         """The audience as stored on the Broadcast row."""
@@ -74,13 +77,36 @@ async def select_audience(
     rts = await (all_rts(session) if scope == "city" else rts_for(session, sender))
     if scope == "kelompok":
         rts = [rt for rt in rts if rt.kelompok == kelompok]
-    elif scope == "behind":
-        states = await stage_states_for_rts(session, program, rts, today)
+    states = await stage_states_for_rts(session, program, rts, today)
+    if scope == "behind":
         rts = [rt for rt in rts if any(s.late for s in states[rt.id])]
     ketua = await registered_ketua(session, [rt.id for rt in rts])
     recipients = [person for rt in rts for person in ketua.get(rt.id, [])]
     unregistered = sum(1 for rt in rts if rt.id not in ketua)
-    return Audience(scope, kelompok if scope == "kelompok" else None, rts, recipients, unregistered)
+    urgencies = {p.id: urgency_of(states[p.rt_id]) for p in recipients}
+    return Audience(scope, kelompok if scope == "kelompok" else None, rts, recipients, unregistered, urgencies)
+
+
+async def delivery_plan(
+    session: AsyncSession, audience: Audience, now: datetime, daily_limit: int = DEFAULT_DAILY_LIMIT
+) -> QuotaPlan:
+    """When each recipient's message can go: free channels now, WhatsApp templates within the daily quota."""
+    recipients = await quota_recipients(session, audience.recipients, audience.urgencies)
+    return await plan_with_bookings(session, recipients, _real(now), daily_limit)
+
+
+async def quota_recipients(
+    session: AsyncSession, people: Sequence[Person], urgencies: Mapping[int, Urgency]
+) -> list[Recipient]:
+    """Each person as reached through their preferred identity (Telegram before WhatsApp); nobody without one."""
+    identities = await delivery.preferred_identities(session, [p.id for p in people])
+    return [Recipient.of(identities[p.id], urgencies.get(p.id, Urgency.LATER)) for p in people if p.id in identities]
+
+
+def _real(now: datetime) -> datetime:
+    # A training session's simulated future (SIMULATED_START) decides what is due, not when the worker, which runs
+    # on real time, may send: the plan starts no later than the real clock (as services.reminders' claims do).
+    return min(now, utcnow())
 
 
 async def create_broadcast(
@@ -92,10 +118,12 @@ async def create_broadcast(
     *,
     actor: str,
     now: datetime | None = None,
+    daily_limit: int = DEFAULT_DAILY_LIMIT,
 ) -> tuple[Broadcast, int]:
     """Queue the message for every recipient; returns the Broadcast and how many messages were queued.
 
     `payload_for` renders the outbox payload for one recipient (in their language: that is the caller's job).
+    WhatsApp recipients outside their window beyond the day's quota wait for their day (`delivery_plan`).
     """
     cleaned = check_text(text)
     if not audience.recipients:
@@ -110,6 +138,7 @@ async def create_broadcast(
     )
     session.add(broadcast)
     await session.flush()
+    plan = await delivery_plan(session, audience, now or utcnow(), daily_limit)
     queued = 0
     for person in audience.recipients:
         queued += await outbox.enqueue_for_person(
@@ -118,6 +147,7 @@ async def create_broadcast(
             payload_for(person),
             dedupe_key=f"broadcast:{broadcast.id}:{person.id}",
             broadcast_id=broadcast.id,
+            not_before=plan.not_before(person.id),
         )
     broadcast.total = queued
     audit.record(

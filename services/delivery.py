@@ -9,7 +9,7 @@ the worker keeps it to the milliseconds between the platform's answer and the co
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -66,8 +66,11 @@ async def enqueue_once(
     dedupe_key: str,
     broadcast_id: int | None = None,
     now: datetime | None = None,
+    not_before: datetime | None = None,
 ) -> int | None:
-    """Queue one message unless its dedupe key is already queued; returns the new row id, or None."""
+    """Queue one message unless its dedupe key is already queued; returns the new row id, or None.
+
+    `not_before`: not sent before then (a WhatsApp template planned for a later day, services.whatsapp_quota)."""
     statement = (
         insert_ignoring_conflicts(session, OutboxMessage)
         .values(
@@ -79,7 +82,7 @@ async def enqueue_once(
             payload=payload,
             status=PENDING,
             attempts=0,
-            next_attempt_at=now or utcnow(),
+            next_attempt_at=not_before or now or utcnow(),
             created_at=now or utcnow(),
         )
         .returning(OutboxMessage.id)
@@ -331,8 +334,11 @@ async def queue_broadcast(
     created_by_id: int | None = None,
     audience: dict | None = None,
     now: datetime | None = None,
+    not_before: Mapping[int, datetime] | None = None,
 ) -> tuple[Broadcast, int]:
-    """One Broadcast row and one outbox row per reachable recipient (the CLI's bulk path)."""
+    """One Broadcast row and one outbox row per reachable recipient (the CLI's bulk path).
+
+    `not_before`: person id → earliest send (the quota plan's later days)."""
     now = now or utcnow()
     broadcast = Broadcast(
         created_by=created_by, created_by_id=created_by_id, text=text, audience=audience or {}, created_at=now
@@ -345,7 +351,10 @@ async def queue_broadcast(
         identity = identities.get(person.id)
         if identity is not None:
             key = f"broadcast:{broadcast.id}:{person.id}"
-            row_id = await enqueue_once(session, identity, payload, dedupe_key=key, broadcast_id=broadcast.id, now=now)
+            later = (not_before or {}).get(person.id)
+            row_id = await enqueue_once(
+                session, identity, payload, dedupe_key=key, broadcast_id=broadcast.id, now=now, not_before=later
+            )
             queued += row_id is not None
     broadcast.total = queued
     await session.flush()

@@ -26,8 +26,11 @@ async def enqueue_for_person(
     *,
     dedupe_key: str | None = None,
     broadcast_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> int:
-    """Queue one message; returns 1, or 0 when the person has no channel yet (nothing can reach them)."""
+    """Queue one message; returns 1, or 0 when the person has no channel yet (nothing can reach them).
+
+    `not_before`: not sent before then (a WhatsApp template planned for a later day, services.whatsapp_quota)."""
     identity = await preferred_identity(session, person_id)
     if identity is None:
         return 0
@@ -35,16 +38,17 @@ async def enqueue_for_person(
         exists = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
         if exists:
             return 0
-    session.add(
-        OutboxMessage(
-            dedupe_key=dedupe_key,
-            channel=identity.channel,
-            external_id=identity.external_id,
-            person_id=person_id,
-            broadcast_id=broadcast_id,
-            payload=payload,
-        )
+    message = OutboxMessage(
+        dedupe_key=dedupe_key,
+        channel=identity.channel,
+        external_id=identity.external_id,
+        person_id=person_id,
+        broadcast_id=broadcast_id,
+        payload=payload,
     )
+    if not_before is not None:
+        message.next_attempt_at = not_before
+    session.add(message)
     return 1
 
 

@@ -138,6 +138,11 @@ class Reminder:
     def dedupe_key(self) -> str:
         return f"reminder:{self.kind}:{self.period}:{self.person_id}"
 
+    @property
+    def states(self) -> tuple[StageState, ...]:
+        """Every stage the reminder speaks of: what its urgency is judged on (services.whatsapp_quota)."""
+        return tuple(s for a in self.agendas for s in (*a.overdue, *a.opening, *a.due, *a.sent_back, *a.waiting))
+
 
 @dataclass
 class _People:
@@ -231,8 +236,17 @@ async def _with_delivery_facts(session: AsyncSession, slot: Slot, reminders: lis
     ]
 
 
-async def claim(session: AsyncSession, reminder: Reminder, payload: dict, now: datetime | None = None) -> bool:
+async def claim(
+    session: AsyncSession,
+    reminder: Reminder,
+    payload: dict,
+    now: datetime | None = None,
+    *,
+    not_before: datetime | None = None,
+) -> bool:
     """Claim the reminder and queue its message in this transaction; False when it was claimed before.
+
+    `not_before`: the message waits until then (a WhatsApp template planned for a later day).
 
     The claim is inserted first and decides: on PostgreSQL a concurrent claimer waits for this transaction and
     then finds the row. Callers claim in person-id order, so two runs never wait on each other in a cycle.
@@ -248,7 +262,7 @@ async def claim(session: AsyncSession, reminder: Reminder, payload: dict, now: d
     if claim_id is None:
         return False
     outbox_id = await delivery.enqueue_once(
-        session, reminder.identity, payload, dedupe_key=reminder.dedupe_key, now=now
+        session, reminder.identity, payload, dedupe_key=reminder.dedupe_key, now=now, not_before=not_before
     )
     if outbox_id is None:
         # The message exists already (a claim deleted by hand?): keep the claim pointing at it.

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from bot.bootstrap import App
 from bot.cli.common import console, run_with_app
+from bot.cli.quota_plan import print_plan
 from handlers.formatting import WIB, tanggal
 from handlers.i18n import _
 from handlers.menu import role_name
@@ -51,6 +52,8 @@ def _print(result: RunResult, show_text: bool) -> None:
         reminder = planned.reminder
         table.add_row(reminder.nama or "-", role_name(reminder.role), _what(planned), _outcome(planned))
     console.print(table)
+    if result.quota is not None:
+        print_plan(result.quota)
     if show_text:
         for planned in result.items:
             console.print(f"[bold]{planned.reminder.nama or '-'}[/bold]\n{planned.reply.text}\n", highlight=False)
@@ -71,7 +74,9 @@ def _print(result: RunResult, show_text: bool) -> None:
 
 def remind(
     on: str = typer.Option(None, "--date", help="YYYY-MM-DD (WIB); default today."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Only list who would receive what."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only list who would receive what, and the plan day by day per channel."
+    ),
     rt: str = typer.Option(None, "--rt", help="Only this RT (code)."),
     show_text: bool = typer.Option(False, "--text", help="Also print every message."),
 ) -> None:
@@ -87,7 +92,16 @@ def remind(
                 await rts.get_rt(session, rt)  # an unknown code is an error, not "nobody to remind"
         # Content as of the given day; queued now, so the worker sends it at once.
         slot = reminders.slot_for_day(app.program, day)
-        return await run_slot(app.db, app.program, slot, day, now=utcnow(), rt_kode=rt, dry_run=dry_run)
+        return await run_slot(
+            app.db,
+            app.program,
+            slot,
+            day,
+            now=utcnow(),
+            rt_kode=rt,
+            dry_run=dry_run,
+            daily_limit=app.settings.whatsapp_daily_limit,
+        )
 
     _print(run_with_app(work), show_text)
 

@@ -9,10 +9,12 @@ graph LR
 ```
 
 Nothing is written before "Kirim": then one Broadcast row and one outbox row per recipient, which the delivery
-worker sends within each channel's limits and reports back on.
+worker sends within each channel's limits and reports back on. The preview says how many go now and how many wait
+for WhatsApp's daily quota (services.whatsapp_quota), over how many days.
 """
 
 from handlers.context import Context
+from handlers.delivery_plan import plan_summary
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows.pendamping_audience import (
     SCOPE_OF,
@@ -26,6 +28,12 @@ from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services import broadcasts
 from services.assignments import rts_for
 from services.models import Role
+from services.whatsapp_quota import DEFAULT_DAILY_LIMIT
+
+
+def daily_limit(ctx: Context) -> int:
+    """WHATSAPP_DAILY_LIMIT, as the runtime hands it to the engine."""
+    return ctx.settings.get("whatsapp_daily_limit", DEFAULT_DAILY_LIMIT)
 
 
 async def start(ctx: Context, data: Data) -> Outcome:
@@ -122,6 +130,8 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
                 count=audience.unregistered_rts,
             )
         )
+    plan = await broadcasts.delivery_plan(ctx.session, audience, ctx.now, daily_limit(ctx))
+    lines.append(plan_summary(plan))
     lines.append(_("Send the message?"))
     return Reply(
         "\n".join(lines),
@@ -150,6 +160,7 @@ async def handle_confirm(ctx: Context, data: Data, incoming: Incoming) -> Outcom
         payload_renderer(ctx.person, data["text"]),
         actor=ctx.actor,
         now=ctx.now,
+        daily_limit=daily_limit(ctx),
     )
     return Finish(
         (Reply(_("Message scheduled for {count} recipients. You will receive a delivery report.", count=queued)),)

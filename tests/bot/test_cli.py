@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from datetime import timedelta
 
 import openpyxl
 import pytest
@@ -254,3 +255,103 @@ def test_whatsapp_usage_prints_counts_per_month_and_template(cli, database_url):
         {"month": "2026-05", "template": "kb_pengingat_bulanan", "count": 250},
         {"month": "2026-06", "template": "kb_pemberitahuan", "count": 1},
     ]
+
+
+async def _town_partly_on_whatsapp(database_url: str) -> None:
+    """tests.people's town on 1 April 2026, the bendahara, Dewi and a new Ketua RT on WhatsApp only."""
+    from sqlalchemy import update
+
+    from services.db import Database
+    from services.models import ChannelIdentity
+    from services.program import load_program
+    from tests.people import add_person, build_town
+
+    db = Database(database_url)
+    try:
+        town = await build_town(db, load_program())
+        async with db.unit_of_work() as session:
+            for person, number in ((town.bendahara_a, "6281002"), (town.dewi, "6281009")):
+                await session.execute(
+                    update(ChannelIdentity)
+                    .where(ChannelIdentity.person_id == person.id)
+                    .values(channel="whatsapp", external_id=number)
+                )
+        await add_person(db, "ketua_rt", rt=town.rt_late, chat=6281003, channel="whatsapp")
+    finally:
+        await db.dispose()
+
+
+def test_remind_dry_run_shows_the_plan_day_by_day_per_channel(database_url, tmp_path):
+    import asyncio
+
+    asyncio.run(_town_partly_on_whatsapp(database_url))
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "WHATSAPP_DAILY_LIMIT": "1",
+        "COLUMNS": "200",
+    }
+    result = CliRunner().invoke(app, ["remind", "--date", "2026-04-01", "--dry-run"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Rencana pengiriman (templat WhatsApp: paling banyak 1 orang per hari)" in out
+    header = next(line for line in out.splitlines() if "WhatsApp aktif 24 jam" in line)
+    assert [c.strip() for c in header.strip("┃│ ").split("┃")] == [
+        "Hari",
+        "Telegram",
+        "WhatsApp aktif 24 jam",
+        "WhatsApp lewat templat",
+        "Total",
+    ]
+    days = [
+        [c.strip() for c in line.strip("│ ").split("│")] for line in out.splitlines() if line.startswith("│ Hari ke-")
+    ]
+    assert [row[1:] for row in days] == [["1", "0", "1", "2"], ["0", "0", "1", "1"], ["0", "0", "1", "1"]]
+    assert [row[0].split(" (")[0] for row in days] == ["Hari ke-1", "Hari ke-2", "Hari ke-3"]
+    assert "Terlambat: 2 dari 3 orang dengan tahap terlambat dihubungi pada hari ke-1." in out
+    assert "2 pesan WhatsApp menunggu hari berikutnya" in out
+
+
+def test_broadcast_tells_now_and_later_before_asking_and_queues_the_later_ones_on_their_day(database_url, tmp_path):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from services.db import Database
+    from services.models import OutboxMessage
+
+    asyncio.run(_town_partly_on_whatsapp(database_url))
+    env = {
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "WHATSAPP_DAILY_LIMIT": "1",
+        "COLUMNS": "250",
+    }
+    # RT 001's Ketua RT on Telegram, RT 003's on WhatsApp, silent.
+    args = ["broadcast", "--text", "Rapat Sabtu", "--no-wait", "--rt", "15.71.01.1001-001", "--rt", "15.71.01.1001-003"]
+    asked = CliRunner().invoke(app, args, env=env, input="n\n")
+    assert "Dibatalkan. Tidak ada pesan yang dikirim." in asked.output
+    assert asked.output.startswith(
+        "Siaran ini untuk 2 orang: 1 terkirim sekarang (Telegram dan WhatsApp yang aktif 24 jam terakhir), "
+        "1 lewat templat WhatsApp hari ini (batas 1 per hari).\n"
+    )
+    assert "Kirim? [y/N]" in asked.output
+
+    async def rows() -> list[OutboxMessage]:
+        db = Database(database_url)
+        try:
+            async with db.unit_of_work() as session:
+                return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(rows()) == []
+    # Twice: the second broadcast finds today's slot taken by the first, so its template waits a day.
+    for _ in range(2):
+        sent = CliRunner().invoke(app, [*args, "--yes"], env=env)
+        assert sent.exit_code == 0, sent.output
+    assert "1 lewat templat WhatsApp selama 2 hari berikutnya (batas 1 per hari)." in sent.output
+    assert "1 pesan WhatsApp menunggu hari berikutnya" in sent.output
+    whatsapp = [r for r in asyncio.run(rows()) if r.channel == "whatsapp"]
+    assert len(whatsapp) == 2 and whatsapp[1].next_attempt_at - whatsapp[0].next_attempt_at > timedelta(hours=24)

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from handlers import reminders
 from services import delivery
 from services.db import Database
-from services.models import Broadcast, OutboxMessage, Person, ReminderClaim
+from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, ReminderClaim, utcnow
 from services.program import Program
 from services.reminders import WIB
+from services.whatsapp_quota import DAY
 from tests.people import Town, add_person, build_town
 
 
@@ -202,3 +203,43 @@ async def test_a_small_broadcast_gets_only_the_final_report(db: Database, progra
     assert await _reports(db, town) == [
         "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai: terkirim ke 3 dari 3 penerima."
     ]
+
+
+async def _on_whatsapp_only(db: Database, person: Person, number: str) -> None:
+    async with db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.person_id == person.id))
+        identity.channel, identity.external_id = "whatsapp", number
+
+
+async def test_whatsapp_reminders_are_spread_over_the_quota_most_urgent_first(db: Database, program, town: Town):
+    slot_at = at("2026-04-01T08:00")
+    # Both channels: Telegram, no quota.
+    await add_person(db, "ketua_rt", person_id=town.ketua_a.id, chat=6281001, channel="whatsapp")
+    await _on_whatsapp_only(db, town.dewi, "6281009")  # digest with late stages: overdue
+    await _on_whatsapp_only(db, town.bendahara_a, "6281002")  # Pencairan Dana due this month
+    newcomer = await add_person(db, "ketua_rt", rt=town.rt_late, chat=6281003, channel="whatsapp")  # overdue
+
+    dry = await reminders.run_slot(
+        db,
+        program,
+        reminders.service.slot_for_day(program, date(2026, 4, 1)),
+        date(2026, 4, 1),
+        now=slot_at,
+        dry_run=True,
+        daily_limit=1,
+    )
+    assert await _outbox(db) == []
+    assert [(d.telegram, d.window, d.template, d.overdue) for d in dry.quota.days] == [
+        (1, 0, 1, 2),  # Ketua RT A on Telegram (late Sosialisasi) and Dewi's digest
+        (0, 0, 1, 1),  # the newcomer, overdue too
+        (0, 0, 1, 0),  # the bendahara
+    ]
+
+    result = await reminders.run_due(db, program, slot_at, daily_limit=1)
+    assert result.count("queued") == 4
+    rows = {m.person_id: m for m in await _outbox(db)}
+    assert rows[town.ketua_a.id].channel == "telegram"
+    assert rows[town.dewi.id].next_attempt_at <= utcnow()
+    assert rows[newcomer.id].next_attempt_at == slot_at + DAY
+    assert rows[town.bendahara_a.id].next_attempt_at == slot_at + 2 * DAY
+    assert [(d.template, d.overdue) for d in result.quota.days] == [(1, 2), (1, 1), (1, 0)]

@@ -1,13 +1,15 @@
 """/siaran end to end through the engine, on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from handlers.messages import Expect, Incoming, Kind, MediaItem
-from services.models import Broadcast, OutboxMessage, ReportStatus, Role
+from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, ReportStatus, Role, utcnow
+from services.whatsapp_quota import DAY
 from tests.handlers.chat import outbox_for
 from tests.handlers.flows.pendamping import (
+    NOW,
     RT_1,
     RT_2,
     RT_3,
@@ -16,9 +18,11 @@ from tests.handlers.flows.pendamping import (
     pendamping,
     person_of,
     registered,
+    rt_id,
     send_sticker,
     text_of,
 )
+from tests.people import load_rts
 
 ASK_TEXT = "Ketik pesan untuk"
 PREVIEW = "Pratinjau: beginilah pesan yang akan diterima Ketua RT."
@@ -192,3 +196,56 @@ async def test_admin_chooses_the_whole_city_or_one_kelompok(world):
     async with world.db.unit_of_work() as session:
         city = await session.scalar(select(Broadcast).order_by(Broadcast.id.desc()))
         assert city.audience["scope"] == "city" and city.total == 2
+
+
+async def _whatsapp_ketua(world, rt_kode: str, number: str, last_inbound_at: datetime | None) -> int:
+    """A Ketua RT reached on WhatsApp only (registered earlier, as the WhatsApp channel does)."""
+    async with world.db.unit_of_work() as session:
+        person = Person(nama=f"Ketua {number}", role=Role.KETUA_RT, rt_id=await rt_id(world, rt_kode))
+        session.add(person)
+        await session.flush()
+        session.add(
+            ChannelIdentity(
+                person_id=person.id, channel="whatsapp", external_id=number, last_inbound_at=last_inbound_at
+            )
+        )
+        return person.id
+
+
+async def test_the_sender_is_told_what_goes_now_and_what_waits_for_whatsapps_quota(world):
+    budi = await registered(world, Role.KETUA_RT, RT_1, "Budi")  # a channel without a quota: now
+    active = await _whatsapp_ketua(world, RT_2, "62811", NOW - timedelta(hours=2))  # in the window: now, free
+    await load_rts(world.db, world.program, [(n, "A", "Dewi Lubis") for n in (4, 5, 6)])
+    silent = [
+        await _whatsapp_ketua(world, f"15.71.01.1001-00{n}", f"6282{n}", NOW - timedelta(days=3)) for n in (4, 5, 6)
+    ]
+    world.engine.settings = {"whatsapp_daily_limit": 2}
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    await dewi.press_label("Semua RT saya")
+    preview = (await dewi.send("Rapat Sabtu"))[-1]
+    assert (
+        "Siaran ini untuk 5 orang: 2 terkirim sekarang (Telegram dan WhatsApp yang aktif 24 jam terakhir), "
+        "3 lewat templat WhatsApp selama 2 hari berikutnya (batas 2 per hari).\nKirim pesan ini?"
+    ) in preview.text
+    assert (await counts(world))["OutboxMessage"] == 0  # told before anything is queued
+
+    await dewi.press_label("Kirim")
+    async with world.db.unit_of_work() as session:
+        rows = {r.person_id: r for r in await session.scalars(select(OutboxMessage))}
+    day_two = NOW + DAY
+    assert [rows[p].next_attempt_at for p in silent].count(day_two) == 1
+    # The rest at once (the worker's real clock; the conversation's clock is fixed in March).
+    going_now = [p for p in [(await person_of(world, budi)).id, active, *silent] if rows[p].next_attempt_at != day_two]
+    assert len(going_now) == 4 and all(rows[p].next_attempt_at <= utcnow() for p in going_now)
+
+
+async def test_when_everyone_goes_now_no_whatsapp_days_are_mentioned(world):
+    await registered(world, Role.KETUA_RT, RT_1, "Budi")
+    await _whatsapp_ketua(world, RT_2, "62811", NOW - timedelta(hours=2))
+    dewi = await pendamping(world)
+    await dewi.send("/siaran")
+    await dewi.press_label("Semua RT saya")
+    preview = (await dewi.send("Rapat Sabtu"))[-1]
+    assert "Siaran ini untuk 2 orang, semuanya terkirim sekarang." in preview.text
+    assert "templat" not in preview.text
