@@ -204,7 +204,8 @@ async def run_slot(
             for reminder, reply in todo[start : start + CLAIM_BATCH]:
                 # Queued no later than the real clock: a training session's simulated future (SIMULATED_START)
                 # decides what is due, not when the worker, which runs on real time, may send it.
-                payload = {**payload_of(reply), **reminder_fields(reminder)}  # WhatsApp: the template outside the window
+                # With the facts for the WhatsApp template used outside the person's 24-hour window.
+                payload = {**payload_of(reply), **reminder_fields(reminder)}
                 later = result.quota.not_before(reminder.person_id)
                 queued = await service.claim(session, reminder, payload, min(now, utcnow()), not_before=later)
                 result.items.append(Planned(reminder, reply, "queued" if queued else "already"))
