@@ -112,7 +112,7 @@ class WhatsAppAdapter:
         """With the database: the identity this sender is known by (and Meta's user id kept on it), and a typed
         number of the numbered menu on screen read as the button it stands for. Never raises: at worst the
         message goes on as it came."""
-        platform_user_id = self._user_ids.pop(incoming.update_id, None) if incoming.update_id else None
+        platform_user_id = self._user_ids.get(incoming.update_id) if incoming.update_id else None
         try:
             async with self.db.unit_of_work() as session:
                 user_id = await whatsapp_inbound.own_identity(session, incoming.user_id, platform_user_id)
@@ -135,8 +135,18 @@ class WhatsAppAdapter:
         """WhatsApp wants nothing acknowledged at once (no spinning button, unlike Telegram's callback queries)."""
 
     async def answered(self, incoming: Incoming) -> None:
-        # The blue ticks: the person sees their message was taken. A nicety, never a failure.
-        if not incoming.update_id or incoming.update_id.startswith(SYNTHETIC):
+        """The blue ticks: the person sees their message was taken. And Meta's user id kept on the identity the
+        message may just have made (`DAFTAR <code>`). Niceties, never a failure."""
+        if not incoming.update_id:
+            return
+        platform_user_id = self._user_ids.pop(incoming.update_id, None)
+        if platform_user_id:
+            try:
+                async with self.db.unit_of_work() as session:
+                    await whatsapp_inbound.own_identity(session, incoming.user_id, platform_user_id)
+            except Exception:
+                log.exception("whatsapp message %s: keeping Meta's user id failed", incoming.update_id)
+        if incoming.update_id.startswith(SYNTHETIC):
             return
         try:
             await self.client.mark_read(incoming.update_id)

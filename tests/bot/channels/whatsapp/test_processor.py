@@ -130,7 +130,6 @@ async def test_daftar_with_a_code_registers_and_metas_user_id_is_kept(whatsapp: 
     code = await whatsapp.invite()
     replies = await whatsapp.say(f"daftar {code.replace('-', '').lower()}", user_id=USER_ID)
     assert "terdaftar" in " ".join(replies).lower()
-    await whatsapp.say("menu", user_id=USER_ID)
     async with whatsapp.db.sessions() as session:
         identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "whatsapp"))
         person = await session.get(Person, identity.person_id)
