@@ -157,6 +157,14 @@ class Engine:
             return await registration.unregistered(ctx, incoming.text)
         if incoming.kind == Kind.MEDIA:
             return [self._media_outside_a_flow(ctx), self._menu(ctx)]
+        if incoming.kind == Kind.UNSUPPORTED:
+            # A voice note, sticker, video or shared contact: say what the bot does read, then the menu. (Inside a
+            # flow the step says what it wants instead; a stranger is asked for the code, which is what to send.)
+            text = _(
+                "The bot cannot read voice notes, stickers, videos or contacts. "
+                "Please send text, a photo, a PDF or a location, or press a button below."
+            )
+            return [Reply(text), self._menu(ctx)]
         return [Reply(_("I did not understand that.")), self._menu(ctx)]
 
     @staticmethod

@@ -237,14 +237,27 @@ def _preview(text: str) -> str:
 
 
 def progress_reply(text: str, progress: Progress) -> Reply:
-    return Reply(
-        _(
-            "Broadcast “{preview}”: delivered {sent}/{total}.",
-            preview=_preview(text),
-            sent=number(progress.sent),
-            total=number(progress.total),
-        )
+    line = _(
+        "Broadcast “{preview}”: delivered {sent}/{total}.",
+        preview=_preview(text),
+        sent=number(progress.sent),
+        total=number(progress.total),
     )
+    after = after_delivery_line(progress)
+    return Reply(f"{line}\n{after}" if after else line)
+
+
+def after_delivery_line(progress: Progress) -> str | None:
+    """What WhatsApp said later about the messages it took: reached the phone, read, failed after all. Only the
+    parts that are not zero; nothing at all for Telegram, which says none of it."""
+    parts = []
+    if progress.delivered:
+        parts.append(_("reached the phone {count}", count=number(progress.delivered)))
+    if progress.read:
+        parts.append(_("read {count}", count=number(progress.read)))
+    if progress.failed_after:
+        parts.append(_("failed afterwards {count}", count=number(progress.failed_after)))
+    return _("On WhatsApp: {parts}.", parts=", ".join(parts)) if parts else None
 
 
 def final_report_reply(text: str, progress: Progress) -> Reply:
@@ -256,6 +269,8 @@ def final_report_reply(text: str, progress: Progress) -> Reply:
             total=number(progress.total),
         )
     ]
+    if after := after_delivery_line(progress):
+        lines.append(after)
     if progress.failed:
         lines.append(_("Not delivered ({count}), with the reason:", count=number(progress.failed)))
         lines += [f"• {reason} ({number(count)})" for reason, count in progress.reasons]

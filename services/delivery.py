@@ -17,6 +17,7 @@ from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services import delivery_status
 from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, utcnow
 from services.outbox import CHANNEL_PREFERENCE
 
@@ -271,6 +272,11 @@ class Progress:
     unreachable: int = 0
     # Failure reasons with their counts, most frequent first.
     reasons: tuple[tuple[str, int], ...] = field(default=())
+    # What the platform said afterwards about the messages it accepted (WhatsApp's statuses; Telegram says
+    # nothing): reached the phone (read ones included), read, failed after all.
+    delivered: int = 0
+    read: int = 0
+    failed_after: int = 0
 
     @property
     def done(self) -> int:
@@ -292,6 +298,12 @@ async def broadcast_progress(session: AsyncSession, broadcast_id: int) -> Progre
             .order_by(func.count().desc())
         )
     ).all()
+    by_delivery = (
+        select(OutboxMessage.delivery_status, func.count())
+        .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.delivery_status.is_not(None))
+        .group_by(OutboxMessage.delivery_status)
+    )
+    after = Counter(dict((await session.execute(by_delivery)).all()))
     return Progress(
         broadcast_id,
         total=sum(counts.values()),
@@ -299,6 +311,9 @@ async def broadcast_progress(session: AsyncSession, broadcast_id: int) -> Progre
         failed=counts[FAILED],
         unreachable=counts[UNREACHABLE],
         reasons=tuple((reason or "?", count) for reason, count in reasons),
+        delivered=after[delivery_status.DELIVERED] + after[delivery_status.READ],
+        read=after[delivery_status.READ],
+        failed_after=after[delivery_status.FAILED],
     )
 
 

@@ -72,6 +72,8 @@ class InboundAdapter(Protocol[RawIn]):
     - `acknowledge(token)`: the platform's immediate acknowledgement (Telegram: answerCallbackQuery); a failure is
       logged there, never raised.
     - `answered(incoming)`: after an answer reached the person (Telegram: their command menu); never raises.
+    - `prepare(incoming)`: the channel's last word, with the database, before the conversation sees a message
+      (WhatsApp: a typed number of the numbered menu on screen becomes the button it stands for); never raises.
     """
 
     channel: str
@@ -87,6 +89,8 @@ class InboundAdapter(Protocol[RawIn]):
     async def acknowledge(self, token: str) -> None: ...
 
     async def answered(self, incoming: Incoming) -> None: ...
+
+    async def prepare(self, incoming: Incoming) -> Incoming: ...
 
 
 class InboundProcessor(Generic[Raw]):
@@ -194,6 +198,7 @@ class InboundProcessor(Generic[Raw]):
 
     async def handle(self, incoming: Incoming) -> None:
         """One `Incoming` through the conversations and its answer out. The caller holds the person's lane."""
+        incoming = await self.adapter.prepare(incoming)
         too_large = self.adapter.too_large
         fitting = tuple(item for item in incoming.media if not too_large(item))
         if incoming.kind == Kind.MEDIA and not fitting:

@@ -80,6 +80,11 @@ class Medium:
     content: bytes
     mime_type: str
     filename: str | None = None
+    declared_size: int | None = None  # what `GET /<id>` says the size is, when a test wants it to differ
+
+    @property
+    def file_size(self) -> int:
+        return len(self.content) if self.declared_size is None else self.declared_size
 
     @property
     def sha256(self) -> str:
@@ -161,10 +166,19 @@ class FakeWhatsAppServer:
         """The person wrote to us at `at` (default now): free-form messages to them are allowed for 24 h."""
         self.last_inbound[wa_id] = self.clock() if at is None else at
 
-    def add_media(self, content: bytes, mime_type: str = "image/jpeg", media_id: str | None = None) -> str:
-        """Media a person 'sent': served by `GET /<id>` then the download URL. Returns the media id."""
+    def add_media(
+        self,
+        content: bytes,
+        mime_type: str = "image/jpeg",
+        media_id: str | None = None,
+        *,
+        declared_size: int | None = None,
+    ) -> str:
+        """Media a person 'sent': served by `GET /<id>` then the download URL. Returns the media id.
+        `declared_size`: the size `GET /<id>` announces instead of the real one (a 150 MB document, without the
+        test holding 150 MB)."""
         media_id = media_id or f"{next(self._ids):016d}"
-        self.media[media_id] = Medium(content, mime_type)
+        self.media[media_id] = Medium(content, mime_type, declared_size=declared_size)
         return media_id
 
     def fail_next(
@@ -279,6 +293,25 @@ class FakeWhatsAppServer:
         if caption is not None:
             image["caption"] = caption
         return self.message_webhook(wa_id, {"type": "image", "image": image}, **kw)
+
+    def document_webhook(
+        self,
+        wa_id: str | None,
+        content: bytes,
+        *,
+        filename: str = "bukti.pdf",
+        mime_type: str = "application/pdf",
+        file_size: int | None = None,
+        caption: str | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        """A file from a person; `file_size` as the webhook announces it (Meta sends it for documents)."""
+        media_id = self.add_media(content, mime_type, declared_size=file_size)
+        document = {"id": media_id, "mime_type": mime_type, "sha256": self.media[media_id].sha256, "filename": filename}
+        document["file_size"] = self.media[media_id].file_size
+        if caption is not None:
+            document["caption"] = caption
+        return self.message_webhook(wa_id, {"type": "document", "document": document}, **kw)
 
     def status_webhook(
         self, message_id: str, status: str, recipient: str, errors: list[dict[str, Any]] | None = None
@@ -495,7 +528,7 @@ class FakeWhatsAppServer:
                 "url": f"{self.base_url}/_media/{media_id}?ext=1&hash=fake",
                 "mime_type": medium.mime_type,
                 "sha256": medium.sha256,
-                "file_size": len(medium.content),
+                "file_size": medium.file_size,
                 "id": media_id,
             }
 

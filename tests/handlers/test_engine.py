@@ -405,3 +405,14 @@ async def test_unsupported_message_gets_an_answer(world):
     assert [r.text for r in replies] == ["Type a number.", "How many KK?"]
     async with world.db.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+async def test_unsupported_message_outside_a_flow_says_what_the_bot_reads(world):
+    chat = await world.chat(Role.KETUA_RT, RT1)
+    replies = await chat.deliver(Incoming(chat.channel, chat.user_id, Kind.UNSUPPORTED))
+    assert replies[0].text.startswith("Bot ini belum bisa membaca pesan suara, stiker, video, atau kontak.")
+    assert "foto, PDF, atau lokasi" in replies[0].text
+    assert replies[-1].choices  # the menu: what to do next
+    stranger = Chat(world.engine, "stranger")
+    replies = await stranger.deliver(Incoming(stranger.channel, stranger.user_id, Kind.UNSUPPORTED))
+    assert "kode undangan" in replies[-1].text  # someone new is asked for what to send: the code

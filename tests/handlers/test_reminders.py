@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers import reminders
-from services import delivery
+from services import delivery, delivery_status
 from services.db import Database
 from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, ReminderClaim, utcnow
 from services.program import Program
@@ -177,6 +177,39 @@ async def test_broadcast_sender_sees_progress_every_ten_percent_then_a_report(db
     ]
     async with db.unit_of_work() as session:
         assert (await session.get(Broadcast, broadcast_id)).finished_at is not None
+
+
+async def test_whatsapp_statuses_reach_the_report(db: Database, program, town: Town):
+    """WhatsApp says later what became of each message it took: reached the phone, read, failed after all."""
+    broadcast_id, rows = await _broadcast(db, town, 40)
+    await _finish(db, rows, "sent")
+    async with db.unit_of_work() as session:
+        for n, row_id in enumerate(rows):
+            message = await session.get(OutboxMessage, row_id)
+            message.channel = "whatsapp"
+            message.platform_message_id = f"wamid.OUT{n}"
+    at_ = datetime(2026, 4, 1, 2, 0, tzinfo=WIB)
+    async with db.unit_of_work() as session:
+        for n in range(38):
+            await delivery_status.record_status(session, "whatsapp", f"wamid.OUT{n}", "delivered", at_)
+        for n in range(12):
+            await delivery_status.record_status(session, "whatsapp", f"wamid.OUT{n}", "read", at_)
+        for n in (38, 39):
+            await delivery_status.record_status(session, "whatsapp", f"wamid.OUT{n}", "failed", at_, [(131026, "x")])
+    async with db.unit_of_work() as session:
+        progress = await delivery.broadcast_progress(session, broadcast_id)
+        assert (progress.delivered, progress.read, progress.failed_after) == (38, 12, 2)
+        assert await reminders.report_broadcast_progress(session, broadcast_id) == "finished"
+    [report] = await _reports(db, town)
+    assert report.splitlines()[1] == "Di WhatsApp: sampai ke HP 38, dibaca 12, gagal 2."
+    assert reminders.progress_reply("Rapat", progress).text.splitlines() == [
+        "Siaran “Rapat”: terkirim 40/40.",
+        "Di WhatsApp: sampai ke HP 38, dibaca 12, gagal 2.",
+    ]
+    # Telegram says none of it: no such line, and no zero parts ever.
+    assert "\n" not in reminders.progress_reply("Rapat", delivery.Progress(1, 40, sent=40)).text
+    only_read = delivery.Progress(1, 40, sent=40, delivered=3, read=3)
+    assert reminders.after_delivery_line(only_read) == "Di WhatsApp: sampai ke HP 3, dibaca 3."
 
 
 async def test_the_final_report_replaces_an_update_still_waiting(db: Database, program, town: Town):

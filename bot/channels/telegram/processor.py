@@ -61,6 +61,10 @@ class TelegramAdapter:
     async def answered(self, incoming: Incoming) -> None:
         await self.menus.sync(incoming)
 
+    @staticmethod
+    async def prepare(incoming: Incoming) -> Incoming:
+        return incoming  # a Telegram button press arrives as one: nothing to read back
+
 
 class TelegramProcessor(InboundProcessor[Update]):
     """The neutral core with Telegram's adapter: what polling, the webhook and the album flusher share."""

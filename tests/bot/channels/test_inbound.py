@@ -79,6 +79,9 @@ class PlainAdapter:
     async def answered(self, incoming: Incoming) -> None:
         self.answered_to.append(incoming)
 
+    async def prepare(self, incoming: Incoming) -> Incoming:
+        return incoming
+
 
 @pytest.fixture
 async def core(database_url: str, program: Program, pepper: bytes, tmp_path: Path) -> AsyncIterator[InboundProcessor]:
