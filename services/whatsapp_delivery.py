@@ -85,6 +85,8 @@ async def record_sent(
     values: dict = {"status": SENT, "sent_at": now, "claimed_by": None, "claimed_until": None, "error": None}
     values["platform_message_id"] = message_id
     values["template"] = template
+    # A row sent again after a `failed` status starts over: its new message's statuses are the ones that count.
+    values.update(delivery_status=None, delivered_at=None, read_at=None)
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
     if template is not None:
         await whatsapp_usage.increment(session, template, now)

@@ -24,7 +24,7 @@ from bot.channels.whatsapp.media import DOCUMENT_MB, item_too_large, whatsapp_fe
 from bot.channels.whatsapp.payload import Value
 from bot.redaction import redact
 from handlers.messages import Incoming, Kind, MediaItem
-from services import delivery_status, whatsapp_inbound
+from services import delivery_status, whatsapp_delivery, whatsapp_inbound
 from services.db import Database
 from services.models import OutboxMessage, utcnow
 
@@ -118,6 +118,8 @@ class WhatsAppAdapter:
                 user_id = await whatsapp_inbound.own_identity(session, incoming.user_id, platform_user_id)
                 if user_id != incoming.user_id:
                     incoming = replace(incoming, user_id=user_id)
+                # Their 24-hour window is open again: what waited for it goes now, not at the worker's next look.
+                await whatsapp_delivery.window_opened(session, incoming.user_id)
                 if incoming.kind == Kind.TEXT:
                     picked = await whatsapp_inbound.typed_choice(session, incoming.user_id, incoming.text)
                     if picked is not None:

@@ -13,6 +13,7 @@ from bot.channels.whatsapp.adapter import WhatsAppAdapter
 from bot.channels.whatsapp.client import WhatsAppClient
 from bot.channels.whatsapp.sender import WhatsAppSender
 from bot.channels.whatsapp.webhook import webhook_router
+from services import whatsapp_delivery
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,10 @@ def client_from_settings(app: App) -> WhatsAppClient:
 
 def build_inbound(app: App, client: WhatsAppClient) -> StoredInbound:
     sender = WhatsAppSender(client, app.settings.media_dir, app.db)
-    processor = InboundProcessor(WhatsAppAdapter(client, app.db, sender), app.engine())
+    # A `failed` status for a message Meta had accepted gets the handling a refused send gets (a template instead,
+    # back off, mark undeliverable): services/whatsapp_delivery.py.
+    adapter = WhatsAppAdapter(client, app.db, sender, on_failed=whatsapp_delivery.failed_after_accept)
+    processor = InboundProcessor(adapter, app.engine())
     lease = timedelta(seconds=app.settings.inbound_lease_seconds)
     return StoredInbound(processor, decode=lambda item: item, lease=lease)  # the stored item is what it reads
 
