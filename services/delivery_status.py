@@ -68,6 +68,10 @@ async def record_status(
         return StatusRecorded(None)
     before = (row.delivery_status, row.sent_at, row.delivered_at, row.read_at, row.error)
     failed_now = False
+    if row.delivery_status == FAILED and row.status == SENT and row.error is None:
+        # The failure was of an earlier send: the policy queued the row again and it went out anew (its new
+        # message id found it here, and a send clears the error). This status is about the new message.
+        row.delivery_status, row.delivered_at, row.read_at = None, None, None
     if row.delivery_status == FAILED:
         # The failure policy has acted on it already (a template sent instead, a retry queued): a late delivered
         # or read of the message that failed must not undo that.

@@ -83,6 +83,34 @@ async def test_failed_after_acceptance_is_recorded_and_told_once(db: Database) -
     assert row.delivered_at is None  # a delivered after the failure policy acted does not undo it
 
 
+async def test_a_row_sent_again_after_its_failure_records_the_new_message(db: Database) -> None:
+    row_id = await a_row(db)
+    await feed(db, ("failed", 1), errors=[(131047, "Re-engagement message")])
+    async with db.unit_of_work() as session:
+        row = await session.get(OutboxMessage, row_id)
+        # The failure policy queued it again (as a template); it went out with a new message id, error cleared.
+        row.status, row.platform_message_id, row.error, row.sent_at = "sent", "wamid.AGAIN", None, T0
+    async with db.unit_of_work() as session:
+        late = await record_status(session, "whatsapp", WAMID, "delivered", T0)
+        assert late.row is None  # the first message is not this row's any more
+        result = await record_status(session, "whatsapp", "wamid.AGAIN", "read", T0 + timedelta(minutes=9))
+        assert result.changed and not result.newly_failed
+    row = await row_of(db, row_id)
+    assert (row.delivery_status, row.read_at) == ("read", T0 + timedelta(minutes=9))
+
+
+async def test_a_row_sent_again_that_fails_again_is_told_again(db: Database) -> None:
+    row_id = await a_row(db)
+    await feed(db, ("failed", 1), errors=[(131047, "Re-engagement message")])
+    async with db.unit_of_work() as session:
+        row = await session.get(OutboxMessage, row_id)
+        row.status, row.platform_message_id, row.error = "sent", "wamid.AGAIN", None
+    async with db.unit_of_work() as session:
+        again = await record_status(session, "whatsapp", "wamid.AGAIN", "failed", T0, [(131026, "Undeliverable")])
+    assert again.newly_failed and again.code == 131026  # the policy hears of the second failure too
+    assert (await row_of(db, row_id)).error == "131026 Undeliverable"
+
+
 async def test_failed_after_delivered_changes_nothing(db: Database) -> None:
     row_id = await a_row(db)
     _delivered, failed = await feed(db, ("delivered", 1), ("failed", 2), errors=[(131026, "Undeliverable")])

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Called when a status turns a message Meta had accepted into a failed one (row, Graph error code, title): the same
 # policy as a send refused at once (a template instead, back off, mark undeliverable). Wired by the runtime.
-OnFailed = Callable[[AsyncSession, OutboxMessage, int | None, str | None], Awaitable[None]]
+OnFailed = Callable[[AsyncSession, OutboxMessage, int | None, str | None], Awaitable[object]]
 # Meta's user ids of messages between `arrival` and `prepare`: a handful at a time; bounded, whatever happens.
 KEEP_USER_IDS = 1024
 
