@@ -39,7 +39,7 @@ def _as_dict(issued: invitations.IssuedInvitation) -> dict:
 
 @app.command("create")
 def create(
-    role: Role = typer.Option(..., help="ketua_rt, bendahara, pendamping or admin."),
+    role: Role = typer.Option(None, help="ketua_rt, bendahara, pendamping or admin."),
     rt: list[str] = typer.Option(None, "--rt", help="RT code; repeat for a pendamping's RT set."),
     all_rts: bool = typer.Option(False, "--all-rts", help="One invitation per RT (ketua_rt or bendahara)."),
     out: Path = typer.Option(None, help="With --all-rts: the .xlsx file to write for printing."),
@@ -47,11 +47,19 @@ def create(
     nama: str = typer.Option(None, help="Name of the invited person."),
     days: int = typer.Option(30, min=1, max=365, help="Days until the code expires."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    for_person: str = typer.Option(
+        None,
+        "--for-person",
+        help="Someone already registered (id, phone or name): a code that adds a second channel to the same "
+        "person, e.g. WhatsApp beside Telegram. Role and RT are theirs.",
+    ),
 ) -> None:
     """Create an invitation (the code is shown once and stored only hashed)."""
     from datetime import timedelta
 
     validity = timedelta(days=days)
+    if role is None and for_person is None:
+        raise typer.BadParameter(_("Give --role (or --for-person for someone already registered)."))
     if all_rts:
         if out is None or out.suffix.lower() != ".xlsx":
             raise typer.BadParameter(_("--all-rts needs --out FILE.xlsx"))
@@ -68,6 +76,9 @@ def create(
         # Asked before the code exists: whatever happens while asking, no code is made that nobody has seen.
         username = await bot_username(app_.settings)
         async with app_.db.unit_of_work() as session:
+            if for_person is not None:
+                issued = await _for_existing(app_, session, for_person, validity)
+                return _with_links(app_, _as_dict(issued), issued.code, username)
             rt_rows = [await rts.get_rt(session, code) for code in rt or []]
             pendamping = await find_or_create_pendamping(session, person) if person else None
             if role in (Role.KETUA_RT, Role.BENDAHARA) and len(rt_rows) != 1:
@@ -88,10 +99,7 @@ def create(
                 validity=validity,
             )
             data = _as_dict(issued)
-        data["link"] = deep_link(username, issued.code) if username else None
-        number = whatsapp_number(app_.settings)
-        data["whatsapp_link"] = daftar_link(number, issued.code) if number else None
-        return data
+        return _with_links(app_, data, issued.code, username)
 
     data = run_with_app(work)
     if as_json:
@@ -115,6 +123,33 @@ def create(
             highlight=False,
             soft_wrap=True,
         )
+
+
+def _with_links(app_: App, data: dict, code: str, username: str | None) -> dict:
+    data["link"] = deep_link(username, code) if username else None
+    number = whatsapp_number(app_.settings)
+    data["whatsapp_link"] = daftar_link(number, code) if number else None
+    return data
+
+
+async def _for_existing(app_: App, session, reference: str, validity) -> invitations.IssuedInvitation:
+    """A code bound to a person already registered: redeeming it adds the channel it is typed in to them (no seat
+    changes hands, so the seat check does not apply)."""
+    from bot.cli.chat import describe_person, find_people  # the same reading of "id, phone or name" as chat --as
+
+    found = [p for p in await find_people(session, reference) if p.active]
+    if not found:
+        raise typer.BadParameter(_("Nobody matches {reference}.", reference=reference))
+    if len(found) > 1:
+        listing = "; ".join(f"{p.id}: {describe_person(p)}" for p in found[:10])
+        raise typer.BadParameter(
+            _("Several people match {reference}: {people}. Use the number.", reference=reference, people=listing)
+        )
+    person = found[0]
+    rt_row = await session.get(RT, person.rt_id) if person.rt_id else None
+    return await invitations.create_invitation(
+        session, app_.pepper, role=Role(person.role), created_by=ACTOR, rt=rt_row, person=person, validity=validity
+    )
 
 
 async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[int, int]:

@@ -355,3 +355,56 @@ def test_broadcast_tells_now_and_later_before_asking_and_queues_the_later_ones_o
     assert "1 pesan WhatsApp menunggu hari berikutnya" in sent.output
     whatsapp = [r for r in asyncio.run(rows()) if r.channel == "whatsapp"]
     assert len(whatsapp) == 2 and whatsapp[1].next_attempt_at - whatsapp[0].next_attempt_at > timedelta(hours=24)
+
+
+def test_a_second_code_binds_whatsapp_to_the_person_already_on_telegram(cli, tmp_path, database_url):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from bot.settings import Settings
+    from services import invitations
+    from services.db import Database
+    from services.models import ChannelIdentity
+    from services.problems import ProblemError
+
+    cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis"))
+    first = json.loads(cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json").output)
+    settings = Settings(_env_file=None, database_url=database_url, data_dir=tmp_path / "data")
+    pepper = settings.invitation_pepper()
+
+    async def redeem(code: str, channel: str, external_id: str):
+        db = Database(database_url)
+        try:
+            async with db.unit_of_work() as session:
+                person = await invitations.redeem_invitation(
+                    session, pepper, code, channel=channel, external_id=external_id
+                )
+                return person.id
+        finally:
+            await db.dispose()
+
+    person_id = asyncio.run(redeem(first["code"], "telegram", "5550001"))
+    # The seat is held now: a plain code for it is refused, a code for the same person is not.
+    refused = cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003")
+    assert refused.exit_code != 0
+    second = cli("invite", "create", "--for-person", str(person_id), "--json")
+    assert second.exit_code == 0, second.output
+    data = json.loads(second.output)
+    assert (data["role"], data["rt"]) == ("ketua_rt", "15.71.01.1001-003")
+    assert asyncio.run(redeem(data["code"], "whatsapp", "6281234567890")) == person_id
+
+    async def identities():
+        db = Database(database_url)
+        try:
+            async with db.sessions() as session:
+                rows = await session.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id == person_id))
+                return sorted(identity.channel for identity in rows)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(identities()) == ["telegram", "whatsapp"]
+    with pytest.raises(ProblemError):  # single use, like every code
+        asyncio.run(redeem(data["code"], "whatsapp", "6289999999999"))
+    nobody = cli("invite", "create", "--for-person", "Tidak Ada Orang Ini")
+    assert nobody.exit_code != 0 and "Tidak Ada Orang Ini" in nobody.output
