@@ -1,0 +1,132 @@
+"""The program's conversations over WhatsApp, end to end: the fake Graph API posts signed webhooks to the real web app
+(uvicorn on 127.0.0.1), the drain answers from the database, the outbox worker delivers notifications with
+WhatsApp's sender and policy — all as `kampung-bahagia run` wires them (tests/bot/channels/whatsapp/running.py).
+Every person on their own number; on SQLite and PostgreSQL.
+
+The program runs as on 10 April 2026 10:00 WIB (like SIMULATED_START), Kelompok A's funds month, so the tests do not
+depend on the day they run; WhatsApp's 24-hour window is on the real clock, as Meta's is.
+"""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.program_clock import running_from
+from services.models import RT, FundReceipt, Media, Person, ReportStatus, Role, StageReport
+from services.program import Program
+from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts
+from tests.fakes.whatsapp_api import FakeWhatsAppServer
+from tests.handlers.conftest import load_roster
+from tests.handlers.flows.bendahara import ready_for_funds
+from tests.handlers.flows.ketua_setup import add_reports
+from tests.images import jpeg
+
+RT1 = "15.71.01.1001-001"  # Kelompok A, 87 KK → Rp70.000.000, pendamping Dewi Lubis; sosialisasi approved
+RT2 = "15.71.01.1001-002"  # Kelompok A, pendamping Dewi Lubis; every stage before the funds already approved
+APRIL_10 = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # 10:00 WIB: rembuk warga overdue since February
+KETUA, BENDAHARA, DEWI = "6281200000001", "6281200000002", "6281200000003"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWhatsAppServer]:
+    async with FakeWhatsAppServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(
+    database_url: str, program: Program, pepper: bytes, tmp_path: Path, fake: FakeWhatsAppServer
+) -> AsyncIterator[WhatsAppBot]:
+    async with running_whatsapp(database_url, program, pepper, tmp_path, fake, running_from(APRIL_10)) as running:
+        await load_roster(running.db, program)
+        yield running
+
+
+async def dewi(bot: WhatsAppBot) -> Person:
+    async with bot.db.sessions() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == RT1))
+        return await session.get(Person, rt.pendamping_id)
+
+
+def kinds(bodies: list[dict]) -> list[str]:
+    return [body["type"] for body in bodies]
+
+
+async def test_ketua_rt_registers_confirms_kk_reports_with_three_photos_and_hears_the_decision(
+    bot: WhatsAppBot,
+) -> None:
+    await add_reports(bot.db, RT1, ["sosialisasi"])
+    await bot.register(DEWI, Role.PENDAMPING, person=await dewi(bot))
+
+    # DAFTAR with the code as `invite create` prints it, typed in lower case without the dash.
+    code = await bot.invite(Role.KETUA_RT, RT1)
+    welcome = await bot.say(KETUA, f"daftar {code.replace('-', '').lower()}")
+    assert "terdaftar" in texts(welcome).lower()
+
+    # /kk: the number, then the reply buttons the fake accepted (≤ 3, titles ≤ 20); pressed with the id sent.
+    await bot.say(KETUA, "/kk")
+    [question] = (await bot.say(KETUA, "95"))[-1:]
+    assert question["interactive"]["type"] == "button"
+    assert any("Simpan" in title for title in reply_ids(question))
+    assert "95 KK" in texts(await bot.press(KETUA, "Simpan"))
+
+    # /lapor rembuk warga: two answers, then three photos as three separate image messages.
+    await bot.say(KETUA, "/lapor")
+    await bot.press(KETUA, "Rembuk Warga")
+    await bot.press(KETUA, "Hari ini")
+    await bot.say(KETUA, "45")
+    await bot.say(KETUA, "30")
+    for n in (1, 2, 3):
+        assert f"Sudah diterima: {n} foto." in texts(await bot.image(KETUA, jpeg(n)))
+    await bot.press(KETUA, "Selesai")
+    assert "Terkirim!" in texts(await bot.press(KETUA, "Kirim"))
+    assert len([c for c in bot.fake.calls if c.method == "download"]) == 3
+
+    # Dewi, on WhatsApp too: the notification comes through the outbox worker; its button opens the card.
+    notice = await bot.until(DEWI, "Rembuk Warga")
+    before = len(bot.fake.sent(DEWI))
+    await bot.press(DEWI, "Tinjau", on=notice)
+    card = bot.fake.sent(DEWI)[before:]
+    assert kinds(card).count("image") == 3  # the photos, uploaded to /media and sent by id
+    assert len([c for c in bot.fake.calls if c.method == "media"]) == 3
+    assert "Rembuk Warga" in texts(card)
+    await bot.press(DEWI, "Setujui")
+
+    # The Ketua RT hears the decision on WhatsApp, free-form: they wrote minutes ago, their window is open.
+    decision = await bot.until(KETUA, "disetujui")
+    assert decision["type"] != "template" and "Rembuk Warga" in texts([decision])
+    assert not bot.fake.refused()
+
+    async with bot.db.sessions() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == RT1))
+        assert rt.jumlah_kk == 95
+        report = await session.scalar(
+            select(StageReport).where(StageReport.stage_key == "rembuk_warga", StageReport.rt_id == rt.id)
+        )
+        assert report.status == ReportStatus.DISETUJUI
+        assert report.happened_on == date(2026, 4, 10)  # "Hari ini" on the program's day
+        assert report.answers == {"jumlah_hadir": 45, "jumlah_kk_hadir": 30}
+        assert len(list(await session.scalars(select(Media).where(Media.report_id == report.id)))) == 3
+
+
+async def test_the_treasurer_confirms_the_funds_with_the_transfer_proof(bot: WhatsAppBot, program: Program) -> None:
+    await ready_for_funds(bot.db, program, RT2)
+    await bot.register(DEWI, Role.PENDAMPING, person=await dewi(bot))
+    await bot.register(BENDAHARA, Role.BENDAHARA, RT2)
+
+    await bot.say(BENDAHARA, "/dana")
+    await bot.say(BENDAHARA, "70.000.000")
+    await bot.press(BENDAHARA, "Hari ini")
+    await bot.image(BENDAHARA, jpeg(100))
+    saved = await bot.press(BENDAHARA, "Simpan")
+    assert "Rp70.000.000" in texts(saved)
+
+    # The pendamping is told through the outbox, on WhatsApp.
+    await bot.until(DEWI, "Rp70.000.000")
+    async with bot.db.sessions() as session:
+        receipt = await session.scalar(select(FundReceipt))
+        assert (receipt.amount, receipt.received_on) == (70_000_000, date(2026, 4, 10))
+        assert receipt.proof_media_id is not None  # the photo, downloaded from the Graph API
