@@ -191,7 +191,7 @@ async def running_whatsapp(
     base = f"http://127.0.0.1:{app.settings.web_port}"
     try:
         async with httpx.AsyncClient(base_url=base) as http:
-            async with asyncio.timeout(15):
+            async with asyncio.timeout(60):  # the first start imports the channel modules (pydantic schemas)
                 while True:
                     with contextlib.suppress(httpx.TransportError):
                         if (await http.get("/healthz")).status_code == 200:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.program_clock import running_from
 from services.models import RT, FundReceipt, Media, Person, ReportStatus, Role, StageReport
-from services.program import Program
+from services.program import Program, load_program
 from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.handlers.conftest import load_roster
@@ -130,3 +130,58 @@ async def test_the_treasurer_confirms_the_funds_with_the_transfer_proof(bot: Wha
         receipt = await session.scalar(select(FundReceipt))
         assert (receipt.amount, receipt.received_on) == (70_000_000, date(2026, 4, 10))
         assert receipt.proof_media_id is not None  # the photo, downloaded from the Graph API
+
+
+# ---- more choices than a WhatsApp list holds ---------------------------------------------------------------------
+PROGRESS = ["0%", "25%", "50%", "75%", "100%"]
+
+
+def twelve_stage_program(path: Path) -> Path:
+    """The shipped program file with its stage catalog replaced by twelve stages open at once in April (Kelompok A):
+    /lapor then offers twelve choices. The last one asks a question with five answers."""
+    shipped = Path(load_program.__code__.co_filename).parent / "data" / "program.toml"
+    head, _, rest = shipped.read_text().partition("[[tahap]]")
+    tail = rest[rest.index("[bidang]") :]
+    stages = []
+    for n in range(1, 13):
+        isian = "[]"
+        if n == 12:
+            options = ", ".join(f'"{p}"' for p in PROGRESS)
+            isian = f'[{{ kode = "progres", label = "Progres pekerjaan", jenis = "pilihan", pilihan = [{options}] }}]'
+        stages.append(
+            f'[[tahap]]\nkode = "tahap_{n:02d}"\nnama = "Kegiatan Nomor {n}"\npelapor = "ketua_rt"\nsetelah = []\n'
+            f'bukti = {{ foto = 0, dokumen = 0 }}\nisian = {isian}\nbulan = {{ A = ["2026-04"], B = ["2026-09"] }}\n'
+        )
+    path.write_text(head + "\n".join(stages) + "\n" + tail)
+    return path
+
+
+async def test_twelve_stages_come_as_a_numbered_menu_answered_by_typing_the_number(
+    database_url: str, pepper: bytes, tmp_path: Path, fake: FakeWhatsAppServer
+) -> None:
+    program_file = twelve_stage_program(tmp_path / "program.toml")
+    program = load_program(program_file)
+    assert len(program.stages) == 12
+    async with running_whatsapp(
+        database_url, program, pepper, tmp_path, fake, running_from(APRIL_10), program_file=program_file
+    ) as bot:
+        await load_roster(bot.db, program)
+        await bot.register(KETUA, Role.KETUA_RT, RT1)
+
+        [menu] = await bot.say(KETUA, "/lapor")
+        assert menu["type"] == "text"  # not a list: a list holds ten rows
+        for n in range(1, 13):
+            assert f"{n}. " in menu["text"]["body"] and f"Kegiatan Nomor {n}" in menu["text"]["body"]
+        assert "Kegiatan Nomor 12" in texts(await bot.say(KETUA, "12"))
+
+        # Five answers to the stage's own question: a list, answered by picking its row.
+        await bot.press(KETUA, "Hari ini")
+        question = bot.fake.sent(KETUA)[-1]
+        assert question["interactive"]["type"] == "list"
+        assert sorted(reply_ids(question)) == sorted(PROGRESS)
+        assert "Sudah cukup" in texts(await bot.press(KETUA, "75%"))
+        await bot.press(KETUA, "Selesai")
+        assert "Terkirim!" in texts(await bot.press(KETUA, "Kirim"))
+        async with bot.db.sessions() as session:
+            report = await session.scalar(select(StageReport))
+        assert (report.stage_key, report.answers) == ("tahap_12", {"progres": "75%"})
