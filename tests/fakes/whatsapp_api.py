@@ -124,6 +124,7 @@ class FakeWhatsAppServer:
         self._ids = itertools.count(1)
         self._fail: dict[str, deque[GraphError]] = defaultdict(deque)
         self._spared: dict[str, int] = defaultdict(int)  # calls answered normally before the failures start
+        self._fail_to: dict[str, deque[GraphError]] = defaultdict(deque)  # next messages to one number refused
         self._delays: dict[str, Delay] = {}
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -197,6 +198,12 @@ class FakeWhatsAppServer:
         self._spared[method] = after
         for _ in range(count):
             self._fail[method].append(GraphError(code, message, status=status, title=title))
+
+    def fail_next_to(self, to: str, code: int, message: str = "Error", *, status: int = 400, count: int = 1) -> None:
+        """Refuse the next `count` messages to one number (whatever else goes meanwhile passes): a broadcast whose
+        one recipient is held back while the others' messages go."""
+        for _ in range(count):
+            self._fail_to[to].append(GraphError(code, message, status=status))
 
     def delay_next(self, method: str, seconds: float, count: int = 1) -> Delay:
         self._delays[method] = delay = Delay(seconds, count)
@@ -395,6 +402,8 @@ class FakeWhatsAppServer:
             if body.get("status") == "read":
                 self.read.append(str(body.get("message_id")))
                 return {"success": True}
+            if body.get("status") != "read" and self._fail_to.get(str(body.get("to"))):
+                raise self._fail_to[str(body["to"])].popleft()
             self._check_message(body)
             wamid = f"wamid.OUT{next(self._ids):012d}"
             to = str(body["to"])

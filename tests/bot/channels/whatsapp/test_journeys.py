@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.program_clock import running_from
-from services.models import RT, FundReceipt, Media, Person, ReportStatus, Role, StageReport
+from services import delivery
+from services.models import RT, Broadcast, FundReceipt, Media, OutboxMessage, Person, ReportStatus, Role, StageReport
 from services.program import Program, load_program
-from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts
+from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts, wait_until
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.handlers.conftest import load_roster
 from tests.handlers.flows.bendahara import ready_for_funds
@@ -185,3 +186,62 @@ async def test_twelve_stages_come_as_a_numbered_menu_answered_by_typing_the_numb
         async with bot.db.sessions() as session:
             report = await session.scalar(select(StageReport))
         assert (report.stage_key, report.answers) == ("tahap_12", {"progres": "75%"})
+
+
+# ---- a broadcast and what WhatsApp said about it afterwards -----------------------------------------------------
+RT3 = "15.71.01.1002-003"  # Kelompok B, pendamping Rudi Saputra
+ADMIN, K1, K2, K3 = "6281200000010", "6281200000011", "6281200000012", "6281200000013"
+NEWS = "Rapat koordinasi hari Senin jam 09.00 di kantor lurah."
+
+
+async def broadcast_row_of(bot: WhatsAppBot, wa: str) -> OutboxMessage | None:
+    async with bot.db.sessions() as session:
+        return await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.external_id == wa, OutboxMessage.broadcast_id.is_not(None))
+        )
+
+
+async def test_a_failed_status_reaches_the_broadcast_report(bot: WhatsAppBot) -> None:
+    """An admin's /siaran to the Ketua RT of all three RTs (an admin, not a pendamping: four audience choices come as a
+    list, and the city has three RTs). K3's message is refused once with 131056 (too many to one person), so it goes
+    6 seconds later: meanwhile WhatsApp says K1's was delivered and read and K2's failed after all, and the final
+    report, made when K3's is out, counts all of it."""
+    await bot.register(ADMIN, Role.ADMIN)
+    for wa, rt_kode in ((K1, RT1), (K2, RT2), (K3, RT3)):
+        await bot.register(wa, Role.KETUA_RT, rt_kode)
+
+    await bot.say(ADMIN, "/siaran")
+    assert bot.fake.sent(ADMIN)[-1]["interactive"]["type"] == "list"
+    await bot.press(ADMIN, "Semua RT di kota")
+    preview = await bot.say(ADMIN, NEWS)
+    assert "3 Ketua RT" in texts(preview)
+    bot.fake.fail_next_to(K3, 131056, "Spam rate limit hit")
+    await bot.press(ADMIN, "Kirim")
+
+    for wa in (K1, K2):
+        assert NEWS in texts([await bot.until(wa, NEWS)])
+    rows = {wa: await wait_until(lambda wa=wa: recorded(bot, wa)) for wa in (K1, K2)}
+    assert [c.error_code for c in bot.fake.refused()] == [131056]
+    assert bot.fake.sent(K3) and NEWS not in texts(bot.fake.sent(K3))  # only its registration so far
+
+    for status in ("delivered", "read"):
+        assert await bot.post(bot.fake.status_webhook(rows[K1].platform_message_id, status, K1)) == 200
+    errors = [{"code": 131000, "title": "Something went wrong"}]
+    assert await bot.post(bot.fake.status_webhook(rows[K2].platform_message_id, "failed", K2, errors)) == 200
+    await bot.handled()
+
+    report = texts([await bot.until(ADMIN, "selesai: terkirim", timeout=30)])
+    assert NEWS in texts(bot.fake.sent(K3))  # K3's went after its pause
+    assert "terkirim ke 2 dari 3 penerima" in report
+    assert "Di WhatsApp: sampai ke HP 1, dibaca 1, gagal 1." in report
+    assert "Tidak terkirim (1)" in report and "131000" in report
+    async with bot.db.sessions() as session:
+        broadcast = await session.scalar(select(Broadcast))
+        progress = await delivery.broadcast_progress(session, broadcast.id)
+    assert (progress.sent, progress.failed, progress.delivered, progress.read, progress.failed_after) == (2, 1, 1, 1, 1)
+
+
+async def recorded(bot: WhatsAppBot, wa: str) -> OutboxMessage | None:
+    """The broadcast's row to `wa` once its wamid is recorded (a status names the message by it)."""
+    row = await broadcast_row_of(bot, wa)
+    return row if row is not None and row.platform_message_id else None
