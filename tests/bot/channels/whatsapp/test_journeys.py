@@ -7,16 +7,33 @@ The program runs as on 10 April 2026 10:00 WIB (like SIMULATED_START), Kelompok 
 depend on the day they run; WhatsApp's 24-hour window is on the real clock, as Meta's is.
 """
 
+import asyncio
+import json
+import os
+import sys
+import time
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.program_clock import running_from
-from services import delivery
-from services.models import RT, Broadcast, FundReceipt, Media, OutboxMessage, Person, ReportStatus, Role, StageReport
+from services import delivery, whatsapp_usage
+from services.models import (
+    RT,
+    Broadcast,
+    ChannelIdentity,
+    FundReceipt,
+    Media,
+    OutboxMessage,
+    Person,
+    ReportStatus,
+    Role,
+    StageReport,
+    utcnow,
+)
 from services.program import Program, load_program
 from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts, wait_until
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
@@ -245,3 +262,69 @@ async def recorded(bot: WhatsAppBot, wa: str) -> OutboxMessage | None:
     """The broadcast's row to `wa` once its wamid is recorded (a status names the message by it)."""
     row = await broadcast_row_of(bot, wa)
     return row if row is not None and row.platform_message_id else None
+
+
+# ---- reminders outside the 24-hour window --------------------------------------------------------------------------
+CLI = Path(sys.executable).parent / "kampung-bahagia"
+
+
+async def cli(bot: WhatsAppBot, *args: str) -> str:
+    """`kampung-bahagia …` as an operator runs it, on the same database as the running bot."""
+    settings = bot.app.settings
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "WHATSAPP_", "DATABASE_", "SIMULATED_"))
+        },
+        "DATABASE_URL": settings.database_url,
+        "DATA_DIR": str(settings.data_dir),
+        "MEDIA_DIR": str(settings.media_dir),
+        "SECRET_KEY": "wa-e2e-secret",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(CLI), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, output.decode()
+    return output.decode()
+
+
+async def last_wrote(bot: WhatsAppBot, wa: str, ago: timedelta) -> None:
+    """The person's last message to us was `ago` ago, in our records and at Meta."""
+    async with bot.db.unit_of_work() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == wa))
+        identity.last_inbound_at = utcnow() - ago
+    bot.fake.inbound(wa, at=time.time() - ago.total_seconds())
+
+
+async def test_a_reminder_outside_the_window_goes_as_a_template_and_is_counted(bot: WhatsAppBot) -> None:
+    """K1 last wrote two days ago: the reminder goes as the approved template at once. K2 wrote an hour ago by our
+    records, yet Meta says 25 hours (its clock decides): the free-form reminder is refused with 131047 and the
+    template goes instead. Both are counted for the invoice, and `whatsapp usage` prints them."""
+    await add_reports(bot.db, RT1, ["sosialisasi"])
+    await bot.register(K1, Role.KETUA_RT, RT1)
+    await bot.register(K2, Role.KETUA_RT, RT2)
+    await last_wrote(bot, K1, timedelta(days=2))
+    await last_wrote(bot, K2, timedelta(hours=1))
+    bot.fake.inbound(K2, at=time.time() - 25 * 3600)
+
+    output = await cli(bot, "remind", "--date", "2026-04-01")
+    assert "2 masuk antrean" in output  # K1 and K2
+
+    for wa in (K1, K2):
+        reminder = await wait_until(lambda wa=wa: template_to(bot, wa))
+        assert reminder["template"]["name"] == "kb_pengingat_bulanan"
+        assert "Rembuk Warga" in texts([reminder])  # the stage still to report, as the template's parameter
+    refused = bot.fake.refused()
+    assert [(c.error_code, c.params["to"]) for c in refused] == [(131047, K2)]
+    assert refused[0].params["type"] != "template"
+
+    usage = json.loads(await cli(bot, "whatsapp", "usage", "--json"))
+    month = whatsapp_usage.month_of(utcnow())
+    assert {"month": month, "template": "kb_pengingat_bulanan", "count": 2} in usage
+
+
+async def template_to(bot: WhatsAppBot, wa: str) -> dict | None:
+    templates = [body for body in bot.fake.sent(wa) if body["type"] == "template"]
+    return templates[-1] if templates else None
