@@ -2,18 +2,28 @@
 it (tests/bot/channels/whatsapp/running.py): Meta's handshake, the signature guard, the 1 MB limit, and a message
 delivered twice answered once. Real HTTP on 127.0.0.1, on SQLite and PostgreSQL."""
 
+import asyncio
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.channels.whatsapp.webhook import PATH
+from services.db import Database
 from services.models import InboundUpdate
 from services.program import Program
 from tests.bot.channels.whatsapp.running import VERIFY_TOKEN, WhatsAppBot, running_whatsapp, texts
-from tests.fakes.whatsapp_api import FakeWhatsAppServer
+from tests.bot.test_processes import free_port
+from tests.fakes.whatsapp_api import DEFAULT_APP_SECRET, DEFAULT_PHONE_NUMBER_ID, DEFAULT_TOKEN, FakeWhatsAppServer
 from tests.handlers.conftest import load_roster
 
 WA = "6281234500001"
@@ -94,3 +104,91 @@ async def test_the_same_message_delivered_twice_is_answered_once(bot: WhatsAppBo
     assert await stored(bot) == 1
     # Even after the first was handled long ago, a third delivery is still the same message.
     assert await bot.deliver(WA, payload) == []
+
+
+# ---- the real `kampung-bahagia web` process ------------------------------------------------------------------------
+CLI = Path(sys.executable).parent / "kampung-bahagia"
+
+
+def web_environment(database_url: str, tmp_path: Path, fake: FakeWhatsAppServer, port: int) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WHATSAPP_", "DATABASE_", "WEB_"))},
+        "DATABASE_URL": database_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "SECRET_KEY": "wa-crash-test-key",
+        "WHATSAPP_ACCESS_TOKEN": DEFAULT_TOKEN,
+        "WHATSAPP_PHONE_NUMBER_ID": DEFAULT_PHONE_NUMBER_ID,
+        "WHATSAPP_APP_SECRET": DEFAULT_APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "WHATSAPP_API_URL": fake.api_url,
+        "WEB_PORT": str(port),
+        "INBOUND_LEASE_SECONDS": "2",
+    }
+
+
+async def start_web(env: dict[str, str], name: str) -> subprocess.Popen:
+    log = Path(env["DATA_DIR"]).parent / f"web-{name}.log"  # kept for reading when the test fails
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as output:
+        process = subprocess.Popen([str(CLI), "web"], env=env, stdout=output, stderr=subprocess.STDOUT)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{env['WEB_PORT']}") as http, asyncio.timeout(60):
+        while True:  # migrated and serving
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/healthz")).status_code == 200:
+                    return process
+            assert process.poll() is None, log.read_text()
+            await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_the_web_process_killed_after_answering_200_still_answers_once_after_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`kampung-bahagia web` with WhatsApp on: a signed message answered 200, the process SIGKILLed while the drain is
+    mid-work (held there by a lock the test takes on `processed_update`, which the engine's unit of work needs:
+    PostgreSQL only, since SQLite's one write lock would also stop the webhook's own insert). After a restart the
+    message is answered, once."""
+    port = free_port()
+    async with FakeWhatsAppServer() as fake:
+        env = web_environment(database_url, tmp_path, fake, port)
+        process = await start_web(env, "first")
+        locker = create_async_engine(database_url)
+        db = Database(database_url)
+        try:
+            async with locker.connect() as lock:
+                await lock.execute(text("BEGIN"))
+                await lock.execute(text("LOCK TABLE processed_update IN ACCESS EXCLUSIVE MODE"))
+                status, _ = await fake.post_webhook(f"http://127.0.0.1:{port}{PATH}", fake.text_webhook(WA, "halo"))
+                assert status == 200
+                async with asyncio.timeout(10):  # the drain took it up and waits in the engine's unit of work
+                    while True:
+                        async with db.sessions() as session:
+                            if await session.scalar(select(InboundUpdate.claimed_by)):
+                                break
+                        await asyncio.sleep(0.05)
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+                await lock.execute(text("ROLLBACK"))
+            assert fake.sent(WA) == []  # killed before anything was answered
+
+            process = await start_web(env, "second")
+            await fake.wait_for_sent(1, timeout=20, to=WA)
+            async with asyncio.timeout(10):
+                while True:  # finished once the answer is out
+                    async with db.sessions() as session:
+                        row = await session.scalar(select(InboundUpdate))
+                    if row.done_at is not None:
+                        break
+                    await asyncio.sleep(0.05)
+            assert row.attempts == 2  # the dead process's claim, then the new one's
+            await asyncio.sleep(0.5)
+            answer = [texts([body]) for body in fake.sent(WA)]
+            assert "kode undangan" in "\n".join(answer).lower()  # an unknown number is asked for its code
+            assert len(answer) == len(set(answer)) == 2  # the one answer (two messages), nothing twice
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+                process.communicate(timeout=20)
+            await db.dispose()
+            await locker.dispose()
