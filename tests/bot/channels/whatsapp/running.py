@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -88,7 +88,6 @@ class WhatsAppBot:
     fake: FakeWhatsAppServer
     app: App
     url: str  # the webhook's URL on the running web app
-    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def db(self) -> Database:

@@ -34,7 +34,7 @@ from services.models import (
     StageReport,
     utcnow,
 )
-from services.program import Program, load_program
+from services.program import DEFAULT_PROGRAM_FILE, Program, load_program
 from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts, wait_until
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.handlers.conftest import load_roster
@@ -43,7 +43,7 @@ from tests.handlers.flows.ketua_setup import add_reports
 from tests.images import jpeg
 
 RT1 = "15.71.01.1001-001"  # Kelompok A, 87 KK → Rp70.000.000, pendamping Dewi Lubis; sosialisasi approved
-RT2 = "15.71.01.1001-002"  # Kelompok A, pendamping Dewi Lubis; every stage before the funds already approved
+RT2 = "15.71.01.1001-002"  # Kelompok A, pendamping Dewi Lubis
 APRIL_10 = datetime(2026, 4, 10, 3, 0, tzinfo=UTC)  # 10:00 WIB: rembuk warga overdue since February
 KETUA, BENDAHARA, DEWI = "6281200000001", "6281200000002", "6281200000003"
 
@@ -157,8 +157,7 @@ PROGRESS = ["0%", "25%", "50%", "75%", "100%"]
 def twelve_stage_program(path: Path) -> Path:
     """The shipped program file with its stage catalog replaced by twelve stages open at once in April (Kelompok A):
     /lapor then offers twelve choices. The last one asks a question with five answers."""
-    shipped = Path(load_program.__code__.co_filename).parent / "data" / "program.toml"
-    head, _, rest = shipped.read_text().partition("[[tahap]]")
+    head, _, rest = DEFAULT_PROGRAM_FILE.read_text().partition("[[tahap]]")
     tail = rest[rest.index("[bidang]") :]
     stages = []
     for n in range(1, 13):
