@@ -291,6 +291,17 @@ class FakeWhatsAppServer:
         interactive = {"type": "list_reply", "list_reply": {"id": reply_id, "title": title or reply_id}}
         return self.message_webhook(wa_id, {"type": "interactive", "interactive": interactive}, **kw)
 
+    def quick_reply_webhook(
+        self, wa_id: str | None, template: dict[str, Any], index: int, text: str, **kw: Any
+    ) -> dict[str, Any]:
+        """The quick-reply button at `index` of a template we sent (`template`: its body) pressed, titled `text` as
+        the approved template shows it: Meta echoes the payload the template was sent with for that button."""
+        for component in template.get("components") or []:
+            if component.get("sub_type") == "quick_reply" and int(component.get("index", -1)) == index:
+                button = {"payload": component["parameters"][0]["payload"], "text": text}
+                return self.message_webhook(wa_id, {"type": "button", "button": button}, **kw)
+        raise AssertionError(f"no quick reply {index} on template {template.get('name')}")
+
     def image_webhook(
         self, wa_id: str | None, content: bytes, *, mime_type: str = "image/jpeg", caption: str | None = None, **kw: Any
     ) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from services.models import (
     utcnow,
 )
 from services.program import DEFAULT_PROGRAM_FILE, Program, load_program
+from services.whatsapp_templates import shipped_templates
 from tests.bot.channels.whatsapp.running import WhatsAppBot, reply_ids, running_whatsapp, texts, wait_until
 from tests.fakes.whatsapp_api import FakeWhatsAppServer
 from tests.handlers.conftest import load_roster
@@ -318,6 +319,14 @@ async def test_a_reminder_outside_the_window_goes_as_a_template_and_is_counted(b
     refused = bot.fake.refused()
     assert [(c.error_code, c.params["to"]) for c in refused] == [(131047, K2)]
     assert refused[0].params["type"] != "template"
+
+    # "Lapor sekarang" on the template: the window opens again and /lapor starts, free-form.
+    reminder = await template_to(bot, K1)
+    lapor = shipped_templates().for_purpose("pengingat_bulanan").buttons[0]
+    assert (lapor.title, lapor.opens) == ("Lapor sekarang", "lapor")
+    answer = await bot.deliver(K1, bot.fake.quick_reply_webhook(K1, reminder["template"], 0, lapor.title))
+    assert "Tahap mana" in texts(answer)  # /lapor's first question, its stages as buttons
+    assert any("Rembuk Warga" in title for title in reply_ids(answer[-1]))
 
     usage = json.loads(await cli(bot, "whatsapp", "usage", "--json"))
     month = whatsapp_usage.month_of(utcnow())
