@@ -104,7 +104,7 @@ class WhatsAppBot:
         await self.handled()
         return self.fake.sent(wa)[before:]
 
-    async def handled(self, timeout: float = 20.0) -> None:
+    async def handled(self, timeout: float = 30.0) -> None:
         """Every stored webhook update handled by the drain (its direct answers are out by then)."""
         async with asyncio.timeout(timeout):
             while True:
@@ -137,7 +137,7 @@ class WhatsAppBot:
             return await self.deliver(wa, self.fake.button_reply_webhook(wa, reply_id))
         return await self.deliver(wa, self.fake.list_reply_webhook(wa, reply_id))
 
-    async def until(self, wa: str, fragment: str, timeout: float = 20.0) -> dict:
+    async def until(self, wa: str, fragment: str, timeout: float = 30.0) -> dict:
         """The first message to `wa` containing `fragment` (the outbox worker sends notifications later)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -163,7 +163,7 @@ class WhatsAppBot:
         assert "terdaftar" in texts(await self.say(wa, f"DAFTAR {code}")).lower()
 
 
-async def wait_until(check: Callable[[], object], timeout: float = 20.0, every: float = 0.05) -> object:
+async def wait_until(check: Callable[[], object], timeout: float = 30.0, every: float = 0.05) -> object:
     """Poll an async `check` until it returns something truthy."""
     async with asyncio.timeout(timeout):
         while not (found := await check()):

@@ -285,7 +285,7 @@ async def cli(bot: WhatsAppBot, *args: str) -> str:
     process = await asyncio.create_subprocess_exec(
         str(CLI), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
-    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    output, _ = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 0, output.decode()
     return output.decode()
 
