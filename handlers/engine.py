@@ -18,7 +18,7 @@ from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.problems import describe
 from handlers.state import enter, load_conversation, save_data
-from services import inbound
+from services import inbound, people
 from services.db import Database
 from services.media import MediaStore
 from services.models import ChannelIdentity, ConversationState, Role, utcnow
@@ -67,11 +67,17 @@ class Engine:
                 ctx = Context(
                     session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch, self.settings
                 )
+                # WhatsApp's 24-hour window runs on Meta's clock, never on a training session's simulated one.
                 if identity is not None:
-                    self._touch_identity(identity, ctx.now)
+                    self._touch_identity(identity, utcnow())
                 with use_locale(person.locale if person else state.locale):
                     replies = await self._dispatch(ctx, state)
                     replies = [Reply(r.text, r.choices, r.expect, state.version, r.attachments) for r in replies]
+                if identity is None:
+                    # Registered by this very message (DAFTAR / a code): they wrote to us, so their window is open.
+                    identity, _person = await people.identity_with_person(session, incoming.channel, incoming.user_id)
+                    if identity is not None:
+                        self._touch_identity(identity, utcnow())
                 # Claimed last, with the work: on SQLite the claim is a write, and a write lock taken first would
                 # be held through any download a step makes.
                 if not await claimed(session, incoming):

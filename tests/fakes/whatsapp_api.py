@@ -124,6 +124,7 @@ class FakeWhatsAppServer:
         self._ids = itertools.count(1)
         self._fail: dict[str, deque[GraphError]] = defaultdict(deque)
         self._spared: dict[str, int] = defaultdict(int)  # calls answered normally before the failures start
+        self._fail_to: dict[str, deque[GraphError]] = defaultdict(deque)  # next messages to one number refused
         self._delays: dict[str, Delay] = {}
         self._call_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -197,6 +198,12 @@ class FakeWhatsAppServer:
         self._spared[method] = after
         for _ in range(count):
             self._fail[method].append(GraphError(code, message, status=status, title=title))
+
+    def fail_next_to(self, to: str, code: int, message: str = "Error", *, status: int = 400, count: int = 1) -> None:
+        """Refuse the next `count` messages to one number (whatever else goes meanwhile passes): a broadcast whose
+        one recipient is held back while the others' messages go."""
+        for _ in range(count):
+            self._fail_to[to].append(GraphError(code, message, status=status))
 
     def delay_next(self, method: str, seconds: float, count: int = 1) -> Delay:
         self._delays[method] = delay = Delay(seconds, count)
@@ -283,6 +290,17 @@ class FakeWhatsAppServer:
     def list_reply_webhook(self, wa_id: str | None, reply_id: str, title: str = "", **kw: Any) -> dict[str, Any]:
         interactive = {"type": "list_reply", "list_reply": {"id": reply_id, "title": title or reply_id}}
         return self.message_webhook(wa_id, {"type": "interactive", "interactive": interactive}, **kw)
+
+    def quick_reply_webhook(
+        self, wa_id: str | None, template: dict[str, Any], index: int, text: str, **kw: Any
+    ) -> dict[str, Any]:
+        """The quick-reply button at `index` of a template we sent (`template`: its body) pressed, titled `text` as
+        the approved template shows it: Meta echoes the payload the template was sent with for that button."""
+        for component in template.get("components") or []:
+            if component.get("sub_type") == "quick_reply" and int(component.get("index", -1)) == index:
+                button = {"payload": component["parameters"][0]["payload"], "text": text}
+                return self.message_webhook(wa_id, {"type": "button", "button": button}, **kw)
+        raise AssertionError(f"no quick reply {index} on template {template.get('name')}")
 
     def image_webhook(
         self, wa_id: str | None, content: bytes, *, mime_type: str = "image/jpeg", caption: str | None = None, **kw: Any
@@ -395,6 +413,8 @@ class FakeWhatsAppServer:
             if body.get("status") == "read":
                 self.read.append(str(body.get("message_id")))
                 return {"success": True}
+            if body.get("status") != "read" and self._fail_to.get(str(body.get("to"))):
+                raise self._fail_to[str(body["to"])].popleft()
             self._check_message(body)
             wamid = f"wamid.OUT{next(self._ids):012d}"
             to = str(body["to"])

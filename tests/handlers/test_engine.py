@@ -5,6 +5,7 @@ Two small flows defined here drive the engine so these tests do not depend on an
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,10 +18,21 @@ from handlers.incoming_text import text_incoming
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services.db import Database
 from services.media import MediaStore
-from services.models import RT, AuditLog, ConversationState, JumlahKKHistory, Media, OutboxMessage, Person, Role
+from services.models import (
+    RT,
+    AuditLog,
+    ChannelIdentity,
+    ConversationState,
+    JumlahKKHistory,
+    Media,
+    OutboxMessage,
+    Person,
+    Role,
+    utcnow,
+)
 from services.problems import ProblemError
 from tests.handlers.chat import Chat, outbox_for
-from tests.handlers.flows.ketua_setup import photo
+from tests.handlers.flows.ketua_setup import at, photo
 
 RT1 = "15.71.01.1001-001"
 
@@ -416,3 +428,23 @@ async def test_unsupported_message_outside_a_flow_says_what_the_bot_reads(world)
     stranger = Chat(world.engine, "stranger")
     replies = await stranger.deliver(Incoming(stranger.channel, stranger.user_id, Kind.UNSUPPORTED))
     assert "kode undangan" in replies[-1].text  # someone new is asked for what to send: the code
+
+
+async def test_the_registering_message_opens_the_whatsapp_window_on_the_real_clock(world):
+    """WhatsApp's 24-hour window is Meta's, on the real clock: a training session's simulated day (the engine's clock
+    far in the past here) must not close it, and the message that registers (the code) opens it like any other."""
+    at(world, datetime(2026, 2, 10, 3, 0, tzinfo=UTC))
+    chat = Chat(world.engine, user_id="6281234500009", channel="whatsapp")
+    code = await world.invite(Role.KETUA_RT, RT1)
+    before = utcnow()
+    await chat.send(f"DAFTAR {code}")
+    async with world.db.sessions() as session:
+        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == chat.user_id))
+    assert identity.last_inbound_at is not None and identity.last_inbound_at >= before - timedelta(seconds=1)
+    async with world.db.unit_of_work() as session:
+        stale = utcnow() - timedelta(hours=30)
+        (await session.get(ChannelIdentity, identity.id)).last_inbound_at = stale
+    await chat.send("/bantuan")
+    async with world.db.sessions() as session:
+        identity = await session.get(ChannelIdentity, identity.id)
+    assert identity.last_inbound_at >= before - timedelta(seconds=1)
