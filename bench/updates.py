@@ -223,7 +223,6 @@ def whatsapp(arguments: argparse.Namespace) -> None:
                 seconds=arguments.seconds,
                 count=arguments.updates,
                 concurrency=arguments.concurrency,
-                profile=arguments.profile,
             )
         )
 
@@ -247,9 +246,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100.0, help="WhatsApp: webhook POSTs per second, steady phase")
     parser.add_argument("--seconds", type=float, default=15.0, help="WhatsApp: how long the steady phase lasts")
     parser.add_argument("--concurrency", type=int, default=32, help="WhatsApp: connections the burst uses at once")
-    parser.add_argument(
-        "--profile", type=Path, metavar="FILE", help="WhatsApp: the web process's pyinstrument profile, written here"
-    )
     arguments = parser.parse_args()
     if arguments.channel == "whatsapp":
         whatsapp(arguments)

@@ -35,24 +35,6 @@ FIRST_WA = 6281200000000  # Indonesian mobile numbers as Meta writes them (wa_id
 PATH = "/webhook/whatsapp"
 TEXT = "/menu"
 STARTUP_SECONDS = 60.0
-# `kampung-bahagia web` under pyinstrument (pip install pyinstrument), its profile written when it stops. Started
-# after the imports: under the profiler, pydantic building aiogram's models takes minutes.
-PROFILED_WEB = """
-import sys
-from pyinstrument import Profiler
-from bot.channels.registry import channel_types
-from bot.cli.app import main
-channel_types()
-path, sys.argv = sys.argv[1], ["kampung-bahagia", "web"]
-profiler = Profiler()
-profiler.start()
-try:
-    main()
-finally:
-    profiler.stop()
-    with open(path, "w") as output:
-        output.write(profiler.output_text(show_all=False))
-"""
 
 
 def wa_ids(chats: int) -> list[str]:
@@ -87,9 +69,7 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def web_process(
-    url: str, folder: Path, fake: FakeWhatsAppServer, profile: Path | None = None
-) -> AsyncIterator[str]:
+async def web_process(url: str, folder: Path, fake: FakeWhatsAppServer) -> AsyncIterator[str]:
     """`kampung-bahagia web` on a free port of 127.0.0.1, configured by its environment only (run from `folder`, so
     no `.env` is read); yields the webhook URL once the health check answers."""
     port = free_port()
@@ -108,8 +88,6 @@ async def web_process(
         "WHATSAPP_API_URL": fake.api_url,
     }
     command = [sys.executable, "-m", "bot.cli", "web"]
-    if profile is not None:
-        command = [sys.executable, "-c", PROFILED_WEB, str(profile.resolve())]
     log_path = folder / "web.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -266,13 +244,12 @@ async def main(
     seconds: float,
     count: int,
     concurrency: int,
-    profile: Path | None = None,
 ) -> None:
     people = wa_ids(chats)
     async with FakeWhatsAppServer() as fake, database_url(folder, postgres_admin_url) as url:
         app = await prepare_database(url, folder, CHANNEL, people)
         try:
-            async with web_process(url, folder, fake, profile) as webhook:
+            async with web_process(url, folder, fake) as webhook:
                 measured = await measure(app.db, fake, webhook, people, rate, seconds, count, concurrency)
         finally:
             await app.db.dispose()
