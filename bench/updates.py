@@ -5,6 +5,7 @@ Not a test: run `.venv/bin/python bench/updates.py` (SQLite, the default), or wi
 made on that server (dropped afterwards). Prints
 - updates/s of a bare aiogram echo bot and of ours on the same fake server in the same run, and the ratio;
 - p50/p99 latency (update pushed → reply received by the server) of ours at a steady 50 updates/s.
+`--channel whatsapp`: signed webhook POSTs to the real web process instead (bench/whatsapp_webhook.py says what).
 Every update comes from a registered Ketua RT sending /menu (state lock, identity, claim, reply, commands check);
 a second workload runs the KK flow (/kk, a number, "ya"), which saves the count with its history every third update.
 """
@@ -13,13 +14,11 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import os
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,54 +26,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiogram import Dispatcher
 from aiogram.types import Message
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot import migrate
+from bench.common import SentCounter, database_url, percentile, prepare_database, wait_sent
 from bot.bootstrap import App
 from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.polling import poll
 from bot.channels.telegram.runtime import build_processor
-from bot.settings import Settings
 from handlers.incoming_text import text_incoming
-from services import roster, wilayah
-from services.db import Database
-from services.demo import demo_roster
-from services.models import RT, ChannelIdentity, Person, Role
-from services.program import load_program
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
 
 FIRST_CHAT = 700_000
 
 
+def is_reply(call) -> bool:
+    return call.method == "sendMessage" and call.error_code is None
+
+
 def push_all(server: FakeTelegramServer, chats: int, count: int, text: str) -> None:
     for i in range(count):
         server.push_update(server.message_update(FIRST_CHAT + i % chats, text))
-
-
-class SentCounter:
-    """Replies the server accepted so far, counted incrementally (this loop shares the CPU with the bots)."""
-
-    def __init__(self, server: FakeTelegramServer) -> None:
-        self.server = server
-        self.index = 0
-        self.count = 0
-
-    def __call__(self) -> int:
-        calls = self.server.calls
-        for call in calls[self.index :]:
-            if call.method == "sendMessage" and call.error_code is None:
-                self.count += 1
-        self.index = len(calls)
-        return self.count
-
-
-async def wait_sent(sent: SentCounter, target: int, timeout: float = 300.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while sent() < target:
-        if time.perf_counter() > deadline:
-            raise TimeoutError(f"only {sent()} of {target} replies")
-        await asyncio.sleep(0.005)
 
 
 async def echo_rate(chats: int, count: int) -> float:
@@ -94,51 +64,13 @@ async def _echo_rate(server: FakeTelegramServer, chats: int, count: int) -> floa
     push_all(server, chats, count, "/menu")
     start = time.perf_counter()
     polling = asyncio.create_task(dp.start_polling(bot, polling_timeout=1, handle_signals=False))
-    await wait_sent(SentCounter(server), count)
+    await wait_sent(SentCounter(server, is_reply), count)
     elapsed = time.perf_counter() - start
     await dp.stop_polling()
     with contextlib.suppress(asyncio.CancelledError):
         await polling
     await bot.session.close()
     return count / elapsed
-
-
-@contextlib.asynccontextmanager
-async def database_url(folder: Path, postgres_admin_url: str | None) -> AsyncIterator[str]:
-    """A new empty database: a file in `folder`, or a database of its own on the PostgreSQL server."""
-    if postgres_admin_url is None:
-        yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
-        return
-    name = f"kb_bench_{os.getpid()}"
-    admin = create_async_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f"CREATE DATABASE {name}"))
-        yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        await admin.dispose()
-
-
-async def prepare_database(url: str, folder: Path, chats: int) -> App:
-    await asyncio.to_thread(migrate.upgrade, url)
-    db = Database(url)
-    program = load_program()
-    async with db.unit_of_work() as session:
-        await wilayah.ensure_wilayah(session)
-        rows = roster.validate_rows(demo_roster(rts=chats), await roster.known_kelurahan(session), program)
-        await roster.import_rows(session, rows, actor="bench")
-        rts = list(await session.scalars(select(RT).order_by(RT.id)))
-        for i, rt in enumerate(rts[:chats]):
-            person = Person(nama=f"Ketua {i}", role=Role.KETUA_RT, rt_id=rt.id)
-            session.add(person)
-            await session.flush()
-            session.add(ChannelIdentity(person_id=person.id, channel="telegram", external_id=str(FIRST_CHAT + i)))
-    settings = Settings(
-        _env_file=None, database_url=url, data_dir=folder, media_dir=folder / "media", secret_key="bench"
-    )
-    return App(settings=settings, program=program, db=db, pepper=b"bench")
 
 
 class Ours:
@@ -148,7 +80,7 @@ class Ours:
         self.server = server
         self.app = app
         self.chats = chats
-        self.sent = SentCounter(server)
+        self.sent = SentCounter(server, is_reply)
         self.kk_rounds: dict[int, int] = defaultdict(int)
 
     async def __aenter__(self) -> "Ours":
@@ -222,11 +154,6 @@ async def steady_latency(server: FakeTelegramServer, chats: int, per_second: flo
     return latencies
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 @dataclass
 class Measured:
     echo_rates: list[float] = field(default_factory=list)
@@ -257,7 +184,8 @@ async def measure(app: App, chats: int, count: int, rounds: int) -> Measured:
 async def main(chats: int, count: int, rounds: int, postgres_admin_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         async with database_url(Path(folder), postgres_admin_url) as url:
-            app = await prepare_database(url, Path(folder), chats)
+            ids = [str(FIRST_CHAT + i) for i in range(chats)]
+            app = await prepare_database(url, Path(folder), "telegram", ids)
             try:
                 measured = await measure(app, chats, count, rounds)
             finally:
@@ -282,13 +210,44 @@ def _rates(values: list[float]) -> str:
     return ", ".join(f"{value:.0f}" for value in values)
 
 
+def whatsapp(arguments: argparse.Namespace) -> None:
+    from bench import whatsapp_webhook  # the WhatsApp benchmark lives in its own module
+
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(
+            whatsapp_webhook.main(
+                Path(folder),
+                arguments.postgres,
+                chats=arguments.chats,
+                rate=arguments.rate,
+                seconds=arguments.seconds,
+                count=arguments.updates,
+                concurrency=arguments.concurrency,
+            )
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--channel",
+        choices=("telegram", "whatsapp"),
+        default="telegram",
+        help="telegram: polling against the echo bot (below); whatsapp: bench/whatsapp_webhook.py",
+    )
     parser.add_argument("--chats", type=int, default=200, help="registered people sending updates")
-    parser.add_argument("--updates", type=int, default=2000, help="updates for each throughput run")
+    parser.add_argument(
+        "--updates", type=int, default=2000, help="updates for each throughput run (WhatsApp: the burst)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="throughput runs of each bot, alternating")
     parser.add_argument(
         "--postgres", metavar="ADMIN_URL", help="run ours on PostgreSQL: a server URL allowed to create databases"
     )
+    parser.add_argument("--rate", type=float, default=100.0, help="WhatsApp: webhook POSTs per second, steady phase")
+    parser.add_argument("--seconds", type=float, default=15.0, help="WhatsApp: how long the steady phase lasts")
+    parser.add_argument("--concurrency", type=int, default=32, help="WhatsApp: connections the burst uses at once")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.chats, arguments.updates, arguments.rounds, arguments.postgres))
+    if arguments.channel == "whatsapp":
+        whatsapp(arguments)
+    else:
+        asyncio.run(main(arguments.chats, arguments.updates, arguments.rounds, arguments.postgres))
