@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, select
 
-from bot import migrate
+from bot import heap, migrate
 from bot.bootstrap import App, bootstrap
 from bot.settings import Settings
 from services import roster, wilayah
@@ -64,6 +64,7 @@ async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    settling = heap.settle_soon(loop)
     try:
         await prepare(app, say, texts)
         tasks = [asyncio.create_task(part(app, stop)) for part in parts]
@@ -78,4 +79,5 @@ async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None
             task.cancel()
         await asyncio.gather(*stuck, return_exceptions=True)
     finally:
+        settling.cancel()
         await app.close()

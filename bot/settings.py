@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # How long a webhook update taken up by one process is its alone; a process that died holding it gives it up
     # after this (bot/channels/stored.py). Renewed while the work goes on, so a long download is not cut short.
     inbound_lease_seconds: float = Field(default=30.0, gt=0)
+    # How many people's stored updates one process works on at once. Few, on purpose: the conversations share the
+    # event loop with the webhook routes, and each one in flight lengthens every turn of the loop a route waits
+    # for (bench/updates.py --channel whatsapp: 32 → 4 took the p99 to answer 200 from ~460 ms to ~10 ms and
+    # handled more updates per second, the work being CPU-bound). Raise it on PostgreSQL when the database is far.
+    inbound_concurrency: int = Field(default=4, ge=1)
 
     # Training and demos only: the program's date and time as the bot starts (ISO 8601, WIB when no offset is
     # given); conversations and reminders then run as from that moment. Never set in production.

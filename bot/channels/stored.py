@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.channels.inbound import Arrival, InboundProcessor
 from bot.delivery.worker import worker_id
+from bot.settings import Settings
 from services import inbound_queue
 from services.inbound_queue import MAX_ATTEMPTS, Received, Stored
 from services.models import utcnow
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
 POLL = 1.0
+MAX_IN_FLIGHT = 4  # Settings.inbound_concurrency says why so few
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_DONE = timedelta(days=2)
 
@@ -43,7 +45,7 @@ class StoredInbound:
         *,
         lease: timedelta = LEASE,
         poll: float = POLL,
-        max_in_flight: int = 32,
+        max_in_flight: int = MAX_IN_FLIGHT,
         name: str | None = None,
     ) -> None:
         self.processor = processor
@@ -59,6 +61,14 @@ class StoredInbound:
         self._in_flight: dict[int, asyncio.Task] = {}  # row id → its task
         self._stopping = False
         self.handled = 0  # rows finished by this drain (the benchmark and tests read it)
+
+    @classmethod
+    def configured(
+        cls, processor: InboundProcessor, decode: Callable[[dict], Any], settings: Settings
+    ) -> "StoredInbound":
+        """As the deployment's settings say (lease, how many people at once)."""
+        lease = timedelta(seconds=settings.inbound_lease_seconds)
+        return cls(processor, decode, lease=lease, max_in_flight=settings.inbound_concurrency)
 
     # ---- the route's side -------------------------------------------------------------------------------------
     async def accept(self, items: Sequence[Received]) -> int:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import typer
 
-from bot import migrate
+from bot import heap, migrate
 from bot.bootstrap import bootstrap
 from bot.cli.common import console
 from bot.delivery.part import make_part
@@ -29,9 +29,11 @@ def _serve(parts: list[Part]) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        settling = heap.settle_soon(loop)
         try:
             await asyncio.gather(*(part(app, stop) for part in parts))
         finally:
+            settling.cancel()
             await app.close()
 
     with use_locale("id"):

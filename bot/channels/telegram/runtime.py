@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramUnauthorizedError
@@ -31,11 +30,7 @@ def build_processor(app: App, bot: Bot) -> TelegramProcessor:
 
 def build_inbound(app: App, bot: Bot) -> StoredInbound:
     """The webhook's path: updates stored by the route, handled by the drain."""
-    return StoredInbound(build_processor(app, bot), Update.model_validate, lease=lease_of(app))
-
-
-def lease_of(app: App) -> timedelta:
-    return timedelta(seconds=app.settings.inbound_lease_seconds)
+    return StoredInbound.configured(build_processor(app, bot), Update.model_validate, app.settings)
 
 
 class TelegramRuntime:
@@ -49,7 +44,7 @@ class TelegramRuntime:
         self.webhook_url = app.settings.telegram_webhook_url
         self.secret = webhook_secret(app.settings) if self.webhook_url else None
         self.inbound = (
-            StoredInbound(self.processor, Update.model_validate, lease=lease_of(app)) if self.secret else None
+            StoredInbound.configured(self.processor, Update.model_validate, app.settings) if self.secret else None
         )
         self.router = webhook_router(self.inbound, self.secret) if self.inbound else None
 

@@ -4,7 +4,6 @@ run the very same wiring against the fake Graph API."""
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.channels.inbound import InboundProcessor
@@ -33,8 +32,7 @@ def build_inbound(app: App, client: WhatsAppClient) -> StoredInbound:
     # back off, mark undeliverable): services/whatsapp_delivery.py.
     adapter = WhatsAppAdapter(client, app.db, sender, on_failed=whatsapp_delivery.failed_after_accept)
     processor = InboundProcessor(adapter, app.engine())
-    lease = timedelta(seconds=app.settings.inbound_lease_seconds)
-    return StoredInbound(processor, decode=lambda item: item, lease=lease)  # the stored item is what it reads
+    return StoredInbound.configured(processor, lambda item: item, app.settings)  # the stored item is what it reads
 
 
 class WhatsAppRuntime:
