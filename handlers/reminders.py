@@ -290,6 +290,34 @@ def cli_broadcast_payload(text: str) -> dict:
         return payload_of(Reply(_("📢 Message from DPMPPA Kota Jambi:\n\n{text}", text=text)), purpose="pemberitahuan")
 
 
+def follow_up_reply(text: str, progress: Progress) -> Reply | None:
+    """The later report: what WhatsApp said since the final one (None when it said nothing at all)."""
+    after = after_delivery_line(progress)
+    if after is None:
+        return None
+    head = _("Broadcast “{preview}”, an hour after it finished:", preview=_preview(text))
+    return Reply(f"{head}\n{after}")
+
+
+async def report_broadcast_follow_up(session: AsyncSession, broadcast_id: int, now: datetime | None = None) -> bool:
+    """Once, an hour after a broadcast finished: the delivered / read / failed counts WhatsApp sent after the final
+    report (services.delivery.broadcasts_to_follow_up picks the broadcasts). True when a report was queued."""
+    now = now or utcnow()
+    broadcast = await session.get(Broadcast, broadcast_id)
+    sender = await session.get(Person, broadcast.created_by_id) if broadcast and broadcast.created_by_id else None
+    identity = (await delivery.preferred_identities(session, [sender.id])).get(sender.id) if sender else None
+    if identity is None:
+        return False
+    progress = await delivery.broadcast_progress(session, broadcast_id)
+    with use_locale(sender.locale):
+        reply = follow_up_reply(broadcast.text, progress)
+        if reply is None:
+            return False
+        payload = payload_of(reply)
+    key = delivery.follow_up_key(broadcast_id)
+    return await delivery.enqueue_once(session, identity, payload, dedupe_key=key, now=now) is not None
+
+
 async def report_broadcast_progress(
     session: AsyncSession, broadcast_id: int, now: datetime | None = None
 ) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, literal, select, update
+from sqlalchemy import String, case, cast, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -337,6 +337,35 @@ async def drop_unsent(session: AsyncSession, person_id: int, key_prefix: str) ->
 
 async def unfinished_broadcasts(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(Broadcast.id).where(Broadcast.finished_at.is_(None))))
+
+
+# WhatsApp says "delivered", "read" or "failed" minutes to hours after a send, mostly after the final report went
+# out: one later report with those counts, this long after the end, and not for a broadcast older than `WITHIN`
+# (a worker that was down for days does not wake its senders with old news).
+FOLLOW_UP_AFTER = timedelta(hours=1)
+FOLLOW_UP_WITHIN = timedelta(days=2)
+
+
+def follow_up_key(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}:report:later"
+
+
+async def broadcasts_to_follow_up(session: AsyncSession, now: datetime) -> list[int]:
+    """Finished broadcasts the platform said something about (delivered, read, failed), not yet followed up."""
+    on_whatsapp = select(OutboxMessage.id).where(
+        OutboxMessage.broadcast_id == Broadcast.id,
+        OutboxMessage.delivery_status.in_(delivery_status.LATER_NEWS),
+    )
+    key = literal("broadcast:") + cast(Broadcast.id, String) + literal(":report:later")  # follow_up_key in SQL
+    followed_up = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+    query = select(Broadcast.id).where(
+        Broadcast.finished_at <= now - FOLLOW_UP_AFTER,
+        Broadcast.finished_at >= now - FOLLOW_UP_WITHIN,
+        Broadcast.created_by_id.is_not(None),
+        on_whatsapp.exists(),
+        ~followed_up.exists(),
+    )
+    return list(await session.scalars(query.order_by(Broadcast.id)))
 
 
 async def queue_broadcast(

@@ -20,6 +20,8 @@ from services.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 SENT, DELIVERED, READ, FAILED = "sent", "delivered", "read", "failed"
+# What a platform says after a send that the final report of a broadcast may have missed.
+LATER_NEWS = (DELIVERED, READ, FAILED)
 MAX_ERROR = 500
 
 

@@ -1,4 +1,5 @@
-"""Keeps each broadcast's sender informed: progress every 10% and a final report, queued through the outbox.
+"""Keeps each broadcast's sender informed: progress every 10%, a final report, and an hour later what WhatsApp said
+since (delivered, read, failed), all queued through the outbox.
 
 Broadcasts the worker just touched are checked every second; every unfinished one is checked now and then too, so
 a report is never lost to a restart (the outbox dedupe keys make every check safe to repeat).
@@ -8,9 +9,10 @@ import asyncio
 import contextlib
 import logging
 
-from handlers.reminders import report_broadcast_progress
+from handlers.reminders import report_broadcast_follow_up, report_broadcast_progress
 from services import delivery
 from services.db import Database
+from services.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class ProgressReporter:
             ids, self._touched = self._touched, set()
             if loop.time() >= next_sweep:
                 ids |= await self._unfinished()
+                await self.follow_up()
                 next_sweep = loop.time() + self.sweep_every
             for broadcast_id in sorted(ids):
                 await self.check(broadcast_id)
@@ -57,3 +60,18 @@ class ProgressReporter:
                 await report_broadcast_progress(session, broadcast_id)
         except Exception:  # next round will try again; a report is late, never lost
             log.exception("progress of broadcast %s", broadcast_id)
+
+    async def follow_up(self) -> None:
+        """The later reports that are due (one unit of work each: one failing does not hold the others back)."""
+        try:
+            async with self.db.unit_of_work() as session:
+                due = await delivery.broadcasts_to_follow_up(session, utcnow())
+        except Exception:
+            log.exception("looking for broadcasts to follow up failed")
+            return
+        for broadcast_id in due:
+            try:
+                async with self.db_lock, self.db.unit_of_work() as session:
+                    await report_broadcast_follow_up(session, broadcast_id)
+            except Exception:
+                log.exception("later report of broadcast %s", broadcast_id)

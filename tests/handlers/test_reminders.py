@@ -1,7 +1,7 @@
 """Reminder runs as the clock and the CLI do them: restarts, grace window, catch-ups, two schedulers, texts."""
 
 import asyncio
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -212,6 +212,58 @@ async def test_whatsapp_statuses_reach_the_report(db: Database, program, town: T
     assert reminders.after_delivery_line(only_read) == "Di WhatsApp: sampai ke HP 3, dibaca 3."
 
 
+async def test_statuses_after_the_final_report_come_in_a_later_report_once(db: Database, program, town: Town):
+    """The final report goes out a second after the last send; "delivered" and "read" come minutes to hours
+    later. An hour after the end, the sender gets those counts once."""
+    broadcast_id, rows = await _broadcast(db, town, 40)
+    await _finish(db, rows, "sent")
+    async with db.unit_of_work() as session:
+        for n, row_id in enumerate(rows):
+            message = await session.get(OutboxMessage, row_id)
+            message.channel, message.platform_message_id = "whatsapp", f"wamid.LATE{n}"
+    ended = datetime(2026, 4, 1, 2, 0, tzinfo=WIB)
+    async with db.unit_of_work() as session:
+        assert await reminders.report_broadcast_progress(session, broadcast_id, ended) == "finished"
+    assert "Di WhatsApp" not in (await _reports(db, town))[0]  # nothing was known yet
+    async with db.unit_of_work() as session:
+        for n in range(30):
+            await delivery_status.record_status(session, "whatsapp", f"wamid.LATE{n}", "delivered", ended)
+        for n in range(9):
+            await delivery_status.record_status(session, "whatsapp", f"wamid.LATE{n}", "read", ended)
+        await delivery_status.record_status(session, "whatsapp", "wamid.LATE39", "failed", ended, [(131026, "x")])
+
+    async def due(at: datetime) -> list[int]:
+        async with db.unit_of_work() as session:
+            return await delivery.broadcasts_to_follow_up(session, at)
+
+    assert await due(ended + timedelta(minutes=59)) == []
+    assert await due(ended + timedelta(hours=1, minutes=1)) == [broadcast_id]
+    async with db.unit_of_work() as session:
+        assert await reminders.report_broadcast_follow_up(session, broadcast_id, ended + timedelta(hours=1))
+        assert not await reminders.report_broadcast_follow_up(session, broadcast_id, ended + timedelta(hours=1))
+    assert await due(ended + timedelta(hours=2)) == []
+    later = (await _reports(db, town))[-1]
+    assert later.splitlines() == [
+        "Siaran “Rapat koordinasi hari Sabtu jam 09.00…”, satu jam setelah selesai:",
+        "Di WhatsApp: sampai ke HP 30, dibaca 9, gagal 1.",
+    ]
+    assert len(await _reports(db, town)) == 2  # the final report and the later one
+
+
+async def test_old_broadcasts_are_not_followed_up(db: Database, program, town: Town):
+    broadcast_id, rows = await _broadcast(db, town, 3)
+    await _finish(db, rows, "sent")
+    ended = datetime(2026, 4, 1, 2, 0, tzinfo=WIB)
+    async with db.unit_of_work() as session:
+        message = await session.get(OutboxMessage, rows[0])
+        message.channel, message.platform_message_id = "whatsapp", "wamid.OLD"
+        assert await reminders.report_broadcast_progress(session, broadcast_id, ended) == "finished"
+        await delivery_status.record_status(session, "whatsapp", "wamid.OLD", "read", ended)
+    async with db.unit_of_work() as session:
+        assert await delivery.broadcasts_to_follow_up(session, ended + timedelta(days=3)) == []
+        assert await delivery.broadcasts_to_follow_up(session, ended + timedelta(days=1)) == [broadcast_id]
+
+
 async def test_the_final_report_replaces_an_update_still_waiting(db: Database, program, town: Town):
     broadcast_id, rows = await _broadcast(db, town, 20)
     await _finish(db, rows[:10], "sent")
@@ -236,6 +288,8 @@ async def test_a_small_broadcast_gets_only_the_final_report(db: Database, progra
     assert await _reports(db, town) == [
         "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai: terkirim ke 3 dari 3 penerima."
     ]
+    async with db.unit_of_work() as session:  # Telegram says nothing after a send: no later report
+        assert await delivery.broadcasts_to_follow_up(session, utcnow() + timedelta(hours=2)) == []
 
 
 async def _on_whatsapp_only(db: Database, person: Person, number: str) -> None:
