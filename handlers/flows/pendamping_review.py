@@ -61,13 +61,9 @@ def _money_lines(ctx: Context, report: StageReport, rt: RT) -> list[str]:
     received = (report.answers or {}).get(RECEIVED) if _is_received(report, RECEIVED) else None
     if isinstance(received, int) and received != allocation:
         if received < allocation:
-            lines.append(
-                _("⚠️ {amount} less than the allocation: please check.", amount=rupiah(allocation - received))
-            )
+            lines.append(_("⚠️ {amount} less than the allocation: please check.", amount=rupiah(allocation - received)))
         else:
-            lines.append(
-                _("⚠️ {amount} more than the allocation: please check.", amount=rupiah(received - allocation))
-            )
+            lines.append(_("⚠️ {amount} more than the allocation: please check.", amount=rupiah(received - allocation)))
     return lines
 
 
