@@ -47,12 +47,12 @@ async def test_a_code_for_the_one_open_seat_is_shown_once_and_works(world):
     dewi = await _open_unregistered(world)
     before = len(await _invitations(world))
     note, forward = await dewi.press_label("Kode RT 001")
-    assert note.text.startswith("Kode undangan baru untuk Bendahara Pokja RT 001 Simpang IV Sipin (A).")
+    assert note.text.startswith("Kode undangan baru untuk RT 001 Simpang IV Sipin (A), sebagai Bendahara Pokja.")
     assert "tidak berlaku lagi" not in note.text  # there was no earlier code
     code = CODE.search(forward.text).group(1)
     plain = invitations.normalize_code(code)
     assert forward.text.splitlines() == [
-        "Undangan bot Kampung Bahagia untuk Bendahara Pokja RT 001 Simpang IV Sipin (A).",
+        "Undangan bot Kampung Bahagia untuk RT 001 Simpang IV Sipin (A), sebagai Bendahara Pokja.",
         f"Telegram, sekali tekan: https://t.me/kampung_bot?start={plain}",
         f"WhatsApp, sekali tekan: https://wa.me/6281234567890?text=DAFTAR%20{plain}",
         f"Atau buka bot lalu kirim: /start {code}",
@@ -105,7 +105,7 @@ async def test_both_seats_open_asks_whose_code(world):
     )
     assert [c.label for c in which.choices] == ["Ketua RT", "Bendahara Pokja"]
     note, forward = await dewi.press_label("Ketua RT")
-    assert note.text.startswith("Kode undangan baru untuk Ketua RT RT 002 Simpang IV Sipin (A).")
+    assert note.text.startswith("Kode undangan baru untuk RT 002 Simpang IV Sipin (A), sebagai Ketua RT.")
     budi = Chat(world.engine, user_id="ketua2")
     assert "terdaftar" in text_of(await budi.send(f"/start {CODE.search(forward.text).group(1)}")).lower()
 
