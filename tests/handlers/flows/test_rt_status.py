@@ -44,7 +44,7 @@ async def test_summary_fits_one_screen_counts_by_reason_and_leaves_out_zeros(wor
     ]
     assert len(summary.text) < 700
     assert "dikembalikan" not in summary.text and "tidak bisa dihubungi" not in summary.text
-    assert labels(dewi) == ["Terlambat (2)", "Diperiksa (1)", "Belum terdaftar (2)", "Semua RT (2)"]
+    assert labels(dewi) == ["Terlambat (2)", "Perlu diperiksa (1)", "Belum terdaftar (2)", "Semua RT (2)"]
 
     [late] = await dewi.press_label("Terlambat")
     lines = late.text.splitlines()
@@ -57,7 +57,7 @@ async def test_summary_fits_one_screen_counts_by_reason_and_leaves_out_zeros(wor
     assert labels(dewi) == ["Ringkasan"]
 
     await dewi.press_label("Ringkasan")
-    [review] = await dewi.press_label("Diperiksa")
+    [review] = await dewi.press_label("Perlu diperiksa")
     assert review.text.splitlines()[-1] == "Kirim /tinjau untuk meninjaunya."
     [again] = await dewi.press_label("Ringkasan")
     assert again.text == summary.text
