@@ -1,7 +1,10 @@
 """One place that wires settings, program rules and the database; tests build the same thing."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.channels.telegram.links import deep_link
+from bot.channels.whatsapp.links import daftar_link, whatsapp_number
 from bot.program_clock import Clock, program_clock
 from bot.settings import Settings
 from handlers.engine import Engine
@@ -30,11 +33,31 @@ class App:
             MediaStore(self.settings.media_dir),
             all_flows(),
             clock=self.clock,
-            settings={"whatsapp_daily_limit": self.settings.whatsapp_daily_limit},
+            settings={
+                "whatsapp_daily_limit": self.settings.whatsapp_daily_limit,
+                "invite_links": invite_links(self.settings),
+            },
         )
 
     async def close(self) -> None:
         await self.db.dispose()
+
+
+def invite_links(settings: Settings) -> Callable[[str], dict[str, str]]:
+    """The one-tap registration links for a code, by channel, as `invite create` prints them (for /rt's invitation
+    codes). Telegram's needs TELEGRAM_BOT_USERNAME here: a conversation cannot wait for getMe."""
+    username = (settings.telegram_bot_username or "").lstrip("@") or None
+    number = whatsapp_number(settings)
+
+    def links(code: str) -> dict[str, str]:
+        found = {}
+        if username:
+            found["telegram"] = deep_link(username, code)
+        if number:
+            found["whatsapp"] = daftar_link(number, code)
+        return found
+
+    return links
 
 
 def bootstrap(settings: Settings | None = None) -> App:

@@ -1,6 +1,8 @@
 """Problems (services/problems.py) in the person's language. Every problem code has its sentence here."""
 
 from handlers.i18n import _
+from handlers.menu import role_name
+from services.models import Role
 from services.problems import Problem
 
 
@@ -82,11 +84,26 @@ def _messages() -> dict[str, str]:
     }
 
 
+def invitation_state_name(state: str) -> str:
+    """services.invitations.invitation_state in words: active | used | revoked | expired."""
+    return {
+        "active": _("not used yet"),
+        "used": _("used"),
+        "revoked": _("revoked"),
+        "expired": _("expired"),
+    }.get(state, state)
+
+
 def describe(problem: Problem) -> str:
     template = _messages().get(problem.code)
     if template is None:
         return problem.code
-    return template.format(**problem.params)
+    params = dict(problem.params)
+    if params.get("role") in {r.value for r in Role}:
+        params["role"] = role_name(params["role"])  # as people say it ("Ketua RT"), never the code "ketua_rt"
+    if problem.code == "invite_not_active":
+        params["state"] = invitation_state_name(params["state"])
+    return template.format(**params)
 
 
 def describe_row(problem: Problem) -> str:

@@ -1,5 +1,5 @@
-"""Who can be reached in an RT: its registered Ketua RT, the people who blocked the bot, and those whose WhatsApp
-number the platform could not deliver to lately."""
+"""Who can be reached in an RT: its registered Ketua RT (and which seats are registered), the people who blocked the
+bot, and those whose WhatsApp number the platform could not deliver to lately."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -9,6 +9,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import ChannelIdentity, Person, Role
+from services.models.people import SEAT_ROLES
 
 
 async def registered_ketua(session: AsyncSession, rt_ids: Iterable[int]) -> dict[int, list[Person]]:
@@ -26,6 +27,23 @@ async def registered_ketua(session: AsyncSession, rt_ids: Iterable[int]) -> dict
     for person in rows:
         result[person.rt_id].append(person)
     return result
+
+
+async def unregistered_seats(session: AsyncSession, rt_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The seats (ketua_rt, bendahara) of these RTs that no active person has registered to (bound a channel to),
+    by RT id, in seat order; RTs with both seats registered are absent."""
+    ids = list(rt_ids)
+    if not ids:
+        return {}
+    has_identity = exists().where(ChannelIdentity.person_id == Person.id)
+    rows = await session.execute(
+        select(Person.rt_id, Person.role).where(
+            Person.role.in_(SEAT_ROLES), Person.active.is_(True), Person.rt_id.in_(ids), has_identity
+        )
+    )
+    registered = {(rt_id, role) for rt_id, role in rows}
+    missing = {rt_id: [role for role in SEAT_ROLES if (rt_id, role) not in registered] for rt_id in ids}
+    return {rt_id: roles for rt_id, roles in missing.items() if roles}
 
 
 @dataclass(frozen=True)

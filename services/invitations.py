@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services import audit, seats
-from services.models import RT, Invitation, Person, Role, utcnow
+from services.models import RT, ChannelIdentity, Invitation, Person, Role, utcnow
 from services.problems import ProblemError
 
 # No 0/O, 1/I/L, 5/S, 8/B: nothing a tired eye or a small screen can confuse.
@@ -93,6 +93,37 @@ async def create_invitation(
         rt=rt.kode if rt else None,
     )
     return IssuedInvitation(invitation, code, rt.kode if rt else None)
+
+
+async def reissue_for_seat(
+    session: AsyncSession, pepper: bytes, *, rt: RT, role: Role, created_by: str, now: datetime | None = None
+) -> tuple[IssuedInvitation, int]:
+    """A fresh code for an RT's seat nobody has registered to, and how many unused codes for it were revoked.
+
+    One usable code per seat: a code passed on earlier (and perhaps lost) stops working. A seat held by a person who
+    never bound a channel (entered by an admin) gets a code for that person, so redeeming it registers them.
+    Raises `seat_taken` when the seat's holder has registered.
+    """
+    now = now or utcnow()
+    current = await seats.holder(session, rt.id, role.value)
+    bound = select(ChannelIdentity.id).where(ChannelIdentity.person_id == (current.id if current else None)).limit(1)
+    if current is not None and await session.scalar(bound) is not None:
+        raise await seats.taken_problem(session, rt.id, role.value, current)
+    unused = await session.scalars(
+        select(Invitation).where(
+            Invitation.rt_id == rt.id,
+            Invitation.role == role.value,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+    )
+    revoked = 0
+    for old in list(unused):
+        await revoke_invitation(session, old.id, actor=created_by, now=now)
+        revoked += 1
+    issued = await create_invitation(session, pepper, role=role, created_by=created_by, rt=rt, person=current, now=now)
+    return issued, revoked
 
 
 async def find_invitation(session: AsyncSession, pepper: bytes, code: str) -> Invitation | None:

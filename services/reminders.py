@@ -2,8 +2,9 @@
 
 Slots come from the program file (`pengingat.bulanan`, `pengingat.susulan`, WIB). For a slot, each Ketua RT hears
 the stages of their RT that remind "ketua_rt", each bendahara those that remind "bendahara", and on the monthly
-slot each pendamping gets one digest of their RTs, most urgent first. Nobody hears anything outside their
-Kelompok's window, nor when nothing is due.
+slot each pendamping gets one digest of their RTs, most urgent first. Nobody hears anything before their
+Kelompok's window opens, nor when nothing is due. After the window, what is still overdue keeps being reminded
+until it is reported or the program year ends: an LPJ missing in September must still be chased.
 
 Exactly once: a reminder is a ReminderClaim row, unique on (person, kind, period), inserted with ON CONFLICT DO
 NOTHING in the same transaction as its outbox row. Re-runs, restarts and a second scheduler find the claim and
@@ -155,7 +156,7 @@ async def plan(
 ) -> list[Reminder]:
     """Every reminder of `slot` with its content as of `today`, ordered by person id (the claim order)."""
     month = month_of(today)
-    active = [k for k, window in program.kelompok.items() if window.contains(month)]
+    active = reminded_kelompok(program, month)
     query = select(RT).where(RT.kelompok.in_(active)).order_by(RT.kode)
     if rt_kode:
         query = query.where(RT.kode == rt_kode.strip())
@@ -178,6 +179,13 @@ async def plan(
         if agendas or unregistered:
             reminders.append(_reminder(person, slot, today, tuple(agendas), unregistered))
     return await _with_delivery_facts(session, slot, sorted(reminders, key=lambda r: r.person_id))
+
+
+def reminded_kelompok(program: Program, month: date) -> list[str]:
+    """The Kelompok whose RTs may hear of their stages in `month`: from the window's first month to the program
+    year's end. Past the window every stage's months are over, so only what is overdue (or waiting) is said."""
+    year_end = date(program.tahun, 12, 1)
+    return [k for k, w in program.kelompok.items() if w.mulai <= month <= max(w.selesai, year_end)]
 
 
 def _reminder(person: Person, slot: Slot, today: date, agendas: tuple[Agenda, ...], unregistered=()) -> Reminder:

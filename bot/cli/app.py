@@ -2,11 +2,20 @@
 
 import typer
 
-from bot.cli import broadcast, budget, chat, db, invite, processes, remind, roster, rt, run, whatsapp
+from bot.cli import broadcast, budget, chat, db, invite, library_words, processes, remind, roster, rt, run, whatsapp
 from bot.logs import install_redaction
 from bot.settings import Settings
+from handlers.i18n import _
 
-app = typer.Typer(help="Program Kampung Bahagia — Kota Jambi.", no_args_is_help=True, pretty_exceptions_enable=False)
+library_words.install()
+# No --install-completion / --show-completion: Typer words their help in English only, and operators type few
+# commands.
+app = typer.Typer(
+    help=_("Kampung Bahagia Program — Jambi City."),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 
 @app.callback()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.bootstrap import App
-from bot.cli.common import console, run_with_app
+from bot.cli.common import Refused, console, run_with_app
 from bot.cli.quota_plan import print_plan
 from handlers.delivery_plan import plan_summary
 from handlers.formatting import WIB
@@ -86,22 +86,18 @@ async def follow(app: App, broadcast_id: int, total: int) -> DeliveryProgress:
 
 
 def broadcast(
-    text: str = typer.Option(..., "--text", help="The message (at most 1000 characters)."),
-    kelompok: str = typer.Option(None, "--kelompok", help="Only RTs of this Kelompok (A or B)."),
-    rt: list[str] = typer.Option(None, "--rt", help="Only this RT (repeatable)."),
-    wait: bool = typer.Option(True, "--wait/--no-wait", help="Follow the delivery with a progress bar."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Send without asking (the plan is still printed)."),
+    text: str = typer.Option(..., "--text", help=_("The message (at most 1000 characters).")),
+    kelompok: str = typer.Option(None, "--kelompok", help=_("Only RTs of this Kelompok (A or B).")),
+    rt: list[str] = typer.Option(None, "--rt", help=_("Only this RT (repeatable).")),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=_("Follow the delivery with a progress bar.")),
+    yes: bool = typer.Option(False, "--yes", "-y", help=_("Send without asking (the plan is still printed).")),
 ) -> None:
-    """Send a message to the registered Ketua RT of every chosen RT, through the outbox and the worker.
-
-    First it shows how many go now and how many wait for WhatsApp's daily quota, and asks (unless --yes).
-    """
     if kelompok is not None and kelompok.upper() not in KELOMPOK:
-        raise typer.BadParameter(_("Kelompok is A or B."))
+        raise Refused(_("Kelompok is A or B."))
     group = kelompok.upper() if kelompok else None
     body = text.strip()
     if not body or len(body) > MAX_TEXT:
-        raise typer.BadParameter(_("The message must have 1 to {maximum} characters.", maximum=MAX_TEXT))
+        raise Refused(_("The message must have 1 to {maximum} characters.", maximum=MAX_TEXT))
 
     async def work(app: App) -> None:
         recipients, unregistered, plan = await _plan(app, group, rt or [])
@@ -134,4 +130,8 @@ def broadcast(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("broadcast")(broadcast)
+    help_text = _(
+        "Send a message to the registered Ketua RT of every chosen RT, through the outbox and the worker.\n\n"
+        "First it shows how many go now and how many wait for WhatsApp's daily quota, and asks (unless --yes)."
+    )
+    app.command("broadcast", help=help_text)(broadcast)

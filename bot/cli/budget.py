@@ -11,7 +11,6 @@ from services.budget import BudgetTotals, budget_totals
 
 
 def budget() -> None:
-    """Allocation totals by tier, Kelompok and kecamatan."""
 
     async def work(app_: App) -> BudgetTotals:
         async with app_.db.unit_of_work() as session:
@@ -36,4 +35,4 @@ def budget() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("budget")(budget)
+    app.command("budget", help=_("Allocation totals by tier, Kelompok and kecamatan."))(budget)

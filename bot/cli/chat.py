@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot import migrate
 from bot.bootstrap import App, bootstrap
 from bot.channels.console import CHANNEL, ConsoleChannel
-from bot.cli.common import console, errors
+from bot.cli.common import Refused, console, errors
 from bot.cli.run import _safe_url, _Texts
 from bot.runner import Part, prepare
 from bot.settings import Settings
@@ -132,15 +132,14 @@ async def _session(settings: Settings, code: str | None, as_person: str | None) 
 
 
 def chat(
-    code: str = typer.Option(None, "--code", help="Register with this invitation code first."),
-    as_person: str = typer.Option(None, "--as", help="Speak as this person: id, phone number or name."),
-    force: bool = typer.Option(False, "--force", help="Allow a database other than the embedded default."),
+    code: str = typer.Option(None, "--code", help=_("Register with this invitation code first.")),
+    as_person: str = typer.Option(None, "--as", help=_("Speak as this person: id, phone number or name.")),
+    force: bool = typer.Option(False, "--force", help=_("Allow a database other than the embedded default.")),
 ) -> None:
-    """Talk to the bot in this terminal (numbers pick choices; /foto PATH sends a photo)."""
     settings = Settings()
     with use_locale("id"):
         if code and as_person:
-            raise typer.BadParameter(_("Use either --code or --as, not both."))
+            raise Refused(_("Use either --code or --as, not both."))
         if not settings.is_embedded_default and not force:
             errors.print(
                 _(
@@ -202,4 +201,6 @@ async def offer_lines(app: App) -> list[str]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("chat")(chat)
+    app.command("chat", help=_("Talk to the bot in this terminal (numbers pick choices; /foto PATH sends a photo)."))(
+        chat
+    )

@@ -13,6 +13,15 @@ from handlers.problems import describe_row
 from services.problems import ProblemError
 
 T = TypeVar("T")
+
+
+class Refused(typer.BadParameter):
+    """What was typed cannot be used: our own words only, without Click's English "Invalid value:" before them."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
 console = Console()
 errors = Console(stderr=True)
 

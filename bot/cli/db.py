@@ -7,12 +7,11 @@ from bot.cli.common import console
 from bot.settings import Settings
 from handlers.i18n import _
 
-app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app = typer.Typer(help=_("Database schema."), no_args_is_help=True)
 
 
-@app.command("upgrade")
+@app.command("upgrade", help=_("Apply migrations up to REVISION (default: the newest)."))
 def upgrade(revision: str = typer.Argument("head")) -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
     settings = Settings()
     migrate.upgrade(settings.database_url, revision)
     console.print(_("Database is up to date ({revision}).", revision=revision))

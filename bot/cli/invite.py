@@ -1,6 +1,7 @@
 """`kampung-bahagia invite create|list|revoke`"""
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -12,16 +13,18 @@ from sqlalchemy.orm import selectinload
 from bot.bootstrap import App
 from bot.channels.telegram.links import bot_username, deep_link
 from bot.channels.whatsapp.links import daftar_link, whatsapp_number
-from bot.cli.common import console, run_with_app
+from bot.cli.common import Refused, console, run_with_app
 from handlers.formatting import tanggal
 from handlers.i18n import _
+from handlers.menu import role_name
+from handlers.problems import invitation_state_name
 from services import invitations, rts, seats
 from services.models import RT, Invitation, Kelurahan, Person, Role
 from services.people import find_or_create_pendamping
 from services.problems import ProblemError
 from services.visible_text import visible_name
 
-app = typer.Typer(help="Invitation codes.", no_args_is_help=True)
+app = typer.Typer(help=_("Invitation codes."), no_args_is_help=True)
 ACTOR = "cli:invite"
 
 
@@ -37,37 +40,38 @@ def _as_dict(issued: invitations.IssuedInvitation) -> dict:
     }
 
 
-@app.command("create")
+@app.command("create", help=_("Create an invitation (the code is shown once and stored only hashed)."))
 def create(
-    role: Role = typer.Option(None, help="ketua_rt, bendahara, pendamping or admin."),
-    rt: list[str] = typer.Option(None, "--rt", help="RT code; repeat for a pendamping's RT set."),
-    all_rts: bool = typer.Option(False, "--all-rts", help="One invitation per RT (ketua_rt or bendahara)."),
-    out: Path = typer.Option(None, help="With --all-rts: the .xlsx file to write for printing."),
-    person: str = typer.Option(None, help="Pendamping from the roster, by name or phone."),
-    nama: str = typer.Option(None, help="Name of the invited person."),
-    days: int = typer.Option(30, min=1, max=365, help="Days until the code expires."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    role: Role = typer.Option(None, help=_("ketua_rt, bendahara, pendamping or admin.")),
+    rt: list[str] = typer.Option(None, "--rt", help=_("RT code; repeat for a pendamping's RT set.")),
+    all_rts: bool = typer.Option(False, "--all-rts", help=_("One invitation per RT (ketua_rt or bendahara).")),
+    out: Path = typer.Option(None, help=_("With --all-rts: the .xlsx file to write for printing.")),
+    person: str = typer.Option(None, help=_("Pendamping from the roster, by name or phone.")),
+    nama: str = typer.Option(None, help=_("Name of the invited person.")),
+    days: int = typer.Option(30, min=1, max=365, help=_("Days until the code expires.")),
+    as_json: bool = typer.Option(False, "--json", help=_("Print one JSON object.")),
     for_person: str = typer.Option(
         None,
         "--for-person",
-        help="Someone already registered (id, phone or name): a code that adds a second channel to the same "
-        "person, e.g. WhatsApp beside Telegram. Role and RT are theirs.",
+        help=_(
+            "Someone already registered (id, phone or name): a code that adds a second channel to the same "
+            "person, e.g. WhatsApp beside Telegram. Role and RT are theirs."
+        ),
     ),
 ) -> None:
-    """Create an invitation (the code is shown once and stored only hashed)."""
     from datetime import timedelta
 
     validity = timedelta(days=days)
     if role is None and for_person is None:
-        raise typer.BadParameter(_("Give --role (or --for-person for someone already registered)."))
+        raise Refused(_("Give --role (or --for-person for someone already registered)."))
     if all_rts:
         if out is None or out.suffix.lower() != ".xlsx":
-            raise typer.BadParameter(_("--all-rts needs --out FILE.xlsx"))
+            raise Refused(_("--all-rts needs --out FILE.xlsx"))
         count, held = run_with_app(lambda app_: _create_for_all(app_, role, validity, out))
         console.print(_("{count} invitations written to {file}.", count=count, file=str(out)))
         if held:
             console.print(
-                _("{count} RTs skipped: they already have an active {role}.", count=held, role=role.value),
+                _("{count} RTs skipped: they already have an active {role}.", count=held, role=role_name(role.value)),
                 highlight=False,
             )
         return
@@ -105,14 +109,14 @@ def create(
     if as_json:
         print(json.dumps(data))
         return
-    rt_text = " RT " + data["rt"] if data["rt"] else ""
+    rt_text = ", RT " + data["rt"] if data["rt"] else ""  # after the role: "Ketua RT, RT 15.71.01.1001-003"
     console.print(
         _(
             "Invitation for {role}{rt}: [bold]{code}[/bold] (valid until {until}).",
-            role=data["role"],
+            role=role_name(data["role"]),
             rt=rt_text,
             code=data["code_display"],
-            until=data["expires_at"][:10],
+            until=tanggal(datetime.fromisoformat(data["expires_at"])),
         )
     )
     if data["link"]:
@@ -139,10 +143,10 @@ async def _for_existing(app_: App, session, reference: str, validity) -> invitat
 
     found = [p for p in await find_people(session, reference) if p.active]
     if not found:
-        raise typer.BadParameter(_("Nobody matches {reference}.", reference=reference))
+        raise Refused(_("Nobody matches {reference}.", reference=reference))
     if len(found) > 1:
         listing = "; ".join(f"{p.id}: {describe_person(p)}" for p in found[:10])
-        raise typer.BadParameter(
+        raise Refused(
             _("Several people match {reference}: {people}. Use the number.", reference=reference, people=listing)
         )
     person = found[0]
@@ -210,9 +214,8 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[i
     return len(all_rts), len(held)
 
 
-@app.command("list")
-def list_(show_all: bool = typer.Option(False, "--all", help="Also used, revoked and expired ones.")) -> None:
-    """Invitations (never the codes themselves: only their last two characters)."""
+@app.command("list", help=_("Invitations (never the codes themselves: only their last two characters)."))
+def list_(show_all: bool = typer.Option(False, "--all", help=_("Also used, revoked and expired ones."))) -> None:
 
     async def work(app_: App) -> list[tuple]:
         async with app_.db.unit_of_work() as session:
@@ -229,13 +232,19 @@ def list_(show_all: bool = typer.Option(False, "--all", help="Also used, revoked
         table.add_column(column)
     for inv, rt_kode, _used_by, state in run_with_app(work):
         if show_all or state == "active":
-            table.add_row(str(inv.id), inv.role, rt_kode or "-", f"…{inv.code_hint}", state, tanggal(inv.expires_at))
+            table.add_row(
+                str(inv.id),
+                role_name(inv.role),
+                rt_kode or "-",
+                f"…{inv.code_hint}",
+                invitation_state_name(state),
+                tanggal(inv.expires_at),
+            )
     console.print(table)
 
 
-@app.command("revoke")
+@app.command("revoke", help=_("Cancel an unused invitation."))
 def revoke(invitation_id: int) -> None:
-    """Cancel an unused invitation."""
 
     async def work(app_: App) -> None:
         async with app_.db.unit_of_work() as session:

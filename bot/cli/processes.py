@@ -47,7 +47,6 @@ def _serve(parts: list[Part]) -> None:
 
 
 def clock() -> None:
-    """The reminder clock (exactly one per deployment): monthly reminders and nudges, in WIB."""
     from bot.scheduler import part
 
     console.print(_("Reminder clock started."))
@@ -56,17 +55,15 @@ def clock() -> None:
 
 def worker(
     lease_seconds: float = typer.Option(
-        None, "--lease-seconds", min=1, help="How long a claimed message is held before another run may take it."
+        None, "--lease-seconds", min=1, help=_("How long a claimed message is held before another run may take it.")
     ),
 ) -> None:
-    """Outbox delivery at each channel's rate limits; safe to stop and start at any moment."""
     lease = timedelta(seconds=lease_seconds) if lease_seconds else None
     console.print(_("Delivery worker started."))
     _serve([make_part(lease)])
 
 
 def web() -> None:
-    """The web process: applies migrations, then the web app with every configured channel (webhook or polling)."""
     from bot.channels.registry import make_part as channels_part
 
     settings = Settings()
@@ -76,6 +73,15 @@ def web() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("web")(web)
-    app.command("clock")(clock)
-    app.command("worker")(worker)
+    app.command(
+        "web",
+        help=_(
+            "The web process: applies migrations, then the web app with every configured channel (webhook or polling)."
+        ),
+    )(web)
+    app.command(
+        "clock", help=_("The reminder clock (exactly one per deployment): monthly reminders and nudges, in WIB.")
+    )(clock)
+    app.command(
+        "worker", help=_("Outbox delivery at each channel's rate limits; safe to stop and start at any moment.")
+    )(worker)

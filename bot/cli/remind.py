@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bot.bootstrap import App
-from bot.cli.common import console, run_with_app
+from bot.cli.common import Refused, console, run_with_app
 from bot.cli.quota_plan import print_plan
 from handlers.formatting import WIB, tanggal
 from handlers.i18n import _
@@ -73,18 +73,17 @@ def _print(result: RunResult, show_text: bool) -> None:
 
 
 def remind(
-    on: str = typer.Option(None, "--date", help="YYYY-MM-DD (WIB); default today."),
+    on: str = typer.Option(None, "--date", help=_("YYYY-MM-DD (WIB); default today.")),
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="Only list who would receive what, and the plan day by day per channel."
+        False, "--dry-run", help=_("Only list who would receive what, and the plan day by day per channel.")
     ),
-    rt: str = typer.Option(None, "--rt", help="Only this RT (code)."),
-    show_text: bool = typer.Option(False, "--text", help="Also print every message."),
+    rt: str = typer.Option(None, "--rt", help=_("Only this RT (code).")),
+    show_text: bool = typer.Option(False, "--text", help=_("Also print every message.")),
 ) -> None:
-    """Run the reminders of a date: the slot of that day (1st: monthly, 20th: nudge), each person once."""
     try:
         day = date.fromisoformat(on) if on else utcnow().astimezone(WIB).date()
     except ValueError as error:
-        raise typer.BadParameter(_("Write the date as YYYY-MM-DD, for example 2026-04-01.")) from error
+        raise Refused(_("Write the date as YYYY-MM-DD, for example 2026-04-01.")) from error
 
     async def work(app: App) -> RunResult:
         if rt:
@@ -107,4 +106,7 @@ def remind(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("remind")(remind)
+    app.command(
+        "remind",
+        help=_("Run the reminders of a date: the slot of that day (1st: monthly, 20th: nudge), each person once."),
+    )(remind)

@@ -11,7 +11,7 @@ from handlers.i18n import _
 from services import roster, wilayah
 from services.demo import demo_roster
 
-app = typer.Typer(help="The RT roster.", no_args_is_help=True)
+app = typer.Typer(help=_("The RT roster."), no_args_is_help=True)
 
 
 async def import_table(app_: App, table: list[dict[str, str]], *, actor: str) -> roster.ImportSummary:
@@ -37,9 +37,10 @@ def _print_summary(summary: roster.ImportSummary) -> None:
     )
 
 
-@app.command("import")
+@app.command(
+    "import", help=_("Import a CSV or XLSX roster (kode_kelurahan,rt,kelompok,jumlah_kk,pilot_2025,pendamping).")
+)
 def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True)) -> None:
-    """Import a CSV or XLSX roster (kode_kelurahan,rt,kelompok,jumlah_kk,pilot_2025,pendamping)."""
 
     async def work(app_: App) -> roster.ImportSummary:
         return await import_table(app_, roster.read_table(file), actor="cli:roster import")
@@ -47,12 +48,11 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, readab
     _print_summary(run_with_app(work))
 
 
-@app.command("demo")
+@app.command("demo", help=_("Load a deterministic demo roster over the 68 real kelurahan."))
 def demo(
-    rts: int = typer.Option(1583, min=1, max=20000, help="How many RTs."),
-    seed: int = typer.Option(2026, help="Same seed, same roster."),
+    rts: int = typer.Option(1583, min=1, max=20000, help=_("How many RTs.")),
+    seed: int = typer.Option(2026, help=_("Same seed, same roster.")),
 ) -> None:
-    """Load a deterministic demo roster over the 68 real kelurahan."""
 
     async def work(app_: App) -> roster.ImportSummary:
         return await import_table(app_, demo_roster(rts, seed), actor="cli:roster demo")

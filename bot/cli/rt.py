@@ -12,12 +12,11 @@ from handlers.formatting import rupiah
 from handlers.i18n import _
 from services import rts
 
-app = typer.Typer(help="RTs.", no_args_is_help=True)
+app = typer.Typer(help=_("RTs."), no_args_is_help=True)
 
 
-@app.command("show")
-def show(kode: str, as_json: bool = typer.Option(False, "--json", help="One JSON object.")) -> None:
-    """One RT: kelompok, KK, budget tier, allocation, pendamping, KK history."""
+@app.command("show", help=_("One RT: kelompok, KK, budget tier, allocation, pendamping, KK history."))
+def show(kode: str, as_json: bool = typer.Option(False, "--json", help=_("One JSON object."))) -> None:
 
     async def work(app_: App) -> dict:
         async with app_.db.unit_of_work() as session:

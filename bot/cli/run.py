@@ -70,7 +70,6 @@ def _safe_url(url: str) -> str:
 
 
 def run() -> None:
-    """Apply migrations and run the bot until Ctrl-C."""
     settings = Settings()
     configure_logging(settings)
     with use_locale("id"):
@@ -94,4 +93,4 @@ def run() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run)
+    app.command("run", help=_("Apply migrations and run the bot until Ctrl-C."))(run)

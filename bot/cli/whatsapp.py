@@ -14,7 +14,7 @@ from services import whatsapp_usage
 from services.problems import ProblemError
 from services.whatsapp_templates import Template, load_templates
 
-app = typer.Typer(help="WhatsApp: message templates and their use.", no_args_is_help=True)
+app = typer.Typer(help=_("WhatsApp: message templates and their use."), no_args_is_help=True)
 
 
 def _as_dict(template: Template) -> dict:
@@ -48,12 +48,16 @@ def _print(template: Template) -> None:
     say()
 
 
-@app.command("templates")
+@app.command(
+    "templates",
+    help=_("Each template's exact Indonesian text, parameters and buttons, ready to submit to Meta for approval."),
+)
 def templates(
-    file: Path = typer.Option(None, "--file", help="Another templates file to check (default: the shipped one)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON list, each with Meta's create-template shape."),
+    file: Path = typer.Option(None, "--file", help=_("Another templates file to check (default: the shipped one).")),
+    as_json: bool = typer.Option(
+        False, "--json", help=_("Print one JSON list, each with Meta's create-template shape.")
+    ),
 ) -> None:
-    """Each template's exact Indonesian text, parameters and buttons, ready to submit to Meta for approval."""
     try:
         loaded = load_templates(file)
     except ProblemError as error:
@@ -66,9 +70,8 @@ def templates(
             _print(template)
 
 
-@app.command("usage")
-def usage(as_json: bool = typer.Option(False, "--json", help="Print one JSON list.")) -> None:
-    """WhatsApp templates sent, per month and template (each one costs the city money)."""
+@app.command("usage", help=_("WhatsApp templates sent, per month and template (each one costs the city money)."))
+def usage(as_json: bool = typer.Option(False, "--json", help=_("Print one JSON list."))) -> None:
 
     async def work(app_: App) -> list[whatsapp_usage.MonthlyUsage]:
         async with app_.db.unit_of_work() as session:

@@ -5,8 +5,12 @@ from handlers.flows.pendamping_format import person_label, rt_label
 from handlers.formatting import number, rupiah, tanggal, waktu
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Reply
+from services.funds import STAGE_PENCAIRAN
 from services.models import RT, Person, ReportStatus, Role, StageReport
 from services.program import Stage
+
+# The answer /dana stores on the pencairan_dana report: the rupiah that reached the Pokja's account.
+RECEIVED = "jumlah"
 
 
 def _stage(ctx: Context, stage_key: str) -> Stage | None:
@@ -20,13 +24,46 @@ def _answer_lines(ctx: Context, report: StageReport) -> list[str]:
     lines = []
     for kode, value in (report.answers or {}).items():
         field = fields.get(kode)
-        if field is not None and field.jenis == "rupiah" and isinstance(value, int):
+        if _is_money(report, kode, field) and isinstance(value, int) and not isinstance(value, bool):
             shown = rupiah(value)
         elif isinstance(value, int) and not isinstance(value, bool):
             shown = number(value)
         else:
             shown = str(value)
-        lines.append(f"{field.label if field else kode}: {shown}")
+        if field is not None:
+            label = field.label
+        elif _is_received(report, kode):
+            label = _("Amount received")
+        else:
+            label = kode
+        lines.append(f"{label}: {shown}")
+    return lines
+
+
+def _is_received(report: StageReport, kode: str) -> bool:
+    return report.stage_key == STAGE_PENCAIRAN and kode == RECEIVED
+
+
+def _is_money(report: StageReport, kode: str, field) -> bool:
+    return (field is not None and field.jenis == "rupiah") or _is_received(report, kode)
+
+
+def _money_lines(ctx: Context, report: StageReport, rt: RT) -> list[str]:
+    """For a report about money: the RT's allocation, and how the amount received differs from it."""
+    stage = _stage(ctx, report.stage_key)
+    fields = {f.kode: f for f in stage.isian} if stage else {}
+    if not any(_is_money(report, kode, fields.get(kode)) for kode in report.answers or {}):
+        return []
+    allocation = ctx.program.allocation(rt.jumlah_kk)
+    if allocation is None:
+        return [_("Allocation of this RT: not known yet (the KK count is not registered).")]
+    lines = [_("Allocation of this RT: {amount} ({kk} KK)", amount=rupiah(allocation), kk=number(rt.jumlah_kk))]
+    received = (report.answers or {}).get(RECEIVED) if _is_received(report, RECEIVED) else None
+    if isinstance(received, int) and received != allocation:
+        if received < allocation:
+            lines.append(_("⚠️ {amount} less than the allocation: please check.", amount=rupiah(allocation - received)))
+        else:
+            lines.append(_("⚠️ {amount} more than the allocation: please check.", amount=rupiah(received - allocation)))
     return lines
 
 
@@ -48,6 +85,7 @@ def report_card(ctx: Context, report: StageReport, rt: RT, sender: Person | None
             time=waktu(report.submitted_at),
         ),
         *_answer_lines(ctx, report),
+        *_money_lines(ctx, report, rt),
         _("Photos: {photos}, documents: {documents}", photos=len(photos), documents=len(documents)),
     ]
     for index, media in enumerate(photos, start=1):

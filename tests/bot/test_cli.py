@@ -1,6 +1,7 @@
 """The admin CLI end to end: real commands, real database (SQLite and PostgreSQL)."""
 
 import json
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -65,7 +66,25 @@ def test_invitations_create_list_revoke(cli, tmp_path):
     assert f"…{data['code'][-2:]}" in listed.output and data["code"] not in listed.output
     assert cli("invite", "revoke", str(data["id"])).exit_code == 0
     again = cli("invite", "revoke", str(data["id"]))
-    assert again.exit_code == 1 and "revoked" in again.output
+    assert again.exit_code == 1 and "tidak bisa dibatalkan: statusnya dibatalkan" in again.output
+
+
+def test_invitations_are_shown_in_indonesian(cli, tmp_path):
+    cli("roster", "import", write_roster(tmp_path, "15.71.01.1001,3,A,87,ya,Dewi Lubis"))
+    created = cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--days", "30")
+    assert created.exit_code == 0, created.output
+    # The role as people say it, the date written out ("31 Desember 2026"), never "ketua_rt" or "2026-12-31".
+    assert "Undangan untuk Ketua RT, RT 15.71.01.1001-003" in created.output
+    assert "ketua_rt" not in created.output
+    assert re.search(
+        r"\(berlaku sampai\s+\d{1,2}\s+(Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|"
+        r"Oktober|November|Desember)\s+20\d\d\)",
+        created.output,
+    ), created.output
+    cli("invite", "create", "--role", "pendamping", "--person", "Dewi Lubis")
+    listed = cli("invite", "list").output
+    assert "Ketua RT" in listed and "Pendamping" in listed and "belum dipakai" in listed
+    assert "active" not in listed and "ketua_rt" not in listed
 
 
 def test_an_invitation_comes_with_its_one_tap_link(database_url, tmp_path):
@@ -138,7 +157,7 @@ def test_no_code_is_made_for_a_seat_someone_holds(cli, tmp_path, database_url):
     _seat_holder(database_url, "15.71.01.1001-003", "ketua_rt", "Budi Santoso")
     refused = cli("invite", "create", "--role", "ketua_rt", "--rt", "15.71.01.1001-003", "--json")
     assert refused.exit_code == 1
-    assert "RT 15.71.01.1001-003 sudah punya ketua_rt yang aktif: Budi Santoso" in refused.output
+    assert "RT 15.71.01.1001-003 sudah punya Ketua RT yang aktif: Budi Santoso" in refused.output
     assert "tidak bisa dipakai" in refused.output
     # The other seat of that RT, and the same seat of another RT, are free.
     assert cli("invite", "create", "--role", "bendahara", "--rt", "15.71.01.1001-003").exit_code == 0
@@ -146,7 +165,7 @@ def test_no_code_is_made_for_a_seat_someone_holds(cli, tmp_path, database_url):
     out = tmp_path / "undangan.xlsx"
     result = cli("invite", "create", "--role", "ketua_rt", "--all-rts", "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "1 RT dilewati: sudah punya ketua_rt yang aktif." in result.output
+    assert "1 RT dilewati: sudah punya Ketua RT yang aktif." in result.output
     rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == ["15.71.01.1001-004"]
 

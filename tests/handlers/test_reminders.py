@@ -107,6 +107,20 @@ async def test_texts_are_indonesian_and_in_each_persons_language(db: Database, p
     assert "belum punya Ketua RT yang terdaftar: 15.71.01.1001-003" in digest
 
 
+async def test_an_lpj_missing_in_september_is_still_chased(db: Database, program: Program, town: Town):
+    await reminders.run_due(db, program, at("2026-09-01T08:00"))
+    by_person = {m.person_id: m.payload["text"] for m in await _outbox(db)}
+    ketua = by_person[town.ketua_a.id]  # Kelompok A's window ended in July
+    assert "• Laporan Pertanggungjawaban (LPJ) — seharusnya selesai Juni 2026" in ketua
+    assert "Mulai bulan ini" not in ketua
+    digest = by_person[town.dewi.id]
+    # The Kelompok A RTs, everything overdue, come before RT 2 of Kelompok B (one stage late, others due).
+    lines = digest.splitlines()
+    assert lines.index(next(x for x in lines if "15.71.01.1001-001" in x)) < lines.index(
+        next(x for x in lines if "15.71.01.1001-002" in x)
+    )
+
+
 async def test_a_person_without_a_channel_is_listed_not_claimed(db: Database, program: Program, town: Town):
     async with db.unit_of_work() as session:
         # RT 3 has no Bendahara yet (one per RT): this one registered without a phone.

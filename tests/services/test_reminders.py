@@ -34,7 +34,9 @@ def _codes(states) -> list[str]:
     return [s.stage.kode for s in states]
 
 
-async def test_a_whole_year_both_kelompok_hear_only_their_own_window(db: Database, program: Program, town: Town):
+async def test_a_whole_year_each_kelompok_hears_from_its_window_to_the_year_end(
+    db: Database, program: Program, town: Town
+):
     heard: dict[str, list[str]] = {"ketua_a": [], "bendahara_a": [], "ketua_b": [], "bendahara_b": [], "dewi": []}
     for month in range(1, 13):
         for day in (1, 20):
@@ -43,9 +45,10 @@ async def test_a_whole_year_both_kelompok_hear_only_their_own_window(db: Databas
                 if getattr(town, name).id in plan:
                     heard[name].append(f"{month:02d}-{day:02d}")
     months = lambda *ms: [f"{m:02d}-{d:02d}" for m in ms for d in (1, 20)]  # noqa: E731
-    assert heard["ketua_a"] == months(1, 2, 3, 4, 5, 6, 7)  # July: the grace month, overdue only
+    # Nothing is ever reported here: after July Kelompok A is still chased for everything overdue.
+    assert heard["ketua_a"] == months(*range(1, 13))
     assert heard["ketua_b"] == months(8, 9, 10, 11, 12)  # nothing in March, nothing before August
-    assert heard["bendahara_a"] == months(4, 5, 6, 7)  # funds (April) and LPJ (June)
+    assert heard["bendahara_a"] == months(*range(4, 13))  # funds (April) and LPJ (June), then overdue
     assert heard["bendahara_b"] == months(10, 11, 12)
     assert heard["dewi"] == [f"{m:02d}-01" for m in range(1, 13)]  # the digest, on the 1st only
     # January 2027: both windows are over.
@@ -71,8 +74,32 @@ async def test_content_follows_the_timeline_and_real_status(db: Database, progra
     june = (await _plan(db, program, date(2026, 6, 1)))[town.bendahara_a.id].agendas[0]
     assert _codes(june.opening) == ["lpj"] and _codes(june.overdue) == ["pencairan_dana"]
     sept = await _plan(db, program, date(2026, 9, 1))
-    assert town.ketua_a.id not in sept
     assert _codes(sept[town.ketua_b.id].agendas[0].overdue) == ["sosialisasi"]
+    # Past Kelompok A's window: only what is overdue, and the LPJ is still chased.
+    late_a = sept[town.ketua_a.id].agendas[0]
+    assert not (late_a.opening or late_a.due) and "lpj" in _codes(late_a.overdue)
+    assert "lpj" in _codes(sept[town.bendahara_a.id].agendas[0].overdue)
+
+
+async def test_past_the_window_a_fully_reported_rt_hears_nothing(db: Database, program: Program, town: Town):
+    for stage in program.stages:
+        await report(db, town.rt_a, stage.kode, by=town.ketua_a)
+    sept = await _plan(db, program, date(2026, 9, 1))
+    assert town.ketua_a.id not in sept and town.bendahara_a.id not in sept
+    # Dewi's digest keeps the Kelompok A RT still overdue (no Ketua RT registered), not the finished one.
+    assert town.rt_a.kode not in [a.rt_kode for a in sept[town.dewi.id].agendas]
+    assert town.rt_late.kode in [a.rt_kode for a in sept[town.dewi.id].agendas]
+    assert await _plan(db, program, date(2027, 1, 1)) == {}  # the program year is over
+
+
+async def test_pendamping_digest_after_the_window_puts_overdue_first(db: Database, program: Program, town: Town):
+    for stage in program.stages[:-1]:
+        await report(db, town.rt_a, stage.kode, by=town.ketua_a)
+    digest = (await _plan(db, program, date(2026, 9, 1)))[town.dewi.id]
+    # RT 3 (nothing reported) before RT 1 (only the LPJ overdue); RT 2 (Kelompok B) is due in September.
+    codes = [a.rt_kode for a in digest.agendas]
+    assert codes.index(town.rt_late.kode) < codes.index(town.rt_a.kode)
+    assert _codes(next(a for a in digest.agendas if a.rt_kode == town.rt_a.kode).overdue) == ["lpj"]
 
 
 async def test_only_waiting_for_review_is_nothing_due(db: Database, program: Program, town: Town):
