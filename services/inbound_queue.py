@@ -147,6 +147,15 @@ async def renew(session: AsyncSession, row_ids: Iterable[int], worker: str, leas
         )
 
 
+async def defer(session: AsyncSession, row_id: int, worker: str, until: datetime) -> None:
+    """Keep a claimed row, not done, out of every drain's reach until `until` (it came before what it is about)."""
+    await session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id == row_id, InboundUpdate.claimed_by == worker, InboundUpdate.done_at.is_(None))
+        .values(claimed_until=until)
+    )
+
+
 async def release(session: AsyncSession, row_ids: Iterable[int], worker: str) -> None:
     """Hand back claims not started (a clean stop): claimable again at once, the attempt not counted."""
     ids = list(row_ids)

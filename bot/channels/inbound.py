@@ -43,6 +43,15 @@ Raw = TypeVar("Raw")
 RawIn = TypeVar("RawIn", contravariant=True)
 
 
+class TryLater(Exception):
+    """An update that arrived before what it is about (WhatsApp: the status of a message whose id the worker has
+    not committed yet): not handled now, nothing of it kept, taken up again after `after` by the stored path."""
+
+    def __init__(self, reason: str, after: timedelta) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
 @dataclass(frozen=True)
 class Arrival:
     """One raw update as the core sees it; the adapter makes it without touching the network or the database."""
@@ -145,8 +154,9 @@ class InboundProcessor(Generic[Raw]):
 
     async def process_arrival(self, arrival: Arrival) -> bool:
         """One update already read (a stored webhook update, bot/channels/stored.py); False when handled already.
-        Never raises: a failure is logged with the update id (the person heard "sorry" if it came to that)."""
-        return await self._guarded(arrival, None)
+        Raises only `TryLater`: any other failure is logged with the update id (the person heard "sorry" if it
+        came to that)."""
+        return await self._guarded(arrival, None, may_defer=True)
 
     def _arrival(self, raw: Raw) -> Arrival | None:
         try:
@@ -155,12 +165,17 @@ class InboundProcessor(Generic[Raw]):
             log.exception("%s update could not be read", self.channel)
             return None
 
-    async def _guarded(self, arrival: Arrival, albums_first: set[str] | None) -> bool:
+    async def _guarded(self, arrival: Arrival, albums_first: set[str] | None, *, may_defer: bool = False) -> bool:
         """`albums_first`: people with an album still gathering, shared along a batch. Their next message is
         handled after the album (sent before it), not ahead of it while the album waits for its quiet time."""
         try:
             async with self.lanes.hold(arrival.person):
                 return await self._process(arrival, albums_first)
+        except TryLater:
+            if may_defer:
+                raise  # the caller keeps it for later (bot/channels/stored.py)
+            log.warning("%s update %s came too early and cannot be kept for later", self.channel, arrival.id)
+            return True
         except Exception:
             log.exception("%s update %s failed", self.channel, arrival.id)
             return True

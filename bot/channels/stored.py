@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.channels.inbound import Arrival, InboundProcessor
+from bot.channels.inbound import Arrival, InboundProcessor, TryLater
 from bot.delivery.worker import worker_id
 from bot.settings import Settings
 from services import inbound_queue
@@ -33,6 +33,8 @@ POLL = 1.0
 MAX_IN_FLIGHT = 4  # Settings.inbound_concurrency says why so few
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_DONE = timedelta(days=2)
+# An update that came before what it is about is taken up again this many times at most, then handled as it is.
+LATER_ATTEMPTS = 3
 
 
 class StoredInbound:
@@ -165,7 +167,15 @@ class StoredInbound:
         else:
             arrival = self._arrival(row)
             if arrival is not None:
-                await self.processor.process_arrival(arrival)
+                try:
+                    await self.processor.process_arrival(arrival)
+                except TryLater as later:
+                    if row.attempts < LATER_ATTEMPTS:
+                        async with self.db.unit_of_work() as session:
+                            await inbound_queue.defer(session, row.id, self.name, utcnow() + later.after)
+                        log.info("%s update %s: %s; again in %s", self.channel, row.update_id, later, later.after)
+                        return
+                    log.info("%s update %s: %s, still; left as it is", self.channel, row.update_id, later)
         async with self.db.unit_of_work() as session:
             finished = await inbound_queue.finish(session, row.id, self.name)
         self.handled += 1

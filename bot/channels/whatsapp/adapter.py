@@ -10,13 +10,13 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Sender
-from bot.channels.inbound import Arrival
+from bot.channels.inbound import Arrival, TryLater
 from bot.channels.whatsapp.client import DEFAULT_TIMEOUT, WhatsAppClient
 from bot.channels.whatsapp.incoming import CHANNEL, to_incoming, to_status, user_id_of
 from bot.channels.whatsapp.items import STATUS, SYNTHETIC, message_update_id, status_person, status_update_id
@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 OnFailed = Callable[[AsyncSession, OutboxMessage, int | None, str | None], Awaitable[object]]
 # Meta's user ids of messages between `arrival` and `prepare`: a handful at a time; bounded, whatever happens.
 KEEP_USER_IDS = 1024
+# Meta may say a message failed before the worker has committed the id Meta gave it for that message (the status
+# overtakes the worker's own write). Such a fresh `failed` for an unknown id is looked at again a little later: it
+# is the one status that changes what happens next (a template instead, a retry), so it must not be lost.
+EARLY_STATUS_FRESH = timedelta(minutes=2)
+EARLY_STATUS_AGAIN = timedelta(seconds=2)
 
 
 class WhatsAppAdapter:
@@ -102,6 +107,9 @@ class WhatsAppAdapter:
             recorded = await delivery_status.record_status(
                 session, CHANNEL, update.message_id, update.status, at, errors
             )
+            early = recorded.row is None and update.status == delivery_status.FAILED
+            if early and utcnow() - at < EARLY_STATUS_FRESH:
+                raise TryLater(f"failed status of {update.message_id} before its send was recorded", EARLY_STATUS_AGAIN)
             if recorded.newly_failed and self.on_failed is not None:
                 await self.on_failed(session, recorded.row, recorded.code, recorded.title)
 
