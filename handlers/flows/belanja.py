@@ -20,6 +20,7 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows import bendahara_input as ask
+from handlers.flows import date_example
 from handlers.flows import same_proof
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
@@ -116,7 +117,10 @@ async def handle_bidang(ctx: Context, data: Data, incoming: Incoming) -> Outcome
 
 async def ask_date(ctx: Context, data: Data) -> Reply:
     return Reply(
-        _("On which date was it bought or paid? Choose a button or type the date, for example 17 Agustus 2026."),
+        _(
+            "On which date was it bought or paid? Choose a button or type the date, for example {date}.",
+            date=date_example.written(ctx),
+        ),
         ask.date_choices(),
         Expect.TEXT,
     )

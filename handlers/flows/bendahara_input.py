@@ -7,6 +7,7 @@ never writes anything and the same question is asked again.
 from datetime import date, timedelta
 
 from handlers.context import Context
+from handlers.flows import date_example
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.formatting import rupiah
 from handlers.i18n import _
@@ -67,7 +68,11 @@ def date_choices() -> tuple[Choice, ...]:
 
 
 def read_date(ctx: Context, incoming: Incoming) -> tuple[date | None, str | None]:
-    example = _("Choose a button or type the date, for example 17 Agustus 2026 or 17/8/2026.")
+    example = _(
+        "Choose a button or type the date, for example {written} or {typed}.",
+        written=date_example.written(ctx),
+        typed=date_example.typed(ctx),
+    )
     if incoming.kind == Kind.CHOICE and incoming.choice in (TODAY, YESTERDAY):
         return (ctx.today if incoming.choice == TODAY else ctx.today - timedelta(days=1)), None
     if incoming.kind != Kind.TEXT or not incoming.text.strip():

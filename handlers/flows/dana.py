@@ -19,6 +19,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
+from handlers.flows import date_example
 from handlers.flows import same_proof
 from handlers.formatting import bulan, rupiah, tanggal
 from handlers.i18n import _
@@ -100,7 +101,10 @@ async def handle_amount(ctx: Context, data: Data, incoming: Incoming) -> Outcome
 
 async def ask_date(ctx: Context, data: Data) -> Reply:
     return Reply(
-        _("On which date did the money arrive? Choose a button or type the date, for example 17 Agustus 2026."),
+        _(
+            "On which date did the money arrive? Choose a button or type the date, for example {date}.",
+            date=date_example.written(ctx),
+        ),
         ask.date_choices(),
         Expect.TEXT,
     )
