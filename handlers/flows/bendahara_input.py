@@ -14,7 +14,7 @@ from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
 from handlers.parsing import ParseError, parse_date, parse_rupiah
 from services import reports
-from services.funds import MAX_AMOUNT
+from services.funds import MAX_AMOUNT, MAX_DESCRIPTION
 from services.media import Evidence
 from services.models import RT
 
@@ -57,6 +57,25 @@ def read_amount(incoming: Incoming) -> tuple[int | None, str | None]:
             amount=rupiah(amount),
         )
     return amount, None
+
+
+MIN_DESCRIPTION = 3
+
+
+def read_description(incoming: Incoming) -> tuple[str | None, str | None]:
+    """What a spending was for: a few words, at most `funds.MAX_DESCRIPTION` characters."""
+    if incoming.kind != Kind.TEXT:
+        return None, _("Please write in words what the money was spent on.")
+    text = " ".join(incoming.text.split())
+    if len(text) < MIN_DESCRIPTION or not any(ch.isalnum() for ch in text):
+        return None, _("Please write in words what the money was spent on.")
+    if len(text) > MAX_DESCRIPTION:
+        return None, _(
+            "That is {length} characters; at most {maksimum} fit. Please write it shorter.",
+            length=len(text),
+            maksimum=MAX_DESCRIPTION,
+        )
+    return text, None
 
 
 def too_large_amount_text() -> str:

@@ -17,11 +17,10 @@ from datetime import date
 
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
-from handlers.flows import date_example
+from handlers.flows import date_example, lapor_plausible
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.flows.jadwal import SYMBOLS
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
-from handlers.flows import lapor_plausible
 from handlers.flows.lapor_fields import ask_field, handle_doubt, handle_field, shown
 from handlers.flows.lapor_media import ask_media, counts, handle_media
 from handlers.flows.lapor_next import ROLE, blocked_reason, what_next

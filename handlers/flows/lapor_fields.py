@@ -2,8 +2,8 @@
 
 from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
-from handlers.flows.bendahara_input import too_large_amount_text
 from handlers.flows import lapor_plausible as plausible
+from handlers.flows.bendahara_input import too_large_amount_text
 from handlers.flows.ketua_common import not_text_reason
 from handlers.formatting import number, rupiah
 from handlers.i18n import _

@@ -295,7 +295,7 @@ async def test_typed_dates_are_understood(world):
         ("-3", "Angkanya tidak boleh minus."),
         ("empat puluh", "Itu bukan angka."),
         ("4,5", "bilangan bulat"),
-        ("45 KK", "Itu bukan angka."),
+        ("45 ekor", "Itu bukan angka."),  # a count's own unit is read ("45 orang"), not any word
         ("   ", "Pesannya kosong."),
     ],
 )
