@@ -55,6 +55,11 @@ def enter(data: Data, kind: str, replies: tuple[Reply, ...] = ()) -> Goto:
     return Goto(LIST, replies)
 
 
+def _remember(data: Data, **answers: object) -> None:
+    # A new dict, not a change inside the stored one: the conversation is saved when its data compares different.
+    data["lalu"] = {**data["lalu"], **answers}
+
+
 def described(entry: Entry) -> str:
     """`12 Februari 2026 · Rp1.500.000 · 20 sak semen`"""
     parts = [tanggal(entry.on), rupiah(entry.amount)]
@@ -126,7 +131,7 @@ async def handle_what(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     if chosen is None:
         return Stay(_("Please press one of the buttons."))
     if chosen == CANCEL_ENTRY:
-        data["lalu"]["cancel"] = True
+        _remember(data, cancel=True)
         return Goto(CONFIRM)
     return Goto(chosen)
 
@@ -139,7 +144,7 @@ async def handle_amount(ctx: Context, data: Data, incoming: Incoming) -> Outcome
     amount, reason = ask.read_amount(incoming)
     if reason:
         return Stay(reason)
-    data["lalu"]["amount"] = amount
+    _remember(data, amount=amount)
     return Goto(CONFIRM)
 
 
@@ -151,7 +156,7 @@ async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     value, reason = ask.read_date(ctx, incoming)
     if reason:
         return Stay(reason)
-    data["lalu"]["on"] = value.isoformat()
+    _remember(data, on=value.isoformat())
     return Goto(CONFIRM)
 
 
@@ -163,7 +168,7 @@ async def handle_description(ctx: Context, data: Data, incoming: Incoming) -> Ou
     text, reason = ask.read_description(incoming)
     if reason:
         return Stay(reason)
-    data["lalu"]["description"] = text
+    _remember(data, description=text)
     return Goto(CONFIRM)
 
 

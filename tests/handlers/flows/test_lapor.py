@@ -496,3 +496,15 @@ async def test_a_file_the_platform_will_not_hand_over_is_asked_for_again(world):
     assert "foto2.jpg tidak berhasil diunduh. Mohon kirim foto atau PDF itu sekali lagi." in text_of(replies)
     assert "Masih perlu: 1 foto lagi." in text_of(replies)
     assert await count(world, StageReport) == 1 and await count(world, Media) == 0  # only the seeded sosialisasi
+
+
+async def test_the_date_example_is_computed_from_today_and_accepted_when_typed(world):
+    at(world, FEB_10)
+    chat = await ketua(world, RT_A)
+    await chat.send("/lapor")
+    replies = await chat.press("s:sosialisasi")
+    assert "misalnya 7/2/2026." in text_of(replies)
+    replies = await chat.send("tanggal")
+    assert "Ketik seperti 7/2/2026 atau 7 Februari 2026." in text_of(replies)
+    replies = await chat.send("7/2/2026")
+    assert "Sekarang kirim bukti Sosialisasi" in text_of(replies)
