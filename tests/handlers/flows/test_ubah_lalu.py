@@ -1,4 +1,4 @@
-""""Ubah atau hapus yang lalu" in /belanja and /dana, end to end through the engine, on SQLite and PostgreSQL."""
+""" "Ubah atau hapus yang lalu" in /belanja and /dana, end to end through the engine, on SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
@@ -48,7 +48,8 @@ async def test_a_spending_amount_is_corrected_logged_and_told_to_the_pendamping(
     assert "Catatan 30 hari terakhir" in text_of(replies)
     assert "1. 14 Oktober 2026 · Rp1.500.000 · 20 sak semen untuk jalan setapak" in text_of(replies)
     replies = await chat.press_label("1.")
-    assert [c.label for c in replies[-1].choices] == ["Ubah jumlah", "Ubah tanggal", "Ubah keperluan", "Hapus catatan ini"]
+    labels = [c.label for c in replies[-1].choices]
+    assert labels == ["Ubah jumlah", "Ubah tanggal", "Ubah keperluan", "Hapus catatan ini"]
     await chat.press_label("Ubah jumlah")
     replies = await chat.send("1,2 jt")
     assert "Sebelum: 14 Oktober 2026 · Rp1.500.000" in text_of(replies)
