@@ -233,7 +233,7 @@ async def test_document_stage_with_a_pdf(world):
     assert [c.id for c in replies[-1].choices] == ["s:rencana_kerja"]
     await chat.press("s:rencana_kerja")
     replies = await chat.send("9/2/2026")
-    assert "paling sedikit 1 dokumen (PDF atau foto kertasnya)" in text_of(replies)
+    assert "Sekarang kirim bukti Penyusunan Rencana Kerja: foto atau berkas PDF Rencana Kerja." in text_of(replies)
     replies = await chat.send_media(PDF, kind="document")
     assert "Sudah diterima: 1 dokumen." in text_of(replies)
     await chat.press("done")
