@@ -85,10 +85,10 @@ async def ask_list(ctx: Context, data: Data) -> Reply:
     entries = await fund_corrections.recent(ctx.session, data["lalu"]["kind"], rt.id, ctx.now) if rt else []
     if not entries:
         return Reply(_("There is nothing of the last 30 days to change. Send /batal to stop."))
-    lines = [_("Entries of the last 30 days. Which one do you want to change or delete? Press one.")]
-    lines += [f"{number}. {described(entry)}" for number, entry in enumerate(entries, start=1)]
+    # The entries are the buttons (a list on WhatsApp): written in the text too, they would show twice.
     choices = tuple(Choice(f"e:{entry.id}", f"{number}. {described(entry)}") for number, entry in enumerate(entries, 1))
-    return Reply("\n".join(lines), choices, Expect.CHOICE)
+    text = _("Entries of the last 30 days. Which one do you want to change or delete? Press one.")
+    return Reply(text, choices, Expect.CHOICE)
 
 
 async def handle_list(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
