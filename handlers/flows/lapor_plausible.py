@@ -26,15 +26,27 @@ async def doubt(ctx: Context, data: Data, field: StageField, value: int) -> str 
     if field.kode != KK_HADIR:
         return None
     rt = await own_rt(ctx)
-    if rt is not None and rt.jumlah_kk is not None and value > rt.jumlah_kk:
+    registered = rt.jumlah_kk if rt is not None else None
+    people = data.get("answers", {}).get(HADIR)
+    above_rt = registered is not None and value > registered
+    above_people = isinstance(people, int) and value > people
+    if above_rt and above_people:  # both said at once: one "Ya, benar" answers for what the person saw
+        return _(
+            "You typed {count} KK present, but {rt} has {total} KK registered and only {people} people were "
+            "present. Is {count} right?",
+            count=number(value),
+            rt=await rt_name(ctx, rt),
+            total=number(registered),
+            people=number(people),
+        )
+    if above_rt:
         return _(
             "You typed {count} KK present, but {rt} has {total} KK registered. Is {count} right?",
             count=number(value),
             rt=await rt_name(ctx, rt),
-            total=number(rt.jumlah_kk),
+            total=number(registered),
         )
-    people = data.get("answers", {}).get(HADIR)
-    if isinstance(people, int) and value > people:
+    if above_people:
         return _(
             "You typed {count} KK present, but only {people} people present. Each KK present is at least one "
             "person. Is {count} right?",

@@ -76,3 +76,9 @@ async def test_plausible_numbers_are_not_asked_about(world):
     chat = await at_kk_question(world, people="45 orang")
     replies = await chat.send("30 KK")
     assert "Sekarang kirim bukti Rembuk Warga" in text_of(replies)
+
+
+async def test_both_doubts_are_asked_in_one_question(world):
+    chat = await at_kk_question(world, people="45")
+    replies = await chat.send("120")
+    assert "tercatat 87 KK dan warga yang hadir hanya 45 orang. Apakah 120 sudah benar?" in text_of(replies)
