@@ -86,7 +86,7 @@ async def ask_list(ctx: Context, data: Data) -> Reply:
     if not entries:
         return Reply(_("There is nothing of the last 30 days to change. Send /batal to stop."))
     # The entries are the buttons (a list on WhatsApp): written in the text too, they would show twice.
-    choices = tuple(Choice(f"e:{entry.id}", f"{number}. {described(entry)}") for number, entry in enumerate(entries, 1))
+    choices = tuple(Choice(f"e:{entry.id}", described(entry)) for entry in entries)
     text = _("Entries of the last 30 days. Which one do you want to change or delete? Press one.")
     return Reply(text, choices, Expect.CHOICE)
 
