@@ -227,6 +227,6 @@ FLOW = Flow(
         "nota": Step(ask_receipt, handle_receipt),
         "ringkasan": Step(ask_summary, handle_summary),
         same_proof.SAME_STEP: same_proof.step(lambda: _("This receipt"), _save),
-        **ubah_lalu.steps(),
+        **ubah_lalu.steps(SPENDING),
     },
 )

@@ -268,6 +268,6 @@ FLOW = Flow(
         "bukti": Step(ask_proof, handle_proof),
         "ringkasan": Step(ask_summary, handle_summary),
         same_proof.SAME_STEP: same_proof.step(lambda: _("This proof of transfer"), _save),
-        **ubah_lalu.steps(),
+        **ubah_lalu.steps(RECEIPT),
     },
 )

@@ -275,12 +275,15 @@ async def _notify(ctx: Context, rt: RT, before: Entry, after: Entry | None) -> N
     await ctx.notify(pendamping, render)
 
 
-def steps() -> dict[str, Step]:
-    return {
+def steps(kind: str) -> dict[str, Step]:
+    """The steps for entries of this kind (a funds receipt has no description to change)."""
+    steps = {
         LIST: Step(ask_list, handle_list),
         WHAT: Step(ask_what, handle_what),
         AMOUNT: Step(ask_amount, handle_amount),
         DATE: Step(ask_date, handle_date),
-        DESCRIPTION: Step(ask_description, handle_description),
         CONFIRM: Step(ask_confirm, handle_confirm),
     }
+    if kind == SPENDING:
+        steps[DESCRIPTION] = Step(ask_description, handle_description)
+    return steps
