@@ -1,6 +1,6 @@
 """How amounts, dates and times are shown: `Rp70.000.000`, `17 Agustus 2026`, `08.00 WIB`."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -33,3 +33,14 @@ def bulan(value: date) -> str:
 def waktu(value: datetime) -> str:
     local = value.astimezone(WIB)
     return f"{tanggal(local)} {format_time(local, 'HH.mm', locale='id')} WIB"
+
+
+def example_day(today: date, earliest: date) -> date:
+    """A day to show in "for example …": a few days back (events are reported after they happen), never before
+    the first day the question accepts, never in the future: an example the person copies must be accepted."""
+    return max(today - timedelta(days=3), min(earliest, today))
+
+
+def short_date(value: date) -> str:
+    """`17/8/2026`: how dates are typed on a phone."""
+    return f"{value.day}/{value.month}/{value.year}"

@@ -23,17 +23,24 @@ MULTIPLIERS = {"jt": 1_000_000, "juta": 1_000_000, "rb": 1_000, "ribu": 1_000, "
                "miliar": 1_000_000_000, "milyar": 1_000_000_000}  # fmt: skip
 
 
+# Words people write after a count ("45 orang", "45 KK", "12 unit"): the number is what is asked, the word is not.
+COUNT_UNITS = ("kepala keluarga", "orang", "org", "jiwa", "warga", "peserta", "kk", "rumah", "unit", "buah", "bh")
+
+
 class ParseError(ValueError):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
 
 
-def parse_count(text: str, unit_words: tuple[str, ...] = ("kk",)) -> int:
-    """`87`, `87 KK`, ` 87 `, `87kk` → 87. Refuses words, fractions and negatives with a reason code."""
-    cleaned = ascii_digits(text).strip().lower()
+def parse_count(text: str, unit_words: tuple[str, ...] = ("kk", "kepala keluarga")) -> int:
+    """`87`, `87 KK`, ` 87 `, `87kk` → 87 (`45 orang` too with `COUNT_UNITS`). Refuses words, fractions and
+    negatives with a reason code. One unit word at the end is dropped, and only one: `87 kk kk` is not a count."""
+    cleaned = " ".join(ascii_digits(text).lower().split()).rstrip(".")
     for word in unit_words:
-        cleaned = cleaned.removesuffix(word).strip()
+        if cleaned.endswith(word) and cleaned != word:
+            cleaned = cleaned.removesuffix(word).strip()
+            break
     cleaned = cleaned.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned) else cleaned
     if re.fullmatch(r"-\s*\d+", cleaned):
         raise ParseError("negative")
@@ -57,6 +64,8 @@ def _rupiah(text: str) -> int:
     cleaned = re.sub(r"\s+", "", ascii_digits(text).lower())
     cleaned = cleaned.replace("rp.", "").replace("rp", "").replace("idr", "").replace(",-", "")
     cleaned = cleaned.removesuffix("rupiah").removesuffix(".-").removesuffix("-")
+    # A sentence's full stop after the unit: `1,5 jt.` is 1,5 juta.
+    cleaned = re.sub(r"(?<=[a-z])\.$", "", cleaned)
     # Bank statements write cents: `70.000.000,00` is seventy million, not a decimal.
     cleaned = re.sub(r"(?<=\d),00?$", "", cleaned)
     if cleaned.startswith("-"):

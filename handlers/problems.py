@@ -40,6 +40,7 @@ def _messages() -> dict[str, str]:
         "program_unreadable": _("The program file {path} cannot be read: {error}"),
         "program_not_toml": _("The program file {path} is not valid TOML: {error}"),
         "program_bad_integer": _("must be a whole number of at least {minimum} (found {value!r})."),
+        "program_bad_document_names": _('must be a list of document names, like ["SK Pokja"] (found {value!r}).'),
         "program_missing_text": _("must be a non-empty text (found {value!r})."),
         "program_bad_month": _("{value!r} is not a month written as YYYY-MM."),
         "program_kk_bounds": _("batas_wajar ({batas_wajar}) is above maksimum ({maksimum})."),

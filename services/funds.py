@@ -164,12 +164,18 @@ async def same_proof(session: AsyncSession, rt_id: int, sha256: str) -> SameProo
         return None
     ids = [row.id for row in rows]
     spending = await session.scalar(
-        select(Spending).where(Spending.receipt_media_id.in_(ids)).order_by(Spending.id).limit(1)
+        select(Spending)
+        .where(Spending.receipt_media_id.in_(ids), Spending.cancelled_at.is_(None))
+        .order_by(Spending.id)
+        .limit(1)
     )
     if spending is not None:
         return SameProof("spending", spending.amount, spending.spent_on)
     receipt = await session.scalar(
-        select(FundReceipt).where(FundReceipt.proof_media_id.in_(ids)).order_by(FundReceipt.id).limit(1)
+        select(FundReceipt)
+        .where(FundReceipt.proof_media_id.in_(ids), FundReceipt.cancelled_at.is_(None))
+        .order_by(FundReceipt.id)
+        .limit(1)
     )
     if receipt is not None:
         return SameProof("receipt", receipt.amount, receipt.received_on)
@@ -180,12 +186,14 @@ async def same_proof(session: AsyncSession, rt_id: int, sha256: str) -> SameProo
 
 
 def counted_receipts(rt_id: int):
-    """Receipts that count: all but those whose report the pendamping sent back (the treasurer redoes those)."""
+    """Receipts that count: all but those whose report the pendamping sent back (the treasurer redoes those) and
+    those the treasurer cancelled."""
     return (
         select(FundReceipt)
         .outerjoin(StageReport, FundReceipt.report_id == StageReport.id)
         .where(
             FundReceipt.rt_id == rt_id,
+            FundReceipt.cancelled_at.is_(None),
             or_(StageReport.id.is_(None), StageReport.status != ReportStatus.DIKEMBALIKAN),
         )
     )
@@ -196,8 +204,13 @@ async def total_received(session: AsyncSession, rt_id: int) -> int:
     return int(await session.scalar(select(func.coalesce(func.sum(receipts.c.amount), 0))))
 
 
+def counted_spending(rt_id: int):
+    """Spending that counts: all but what the treasurer cancelled."""
+    return (Spending.rt_id == rt_id, Spending.cancelled_at.is_(None))
+
+
 async def total_spent(session: AsyncSession, rt_id: int) -> int:
-    total = select(func.coalesce(func.sum(Spending.amount), 0)).where(Spending.rt_id == rt_id)
+    total = select(func.coalesce(func.sum(Spending.amount), 0)).where(*counted_spending(rt_id))
     return int(await session.scalar(total))
 
 
@@ -219,14 +232,14 @@ async def balance(session: AsyncSession, rt_id: int, bidang: list[str], *, lates
     """Received, spent, spent per bidang and the newest spending items of one RT."""
     by_bidang = dict.fromkeys(bidang, 0)
     rows = await session.execute(
-        select(Spending.bidang, func.sum(Spending.amount)).where(Spending.rt_id == rt_id).group_by(Spending.bidang)
+        select(Spending.bidang, func.sum(Spending.amount)).where(*counted_spending(rt_id)).group_by(Spending.bidang)
     )
     for key, total in rows:
         by_bidang[key] = by_bidang.get(key, 0) + int(total)
     items = list(
         await session.scalars(
             select(Spending)
-            .where(Spending.rt_id == rt_id)
+            .where(*counted_spending(rt_id))
             .order_by(Spending.spent_on.desc(), Spending.id.desc())
             .limit(latest)
         )

@@ -53,6 +53,9 @@ class Stage:
     isian: tuple[StageField, ...]
     # Months (first day of each) in which the stage is due, per Kelompok.
     bulan: dict[str, tuple[date, ...]]
+    # The documents the stage takes ("SK Pokja"), each as a PDF or a photo of the paper: named in the question.
+    # A stage that names documents takes a PDF even when it requires none (`dokumen = 0`).
+    dokumen_nama: tuple[str, ...] = ()
 
     def months(self, kelompok: str) -> tuple[date, ...]:
         return self.bulan[kelompok]
@@ -275,13 +278,20 @@ class _Parser(ProblemCollector):
             bukti = table.get("bukti", {})
             foto = self.integer(bukti, "foto", f"{where}.bukti")
             dokumen = self.integer(bukti, "dokumen", f"{where}.bukti")
+            dokumen_nama = bukti.get("dokumen_nama", [])
+            if not isinstance(dokumen_nama, list) or not all(isinstance(n, str) and n.strip() for n in dokumen_nama):
+                self.problem(f"{where}.bukti.dokumen_nama", "program_bad_document_names", value=dokumen_nama)
+                dokumen_nama = []
             isian = self.fields(table.get("isian", []), where)
             bulan = self.stage_months(table.get("bulan"), where, kode, windows)
             if kode:
                 seen.add(kode)
             if None in (kode, nama, foto, dokumen) or bulan is None:
                 continue
-            stages.append(Stage(kode, nama, pelapor, tuple(ingatkan), tuple(setelah), foto, dokumen, isian, bulan))
+            names = tuple(n.strip() for n in dokumen_nama)
+            stages.append(
+                Stage(kode, nama, pelapor, tuple(ingatkan), tuple(setelah), foto, dokumen, isian, bulan, names)
+            )
         return tuple(stages)
 
     def stage_months(self, raw: Any, where: str, kode: str | None, windows: dict[str, Window]):

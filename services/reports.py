@@ -47,23 +47,27 @@ def evidence_problem(kind: str, mime_type: str, size: int | None) -> str | None:
 
 
 def stage_problem(stage: Stage, counts_as: str) -> str | None:
-    """A PDF for a stage that asks for photos only: it would be kept and never count, so it is refused."""
-    if counts_as == DOCUMENT and stage.dokumen_min == 0 and stage.foto_min > 0:
+    """A PDF for a stage that asks for photos only and names no document: it would be kept and never count, so it
+    is refused. (A stage naming a document, like the SK Pokja, takes it as a PDF even when it is not required.)"""
+    if counts_as == DOCUMENT and stage.dokumen_min == 0 and stage.foto_min > 0 and not stage.dokumen_nama:
         return "stage_takes_photos"
     return None
 
 
-def evidence_kind(stage: Stage, kind: str, mime_type: str) -> str:
-    """What a file counts as for this stage.
+def evidence_kind(stage: Stage, kind: str, mime_type: str, photos: int = 0, documents: int = 0) -> str:
+    """What a file counts as for this stage, `photos` and `documents` being what was already received.
 
     People photograph paper documents, and send photos "as file" to keep their quality: when a stage asks for only
-    one of the two, an image counts towards what it asks for.
+    one of the two, an image counts towards what it asks for. When it asks for both and names its documents (a
+    Berita Acara may come as a photo), an image counts as the document once the photos are enough.
     """
     is_image = claims_image((mime_type or "").lower())
     if kind == PHOTO and stage.foto_min == 0 and stage.dokumen_min > 0:
         return DOCUMENT
     if kind == DOCUMENT and is_image and stage.dokumen_min == 0 and stage.foto_min > 0:
         return PHOTO
+    if is_image and stage.dokumen_nama and photos >= stage.foto_min and documents < stage.dokumen_min:
+        return DOCUMENT
     return kind
 
 

@@ -12,6 +12,7 @@ stateDiagram-v2
     ringkasan --> sama: the same receipt content already kept for this RT
     sama --> [*]: save anyway → Spending + Media; cancel → nothing saved
     ringkasan --> [*]: cancel → nothing saved
+    jumlah --> lalu: "Ubah atau hapus yang lalu" (see ubah_lalu.py)
 ```
 """
 
@@ -20,14 +21,13 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows import bendahara_input as ask
-from handlers.flows import same_proof
+from handlers.flows import date_example, same_proof, ubah_lalu
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services import funds, numbers
+from services.fund_corrections import SPENDING
 from services.models import Role
-
-MIN_DESCRIPTION = 3
 
 
 def no_funds_text() -> str:
@@ -46,13 +46,18 @@ async def start(ctx: Context, data: Data) -> Outcome:
 
 
 async def ask_amount(ctx: Context, data: Data) -> Reply:
+    rt = await ask.own_rt(ctx)
+    earlier = rt is not None and await ubah_lalu.has_recent(ctx, SPENDING, rt)
     return Reply(
         _("How much was spent? Type the amount, for example 1.500.000 or 1,5 juta."),
+        (ubah_lalu.offer_choice(),) if earlier else (),
         expect=Expect.NUMBER,
     )
 
 
 async def handle_amount(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    if ubah_lalu.offered(incoming):
+        return ubah_lalu.enter(data, SPENDING)
     amount, reason = ask.read_amount(incoming)
     if reason:
         return Stay(reason)
@@ -68,19 +73,9 @@ async def ask_description(ctx: Context, data: Data) -> Reply:
 
 
 async def handle_description(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
-    if incoming.kind != Kind.TEXT:
-        return Stay(_("Please write in words what the money was spent on."))
-    text = " ".join(incoming.text.split())
-    if len(text) < MIN_DESCRIPTION or not any(ch.isalnum() for ch in text):
-        return Stay(_("Please write in words what the money was spent on."))
-    if len(text) > funds.MAX_DESCRIPTION:
-        return Stay(
-            _(
-                "That is {length} characters; at most {maksimum} fit. Please write it shorter.",
-                length=len(text),
-                maksimum=funds.MAX_DESCRIPTION,
-            )
-        )
+    text, reason = ask.read_description(incoming)
+    if reason:
+        return Stay(reason)
     data["keperluan"] = text
     return Goto("bidang")
 
@@ -116,7 +111,10 @@ async def handle_bidang(ctx: Context, data: Data, incoming: Incoming) -> Outcome
 
 async def ask_date(ctx: Context, data: Data) -> Reply:
     return Reply(
-        _("On which date was it bought or paid? Choose a button or type the date, for example 17 Agustus 2026."),
+        _(
+            "On which date was it bought or paid? Choose a button or type the date, for example {date}.",
+            date=date_example.written(ctx),
+        ),
         ask.date_choices(),
         Expect.TEXT,
     )
@@ -229,5 +227,6 @@ FLOW = Flow(
         "nota": Step(ask_receipt, handle_receipt),
         "ringkasan": Step(ask_summary, handle_summary),
         same_proof.SAME_STEP: same_proof.step(lambda: _("This receipt"), _save),
+        **ubah_lalu.steps(SPENDING),
     },
 )

@@ -7,13 +7,14 @@ never writes anything and the same question is asked again.
 from datetime import date, timedelta
 
 from handlers.context import Context
+from handlers.flows import date_example
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
 from handlers.parsing import ParseError, parse_date, parse_rupiah
 from services import reports
-from services.funds import MAX_AMOUNT
+from services.funds import MAX_AMOUNT, MAX_DESCRIPTION
 from services.media import Evidence
 from services.models import RT
 
@@ -58,6 +59,25 @@ def read_amount(incoming: Incoming) -> tuple[int | None, str | None]:
     return amount, None
 
 
+MIN_DESCRIPTION = 3
+
+
+def read_description(incoming: Incoming) -> tuple[str | None, str | None]:
+    """What a spending was for: a few words, at most `funds.MAX_DESCRIPTION` characters."""
+    if incoming.kind != Kind.TEXT:
+        return None, _("Please write in words what the money was spent on.")
+    text = " ".join(incoming.text.split())
+    if len(text) < MIN_DESCRIPTION or not any(ch.isalnum() for ch in text):
+        return None, _("Please write in words what the money was spent on.")
+    if len(text) > MAX_DESCRIPTION:
+        return None, _(
+            "That is {length} characters; at most {maksimum} fit. Please write it shorter.",
+            length=len(text),
+            maksimum=MAX_DESCRIPTION,
+        )
+    return text, None
+
+
 def too_large_amount_text() -> str:
     return _("That amount is too large for one entry. Check the number of zeros and type it again.")
 
@@ -67,7 +87,11 @@ def date_choices() -> tuple[Choice, ...]:
 
 
 def read_date(ctx: Context, incoming: Incoming) -> tuple[date | None, str | None]:
-    example = _("Choose a button or type the date, for example 17 Agustus 2026 or 17/8/2026.")
+    example = _(
+        "Choose a button or type the date, for example {written} or {typed}.",
+        written=date_example.written(ctx),
+        typed=date_example.typed(ctx),
+    )
     if incoming.kind == Kind.CHOICE and incoming.choice in (TODAY, YESTERDAY):
         return (ctx.today if incoming.choice == TODAY else ctx.today - timedelta(days=1)), None
     if incoming.kind != Kind.TEXT or not incoming.text.strip():

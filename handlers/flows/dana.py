@@ -9,6 +9,7 @@ stateDiagram-v2
     ringkasan --> [*]: save → FundReceipt + StageReport pencairan_dana + Media; pendamping (and admins) notified
     ringkasan --> [*]: cancel → nothing saved
     ringkasan --> sama: the same proof content already kept for this RT → save anyway, or cancel
+    jumlah --> lalu: "Ubah atau hapus yang lalu" (see ubah_lalu.py); also at the start when funds are confirmed
 ```
 """
 
@@ -19,11 +20,12 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
-from handlers.flows import same_proof
+from handlers.flows import date_example, same_proof, ubah_lalu
 from handlers.formatting import bulan, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
 from services import funds, schedule
+from services.fund_corrections import RECEIPT
 from services.models import RT, Person, Role
 
 TINJAU_ACTION = "tinjau"
@@ -55,6 +57,9 @@ async def start(ctx: Context, data: Data) -> Outcome:
     if rt is None:
         return Finish((Reply(ask.not_linked_reason()),))
     closed = await _not_open_reason(ctx, rt)
+    if closed and await ubah_lalu.has_recent(ctx, RECEIPT, rt):
+        # Confirmed already, but recently: the treasurer may have come to correct it.
+        return ubah_lalu.enter(data, RECEIPT, (Reply(closed),))
     if closed:
         return Finish((Reply(closed),))
     return Goto("jumlah")
@@ -82,13 +87,18 @@ async def _not_open_reason(ctx: Context, rt: RT) -> str | None:
 
 
 async def ask_amount(ctx: Context, data: Data) -> Reply:
+    rt = await ask.own_rt(ctx)
+    earlier = rt is not None and await ubah_lalu.has_recent(ctx, RECEIPT, rt)
     return Reply(
         _("How much money arrived in the Pokja's bank account? Type the amount, for example 70.000.000 or 70 juta."),
+        (ubah_lalu.offer_choice(),) if earlier else (),
         expect=Expect.NUMBER,
     )
 
 
 async def handle_amount(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    if ubah_lalu.offered(incoming):
+        return ubah_lalu.enter(data, RECEIPT)
     amount, reason = ask.read_amount(incoming)
     if reason:
         return Stay(reason)
@@ -100,7 +110,10 @@ async def handle_amount(ctx: Context, data: Data, incoming: Incoming) -> Outcome
 
 async def ask_date(ctx: Context, data: Data) -> Reply:
     return Reply(
-        _("On which date did the money arrive? Choose a button or type the date, for example 17 Agustus 2026."),
+        _(
+            "On which date did the money arrive? Choose a button or type the date, for example {date}.",
+            date=date_example.written(ctx),
+        ),
         ask.date_choices(),
         Expect.TEXT,
     )
@@ -255,5 +268,6 @@ FLOW = Flow(
         "bukti": Step(ask_proof, handle_proof),
         "ringkasan": Step(ask_summary, handle_summary),
         same_proof.SAME_STEP: same_proof.step(lambda: _("This proof of transfer"), _save),
+        **ubah_lalu.steps(RECEIPT),
     },
 )

@@ -17,10 +17,11 @@ from datetime import date
 
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
+from handlers.flows import date_example, lapor_plausible
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.flows.jadwal import SYMBOLS
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
-from handlers.flows.lapor_fields import ask_field, handle_field, shown
+from handlers.flows.lapor_fields import ask_field, handle_doubt, handle_field, shown
 from handlers.flows.lapor_media import ask_media, counts, handle_media
 from handlers.flows.lapor_next import ROLE, blocked_reason, what_next
 from handlers.formatting import bulan, tanggal
@@ -99,8 +100,9 @@ def _why_not(state: schedule.StageState, states: list[schedule.StageState]) -> s
 async def ask_date(ctx: Context, data: Data) -> Reply:
     stage = ctx.program.stage(data["stage"])
     text = _(
-        "When did {stage} take place? Press a button, or type the date, for example 17/2/2026.",
+        "When did {stage} take place? Press a button, or type the date, for example {date}.",
         stage=stage.nama,
+        date=date_example.typed(ctx),
     )
     if data.get("reason"):
         text = _("Your pendamping sent this stage back: {reason}", reason=data["reason"]) + "\n" + text
@@ -120,10 +122,22 @@ async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
                 "no_such_date": _("That date does not exist. Please check the day and the month."),
             }
             return Stay(
-                reasons.get(error.code, _("I could not read that date. Type it like 17/2/2026 or 17 Februari 2026."))
+                reasons.get(
+                    error.code,
+                    _(
+                        "I could not read that date. Type it like {typed} or {written}.",
+                        typed=date_example.typed(ctx),
+                        written=date_example.written(ctx),
+                    ),
+                )
             )
     else:
-        return Stay(_("Please press Today or Yesterday, or type the date, for example 17/2/2026."))
+        return Stay(
+            _(
+                "Please press Today or Yesterday, or type the date, for example {date}.",
+                date=date_example.typed(ctx),
+            )
+        )
     if day.year < ctx.program.tahun:
         return Stay(_("The program runs in {year}. Please check the year of the date.", year=ctx.program.tahun))
     data["happened_on"] = day.isoformat()
@@ -245,6 +259,7 @@ FLOW = Flow(
         "stage": Step(ask_stage, handle_stage),
         "date": Step(ask_date, handle_date),
         "field": Step(ask_field, handle_field),
+        lapor_plausible.STEP: Step(lapor_plausible.ask, handle_doubt),
         "media": Step(ask_media, handle_media),
         "confirm": Step(ask_confirm, handle_confirm),
     },

@@ -2,12 +2,13 @@
 
 from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
+from handlers.flows import lapor_plausible as plausible
 from handlers.flows.bendahara_input import too_large_amount_text
 from handlers.flows.ketua_common import not_text_reason
 from handlers.formatting import number, rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
-from handlers.parsing import ParseError, parse_count, parse_rupiah
+from handlers.parsing import COUNT_UNITS, ParseError, parse_count, parse_rupiah
 from services import numbers
 from services.program import StageField
 
@@ -61,8 +62,33 @@ async def handle_field(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     value = readers[field.jenis](field, incoming)
     if isinstance(value, Stay):
         return value
+    if field.jenis == "bilangan" and (question := await plausible.doubt(ctx, data, field, value)):
+        data["doubt"] = {"value": value, "text": question}
+        return Goto(plausible.STEP)
+    return _accept(ctx, data, field, value)
+
+
+async def handle_doubt(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    """The answer to "Is {count} right?": yes keeps the number, a new number is checked again."""
+    field = fields_of(ctx, data)[data["field"]]
+    kept = data["doubt"]["value"]
+    if plausible.confirmed(incoming):
+        data.pop("doubt")
+        return _accept(ctx, data, field, kept)
+    value = _count(field, incoming)
+    if isinstance(value, Stay):
+        return value
+    question = await plausible.doubt(ctx, data, field, value)
+    if question is None or value == kept:  # the same number typed again: the person means it
+        data.pop("doubt")
+        return _accept(ctx, data, field, value)
+    data["doubt"] = {"value": value, "text": question}
+    return Goto(plausible.STEP)
+
+
+def _accept(ctx: Context, data: Data, field: StageField, value: object) -> Outcome:
     data["answers"] = {**data.get("answers", {}), field.kode: value}
-    if data["field"] + 1 < len(fields):
+    if data["field"] + 1 < len(fields_of(ctx, data)):
         data["field"] += 1
         return Goto("field")
     return Goto("media")
@@ -73,7 +99,7 @@ def _count(field: StageField, incoming: Incoming) -> int | Stay:
     if reason:
         return Stay(reason)
     try:
-        return parse_count(incoming.text, unit_words=())
+        return parse_count(incoming.text, unit_words=COUNT_UNITS)
     except ParseError as error:
         reasons = {
             "negative": _("The number cannot be negative."),

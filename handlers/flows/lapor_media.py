@@ -37,6 +37,8 @@ def missing_text(missing_photos: int, missing_documents: int) -> str:
 
 
 def needed_text(stage: Stage) -> str:
+    if stage.dokumen_nama:
+        return _named_text(stage)
     if stage.foto_min and stage.dokumen_min:
         return _(
             "at least {photos} photo(s) and {documents} document(s) (PDF or a photo of the paper)",
@@ -46,6 +48,24 @@ def needed_text(stage: Stage) -> str:
     if stage.dokumen_min:
         return _("at least {documents} document(s) (PDF or a photo of the paper)", documents=stage.dokumen_min)
     return _("at least {photos} photo(s)", photos=stage.foto_min)
+
+
+def _named_text(stage: Stage) -> str:
+    """What a stage that names its documents asks for: "1 photo and the SK Pokja (a photo or a PDF file)"."""
+    names = ", ".join(stage.dokumen_nama)
+    if stage.foto_min and stage.dokumen_min:
+        return _(
+            "at least {photos} photo(s) of the activity, and {names} (a photo or a PDF file)",
+            photos=stage.foto_min,
+            names=names,
+        )
+    if stage.dokumen_min:
+        return _("{names} (a photo or a PDF file)", names=names)
+    return _(
+        "at least {photos} photo(s); also {names} if you have it (a photo or a PDF file)",
+        photos=stage.foto_min,
+        names=names,
+    )
 
 
 def received_text(stage: Stage, photos: int, documents: int) -> str:
@@ -100,7 +120,8 @@ def _receive(stage: Stage, data: Data, items: tuple[MediaItem, ...]) -> Outcome:
     refused = []
     for item in items:
         name = item.file_name or (_("a photo") if item.kind == reports.PHOTO else _("a file"))
-        counts_as = reports.evidence_kind(stage, item.kind, item.mime_type)
+        photos = sum(1 for f in files if f["counts_as"] == reports.PHOTO)
+        counts_as = reports.evidence_kind(stage, item.kind, item.mime_type, photos, len(files) - photos)
         problem = reports.evidence_problem(item.kind, item.mime_type, item.size) or reports.stage_problem(
             stage, counts_as
         )

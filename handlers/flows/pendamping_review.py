@@ -5,7 +5,9 @@ from handlers.flows.pendamping_format import person_label, rt_label
 from handlers.formatting import number, rupiah, tanggal, waktu
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Reply
+from services import media_reuse
 from services.funds import STAGE_PENCAIRAN
+from services.media_reuse import EarlierUse
 from services.models import RT, Person, ReportStatus, Role, StageReport
 from services.program import Stage
 
@@ -72,7 +74,33 @@ def stage_name(ctx: Context, stage_key: str) -> str:
     return stage.nama if stage else stage_key
 
 
-def report_card(ctx: Context, report: StageReport, rt: RT, sender: Person | None, waiting: int) -> Reply:
+def _earlier_use_text(ctx: Context, item: str, use: EarlierUse) -> str:
+    if use.what == media_reuse.RECEIPT:
+        return _("⚠️ {item}: this RT already sent the same file as the proof of transfer.", item=item)
+    if use.what == media_reuse.SPENDING:
+        return _(
+            "⚠️ {item}: this RT already sent the same file as a spending receipt ({date}).",
+            item=item,
+            date=tanggal(use.on),
+        )
+    return _(
+        "⚠️ {item}: this RT already sent the same file for {stage} ({date}).",
+        item=item,
+        stage=stage_name(ctx, use.stage_key),
+        date=tanggal(use.on),
+    )
+
+
+def report_card(
+    ctx: Context,
+    report: StageReport,
+    rt: RT,
+    sender: Person | None,
+    waiting: int,
+    earlier: dict[int, EarlierUse] | None = None,
+) -> Reply:
+    """`earlier`: files of this report the same RT already used elsewhere (services/media_reuse.py)."""
+    earlier = earlier or {}
     photos = [m for m in report.media if m.kind == "photo"]
     documents = [m for m in report.media if m.kind != "photo"]
     lines = [
@@ -91,9 +119,13 @@ def report_card(ctx: Context, report: StageReport, rt: RT, sender: Person | None
     for index, media in enumerate(photos, start=1):
         if media.reuse_of_media_id is not None:
             lines.append(_("⚠️ Photo {number}: this photo was also used by another RT.", number=index))
+        if media.id in earlier:
+            lines.append(_earlier_use_text(ctx, _("Photo {number}", number=index), earlier[media.id]))
     for index, media in enumerate(documents, start=1):
         if media.reuse_of_media_id is not None:
             lines.append(_("⚠️ Document {number}: this file was also used by another RT.", number=index))
+        if media.id in earlier:
+            lines.append(_earlier_use_text(ctx, _("Document {number}", number=index), earlier[media.id]))
     if report.latitude is not None and report.longitude is not None:
         lines.append(_("Location: {latitude}, {longitude}", latitude=report.latitude, longitude=report.longitude))
     lines += ["", _("Reports waiting in your queue: {count}", count=waiting)]

@@ -31,7 +31,7 @@ from handlers.flows.pendamping_review import (
 )
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
-from services import numbers, review
+from services import media_reuse, numbers, review
 from services.models import Person, ReportStatus, Role, StageReport
 from services.problems import ProblemError
 
@@ -70,7 +70,8 @@ async def ask_decide(ctx: Context, data: Data) -> Reply:
         return Reply(_("This report is no longer available. Send /tinjau to start again."), expect=Expect.TEXT)
     sender = await ctx.session.get(Person, report.submitted_by_id)
     waiting = len(await review.review_queue(ctx.session, ctx.person))
-    return report_card(ctx, report, rt, sender, waiting)
+    earlier = await media_reuse.same_rt_uses(ctx.session, report)
+    return report_card(ctx, report, rt, sender, waiting, earlier)
 
 
 def _pressed(incoming: Incoming, report_id: int) -> tuple[str | None, int | None]:

@@ -21,6 +21,9 @@ class FundReceipt(Base):
     report_id: Mapped[int | None] = mapped_column(ForeignKey("stage_report.id"), index=True)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Cancelled by the treasurer (a mistake): kept for the audit trail, no longer counted anywhere.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
 
 class Spending(Base):
@@ -35,6 +38,9 @@ class Spending(Base):
     receipt_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Cancelled by the treasurer (a mistake): kept for the audit trail, no longer counted anywhere.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
 
 class KKChangeRequest(Base):

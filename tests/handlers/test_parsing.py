@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.parsing import ParseError, parse_count, parse_date, parse_rupiah
+from handlers.parsing import COUNT_UNITS, ParseError, parse_count, parse_date, parse_rupiah
 from tests.services.test_numbers import ALL_DIGITS
 
 TODAY = date(2026, 10, 15)
@@ -43,6 +43,9 @@ TODAY = date(2026, 10, 15)
         ("2,5rb", 2_500),
         ("12.5k", 12_500),
         ("1 miliar", 1_000_000_000),
+        ("Rp 1,5 jt", 1_500_000),  # a number with its unit is read as the number
+        ("Rp1,5 juta", 1_500_000),
+        ("1,5 jt.", 1_500_000),  # the full stop that ends the sentence
         ("0", 0),  # zero is a valid amount (no swadaya); flows that need more refuse it themselves
     ],
 )
@@ -137,6 +140,31 @@ def test_dates_around_the_turn_of_the_year():
 @pytest.mark.parametrize(("typed", "expected"), [("87", 87), ("87 KK", 87), (" 87kk ", 87), ("1.200", 1200)])
 def test_parse_count_accepts(typed, expected):
     assert parse_count(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("45 orang", 45), ("45 Orang.", 45), ("45 KK", 45), ("45kk", 45), ("45 org", 45), ("45  jiwa", 45),
+     ("30 kepala keluarga", 30), ("1.200 orang", 1200), ("12 unit", 12)],
+)  # fmt: skip
+def test_parse_count_reads_a_number_with_its_unit(typed, expected):
+    assert parse_count(typed, COUNT_UNITS) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("orang", "not_a_number"), ("45 ekor", "not_a_number"), ("45 orang orang", "not_a_number"),
+     ("4,5 orang", "fraction"), ("-45 orang", "negative")],
+)  # fmt: skip
+def test_parse_count_with_units_still_refuses(typed, code):
+    with pytest.raises(ParseError) as error:
+        parse_count(typed, COUNT_UNITS)
+    assert error.value.code == code
+
+
+def test_a_kk_count_does_not_take_people():
+    with pytest.raises(ParseError):
+        parse_count("87 orang")
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,17 @@ def test_stage_codes_are_short_and_plain(raw, kode):
     assert codes(raw) == ["program_bad_stage_kode"]
 
 
+def test_stages_name_the_documents_they_take(program):
+    assert program.stage("pembentukan_pokja").dokumen_nama == ("SK Pokja",)
+    assert program.stage("sosialisasi").dokumen_nama == ()
+
+
+@pytest.mark.parametrize("names", ["SK Pokja", [""], [3]])
+def test_document_names_are_a_list_of_names(raw, names):
+    raw["tahap"][2]["bukti"]["dokumen_nama"] = names
+    assert codes(raw) == ["program_bad_document_names"]
+
+
 def test_spending_fields_have_short_plain_keys(raw):
     raw["bidang"]["infrastruktur dan lingkungan permukiman warga"] = "Terlalu panjang"
     assert codes(raw) == ["program_bad_bidang"]

@@ -85,6 +85,17 @@ def test_evidence_kind_follows_what_the_stage_asks(program):
     assert reports.missing_evidence(both, 0, 1) == (1, 0)
 
 
+def test_a_stage_naming_its_documents_takes_them_as_a_pdf_or_a_photo(program):
+    pokja, both = program.stage("pembentukan_pokja"), program.stage("serah_terima")
+    # The SK Pokja as a PDF is taken on a stage that needs only photos, because the stage names it.
+    assert reports.stage_problem(pokja, "document") is None
+    assert reports.stage_problem(program.stage("sosialisasi"), "document") == "stage_takes_photos"
+    # The photographed Berita Acara counts as the document once the photos are enough, not before.
+    assert reports.evidence_kind(both, "photo", "image/jpeg", photos=0, documents=0) == "photo"
+    assert reports.evidence_kind(both, "photo", "image/jpeg", photos=1, documents=0) == "document"
+    assert reports.evidence_kind(both, "photo", "image/jpeg", photos=1, documents=1) == "photo"
+
+
 async def test_report_with_media_and_audit(db, program, tmp_path):
     ketua_id = await setup(db, program)
     store = MediaStore(tmp_path)

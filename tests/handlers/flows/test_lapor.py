@@ -233,7 +233,7 @@ async def test_document_stage_with_a_pdf(world):
     assert [c.id for c in replies[-1].choices] == ["s:rencana_kerja"]
     await chat.press("s:rencana_kerja")
     replies = await chat.send("9/2/2026")
-    assert "paling sedikit 1 dokumen (PDF atau foto kertasnya)" in text_of(replies)
+    assert "Sekarang kirim bukti Penyusunan Rencana Kerja: foto atau berkas PDF Rencana Kerja." in text_of(replies)
     replies = await chat.send_media(PDF, kind="document")
     assert "Sudah diterima: 1 dokumen." in text_of(replies)
     await chat.press("done")
@@ -295,7 +295,7 @@ async def test_typed_dates_are_understood(world):
         ("-3", "Angkanya tidak boleh minus."),
         ("empat puluh", "Itu bukan angka."),
         ("4,5", "bilangan bulat"),
-        ("45 KK", "Itu bukan angka."),
+        ("45 ekor", "Itu bukan angka."),  # a count's own unit is read ("45 orang"), not any word
         ("   ", "Pesannya kosong."),
     ],
 )
@@ -496,3 +496,15 @@ async def test_a_file_the_platform_will_not_hand_over_is_asked_for_again(world):
     assert "foto2.jpg tidak berhasil diunduh. Mohon kirim foto atau PDF itu sekali lagi." in text_of(replies)
     assert "Masih perlu: 1 foto lagi." in text_of(replies)
     assert await count(world, StageReport) == 1 and await count(world, Media) == 0  # only the seeded sosialisasi
+
+
+async def test_the_date_example_is_computed_from_today_and_accepted_when_typed(world):
+    at(world, FEB_10)
+    chat = await ketua(world, RT_A)
+    await chat.send("/lapor")
+    replies = await chat.press("s:sosialisasi")
+    assert "misalnya 7/2/2026." in text_of(replies)
+    replies = await chat.send("tanggal")
+    assert "Ketik seperti 7/2/2026 atau 7 Februari 2026." in text_of(replies)
+    replies = await chat.send("7/2/2026")
+    assert "Sekarang kirim bukti Sosialisasi" in text_of(replies)
