@@ -29,6 +29,8 @@ from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, pic
 from handlers.flows.lapor_draft import STORED, ask_draft, handle_draft, kept_note, leave, offer_or_begin, stored_content
 from handlers.flows.lapor_draft import unfinished as lapor_unfinished
 from handlers.flows.lapor_edit import (
+    EDITING,
+    after_change,
     ask_swap,
     ask_swap_send,
     edit_choices,
@@ -123,7 +125,7 @@ async def ask_date(ctx: Context, data: Data) -> Reply:
         "When did {stage} take place? Press a button, or type the date, for example 17/2/2026.",
         stage=stage.nama,
     )
-    if data.get("reason"):
+    if data.get("reason") and not data.get(EDITING):
         text = _("Your pendamping sent this stage back: {reason}", reason=data["reason"]) + "\n" + text
     return Reply(text, (Choice("today", _("Today")), Choice("yesterday", _("Yesterday"))), Expect.TEXT)
 
@@ -149,7 +151,7 @@ async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
         return Stay(_("The program runs in {year}. Please check the year of the date.", year=ctx.program.tahun))
     data["happened_on"] = day.isoformat()
     if edited(data):
-        return Goto("confirm")
+        return after_change(ctx, data)
     data["field"] = 0
     return Goto("field" if ctx.program.stage(data["stage"]).isian else "media")
 

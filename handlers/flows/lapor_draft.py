@@ -7,11 +7,10 @@
   the summary with the pendamping's reason, where any one of them can be changed (lapor_edit.py).
 """
 
-from datetime import datetime
-
 from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
 from handlers.flows.ketua_common import own_rt, picked
+from handlers.flows.lapor_edit import FIX_QUEUE, after_change, part_names
 from handlers.flows.lapor_media import counts
 from handlers.formatting import tanggal
 from handlers.i18n import _
@@ -83,8 +82,6 @@ async def offer_or_begin(ctx: Context, data: Data, sent_back: StageReport | None
     rt = await own_rt(ctx)
     draft = await drafts.find_draft(ctx.session, rt_id=rt.id, stage_key=data["stage"], now=ctx.now)
     if draft is not None:
-        data["draft_saved"] = draft.saved_at.isoformat()
-        data["draft_filled"] = filled(draft.data) or ""
         return Goto("draft")
     return await begin(ctx, data, sent_back)
 
@@ -99,7 +96,13 @@ async def begin(ctx: Context, data: Data, sent_back: StageReport | None) -> Outc
         data["lat"], data["lon"] = sent_back.latitude, sent_back.longitude
     if any(f.kode not in answers for f in stage.isian):
         return Goto("date")  # the stage's questions changed since: ask them all again
-    return Goto("confirm")
+    fix = list(sent_back.review_fix or [])
+    if not fix:
+        return Goto("confirm")  # the reason says what to change: the summary shows it and changes any part
+    intro = _("Your pendamping sent this stage back: {reason}", reason=data.get("reason", ""))
+    intro += "\n" + _("Please fix: {parts}. The rest is kept from your earlier report.", parts=part_names(fix))
+    data[FIX_QUEUE] = fix
+    return after_change(ctx, data, (Reply(intro),))
 
 
 def _stored_files(report: StageReport) -> list[dict]:
@@ -129,13 +132,19 @@ async def stored_content(ctx: Context, file: dict) -> tuple[Media, bytes] | None
 
 
 async def ask_draft(ctx: Context, data: Data) -> Reply:
-    saved = tanggal(datetime.fromisoformat(data["draft_saved"]).date())
-    text = _(
-        "You started a report of {stage} on {date} ({filled}). Continue the draft or start over?",
-        stage=ctx.program.stage(data["stage"]).nama,
-        date=saved,
-        filled=data.get("draft_filled", ""),
-    )
+    rt = await own_rt(ctx)
+    draft = await drafts.find_draft(ctx.session, rt_id=rt.id, stage_key=data["stage"], now=ctx.now) if rt else None
+    stage = ctx.program.stage(data["stage"]).nama
+    if draft is None:
+        # Expired (or sent from another chat) since it was offered: "Continue" then starts afresh.
+        text = _("The draft of the report of {stage} is no longer kept. Press Start over.", stage=stage)
+    else:
+        text = _(
+            "You started a report of {stage} on {date} ({filled}). Continue the draft or start over?",
+            stage=stage,
+            date=tanggal(draft.saved_at),
+            filled=filled(draft.data) or "-",
+        )
     choices = (Choice("draft:continue", _("Continue the draft")), Choice("draft:new", _("Start over")))
     return Reply(text, choices, Expect.CHOICE)
 
@@ -148,8 +157,6 @@ async def handle_draft(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     stage_key = data["stage"]
     draft = await drafts.find_draft(ctx.session, rt_id=rt.id, stage_key=stage_key, now=ctx.now)
     sent_back = await sent_back_report(ctx, data)
-    for key in ("draft_saved", "draft_filled"):
-        data.pop(key, None)
     if pressed == "draft:new" or draft is None:
         await drafts.discard_draft(ctx.session, rt_id=rt.id, stage_key=stage_key)
         return await begin(ctx, data, sent_back)

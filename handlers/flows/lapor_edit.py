@@ -2,6 +2,9 @@
 
 The summary's buttons lead to the step that asks it again with `EDITING` set; that step then returns to the
 summary instead of going on to the next question. Replacing a file is two steps: which one, then the new one.
+
+A report sent back with the parts to fix (services.review.FIX_PARTS) asks those parts one after the other
+(`FIX_QUEUE`) the same way, then shows the summary.
 """
 
 from handlers.context import Context
@@ -12,8 +15,11 @@ from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services import numbers, reports
 
 EDITING = "editing"
+ALL_FIELDS = "all_fields"  # EDITING's value while every question of the stage is asked again
+FIX_QUEUE = "fix_queue"
 EDIT_PREFIX = "edit:"
 BACK = "back"
+MORE = "more"
 
 
 def edit_choices(ctx: Context, data: Data) -> tuple[Choice, ...]:
@@ -56,6 +62,36 @@ def edited(data: Data) -> bool:
     return bool(data.pop(EDITING, False))
 
 
+def after_change(ctx: Context, data: Data, replies: tuple[Reply, ...] = ()) -> Goto:
+    """Once a change is made: the next part the pendamping asked to fix, else the summary."""
+    queue = list(data.get(FIX_QUEUE) or [])
+    while queue:
+        part = queue.pop(0)
+        data[FIX_QUEUE] = queue
+        step = _start_part(ctx, data, part)
+        if step is not None:
+            return Goto(step, replies)
+    data.pop(FIX_QUEUE, None)
+    return Goto("confirm", replies)
+
+
+def _start_part(ctx: Context, data: Data, part: str) -> str | None:
+    if part == "tanggal":
+        data[EDITING] = True
+        return "date"
+    if part == "isian" and ctx.program.stage(data["stage"]).isian:
+        data[EDITING], data["field"] = ALL_FIELDS, 0
+        return "field"
+    if part == "foto":
+        return "swap" if data.get("files") else "media"
+    return None
+
+
+def part_names(parts: list[str]) -> str:
+    names = {"tanggal": _("the date"), "isian": _("the answers"), "foto": _("the photos")}
+    return ", ".join(names[p] for p in parts if p in names)
+
+
 def file_name(file: dict, number: int) -> str:
     if file.get("name"):
         return file["name"]
@@ -68,14 +104,17 @@ async def ask_swap(ctx: Context, data: Data) -> Reply:
     choices = tuple(Choice(f"w:{i}", file_name(f, i + 1)) for i, f in enumerate(data["files"]))
     return Reply(
         _("Which one do you want to replace? Press it."),
-        (*choices, Choice(BACK, _("Back to the summary"))),
+        (*choices, Choice(MORE, _("Send more")), Choice(BACK, _("Back to the summary"))),
         Expect.CHOICE,
     )
 
 
 async def handle_swap(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     if incoming.kind == Kind.CHOICE and incoming.choice == BACK:
+        data.pop(FIX_QUEUE, None)
         return Goto("confirm")
+    if incoming.kind == Kind.CHOICE and incoming.choice == MORE:
+        return Goto("media")
     index = None
     if incoming.kind == Kind.CHOICE and (incoming.choice or "").startswith("w:"):
         index = numbers.index(incoming.choice[2:], len(data["files"]))
@@ -109,4 +148,4 @@ async def handle_swap_send(ctx: Context, data: Data, incoming: Incoming) -> Outc
     files[index] = trial["files"][-1]
     data["files"] = files
     data.pop("swap")
-    return Goto("confirm", (Reply(_("Replaced.")),))
+    return after_change(ctx, data, (Reply(_("Replaced.")),))

@@ -4,7 +4,7 @@ from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
 from handlers.flows.bendahara_input import too_large_amount_text
 from handlers.flows.ketua_common import not_text_reason
-from handlers.flows.lapor_edit import edited
+from handlers.flows.lapor_edit import ALL_FIELDS, EDITING, after_change, edited
 from handlers.formatting import number, rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -63,8 +63,11 @@ async def handle_field(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     if isinstance(value, Stay):
         return value
     data["answers"] = {**data.get("answers", {}), field.kode: value}
+    if data.get(EDITING) == ALL_FIELDS and data["field"] + 1 < len(fields):
+        data["field"] += 1
+        return Goto("field")
     if edited(data):
-        return Goto("confirm")
+        return after_change(ctx, data)
     if data["field"] + 1 < len(fields):
         data["field"] += 1
         return Goto("field")

@@ -1,4 +1,5 @@
-"""report_draft: a /lapor left unfinished is kept for a few days and offered back
+"""report_draft: a /lapor left unfinished is kept for a few days and offered back; stage_report.review_fix: what a
+send-back asks to fix
 
 Revision ID: 0006_drafts
 Revises: 0005
@@ -36,9 +37,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("report_draft", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_report_draft_expires_at"), ["expires_at"], unique=False)
+    with op.batch_alter_table("stage_report", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("review_fix", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("stage_report", schema=None) as batch_op:
+        batch_op.drop_column("review_fix")
     with op.batch_alter_table("report_draft", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_draft_expires_at"))
     op.drop_table("report_draft")

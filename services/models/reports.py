@@ -32,6 +32,8 @@ class StageReport(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # What a send-back asks to fix (services.review.FIX_PARTS, in that order); None: see the reason.
+    review_fix: Mapped[list | None] = mapped_column(JSON)
 
     media: Mapped[list["Media"]] = relationship(back_populates="report", order_by="Media.id")
 

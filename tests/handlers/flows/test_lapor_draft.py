@@ -97,8 +97,8 @@ async def test_cancel_before_anything_is_filled_keeps_no_draft(world):
     assert await count(world, ReportDraft) == 0
 
 
-async def sent_back_sosialisasi(world) -> Chat:
-    """Sosialisasi reported with one photo, then sent back by the pendamping through /tinjau."""
+async def sent_back_sosialisasi(world, fix: tuple[str, ...] = ()) -> Chat:
+    """Sosialisasi reported with one photo, then sent back by the pendamping through /tinjau (marking `fix`)."""
     at(world, FEB_10)
     dewi = await pendamping(world, RT_A)
     chat = await ketua(world, RT_A)
@@ -111,6 +111,8 @@ async def sent_back_sosialisasi(world) -> Chat:
     [report] = await rows(world, StageReport)
     await dewi.send("/tinjau")
     await dewi.press(f"back:{report.id}")
+    for part in fix:
+        await dewi.press(f"fix:{report.id}:{part}")
     replies = await dewi.send("Foto kurang jelas, mohon foto ulang")
     assert "Dikembalikan" in text_of(replies) or "dikembalikan" in text_of(replies)
     return chat
@@ -161,3 +163,59 @@ async def test_a_draft_of_a_sent_back_stage_shows_the_reason(world):
     assert "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas" in text_of(replies)
     async with world.db.unit_of_work() as session:
         assert (await session.scalar(select(ReportDraft))).step == "confirm"
+
+
+async def test_only_the_parts_the_pendamping_marked_are_asked_again(world):
+    chat = await sent_back_sosialisasi(world, fix=("foto", "tanggal"))
+    await chat.send("/lapor")
+    replies = await chat.press("s:sosialisasi")
+    assert replies[0].text == (
+        "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas, mohon foto ulang\n"
+        "Mohon perbaiki: tanggal, foto. Bagian lain tetap seperti laporan sebelumnya."
+    )
+    assert "Kapan Sosialisasi dilaksanakan?" in replies[-1].text
+    assert "mengembalikan" not in replies[-1].text  # said once
+    replies = await chat.send("8/2/2026")
+    assert "Mana yang ingin diganti?" in replies[-1].text
+    await chat.press("w:0")
+    replies = await chat.send_media(photo(5))
+    summary = text_of(replies)
+    assert "Sudah diganti." in summary and "Tanggal: 8 Februari 2026" in summary and "Foto: 1" in summary
+    await chat.press("send")
+    _old, new = await rows(world, StageReport)
+    assert new.happened_on.isoformat() == "2026-02-08"
+    [media] = await rows(world, Media, Media.report_id == new.id)
+    assert (world.media_root / media.path).read_bytes() == photo(5)[1]
+
+
+async def test_answers_to_fix_are_all_asked_then_the_summary(world):
+    at(world, FEB_10)
+    await seed_reports(world, RT_A, ["sosialisasi"])
+    dewi = await pendamping(world, RT_A)
+    chat = await ketua(world, RT_A)
+    await chat.send("/lapor")
+    await chat.press("s:rembuk_warga")
+    await chat.press("today")
+    await chat.send("45")
+    await chat.send("30")
+    await chat.send_media(photo(1), photo(2), photo(3))
+    await chat.press("done")
+    await chat.press("send")
+    [report] = await rows(world, StageReport, StageReport.stage_key == "rembuk_warga")
+    await dewi.send("/tinjau")
+    await dewi.press(f"back:{report.id}")
+    await dewi.press(f"fix:{report.id}:isian")
+    await dewi.send("Jumlah hadir tidak sesuai daftar hadir")
+
+    await chat.send("/lapor")
+    replies = await chat.press("s:rembuk_warga")
+    assert "Mohon perbaiki: isian." in text_of(replies) and "Pertanyaan 1 dari 2" in replies[-1].text
+    await chat.send("50")
+    replies = await chat.send("33")
+    summary = text_of(replies)
+    assert "Jumlah warga yang hadir: 50" in summary and "Jumlah KK yang hadir: 33" in summary
+    assert "Foto: 3, dokumen: 0" in summary
+    await chat.press("send")
+    new = (await rows(world, StageReport, StageReport.stage_key == "rembuk_warga"))[-1]
+    assert new.answers == {"jumlah_hadir": 50, "jumlah_kk_hadir": 33}
+    assert await count(world, Media, Media.report_id == new.id) == 3
