@@ -72,7 +72,13 @@ async def test_a_wrong_new_answer_is_asked_again_and_still_returns_to_the_summar
 async def test_replace_one_photo_keeps_the_others(world):
     chat = await rembuk_warga_summary(world)
     replies = await chat.press_label("Ganti foto")
-    assert [c.label for c in replies[-1].choices] == ["foto1.jpg", "foto2.jpg", "foto3.jpg", "Kembali ke ringkasan"]
+    assert [c.label for c in replies[-1].choices] == [
+        "foto1.jpg",
+        "foto2.jpg",
+        "foto3.jpg",
+        "Tambah foto atau dokumen",
+        "Kembali ke ringkasan",
+    ]
     await chat.press("w:1")
     replies = await send_sticker(chat)
     assert "Mohon kirim satu foto atau dokumen" in text_of(replies)
