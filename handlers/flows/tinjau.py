@@ -117,7 +117,9 @@ async def _fix_parts(ctx: Context, report_id: int) -> list[str]:
     except ProblemError:
         return []
     stage = next((s for s in ctx.program.stages if s.kode == report.stage_key), None)
-    return [p for p in review.FIX_PARTS if p != "isian" or (stage is not None and stage.isian)]
+    if stage is None or stage.pelapor != Role.KETUA_RT:
+        return []  # only /lapor asks again part by part; the reason alone says it for /dana
+    return [p for p in review.FIX_PARTS if p != "isian" or stage.isian]
 
 
 async def ask_reason(ctx: Context, data: Data) -> Reply:
