@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import registration
+from handlers import interruptions, registration
 from handlers.context import Context, MediaFetcher
 from handlers.flow import ACTION_PREFIX, Enter, Finish, Flow, Goto, Outcome, Stay
 from handlers.i18n import _, use_locale
@@ -155,6 +155,8 @@ class Engine:
             menu_press = state.flow is None or incoming.token is None
             if menu_press and (incoming.choice or "").startswith(MENU_PREFIX):
                 return await self._command(ctx, state, incoming.choice[len(MENU_PREFIX) :], "")
+        if interruptions.pending(state):
+            return await interruptions.answer(ctx, state, self.flows, self._ask_current, self._command)
         if state.flow == "bahasa":
             return await self._choose_language(ctx, state)
         if state.flow is not None:
@@ -205,10 +207,17 @@ class Engine:
         if command == "start":
             enter(state, None, None)
             return await registration.start(ctx, args)
+        if state.flow is not None:
+            # In the middle of a flow: answer and ask again, or ask before leaving it (see handlers/interruptions).
+            kept = await interruptions.intercept(ctx, state, self.flows, self._ask_current, command, args)
+            if kept is not None:
+                return kept
         if command == "batal":
             had_flow = state.flow is not None
+            draft = await interruptions.leave(ctx, state, self.flows)
             enter(state, None, None)
             text = _("Cancelled. Nothing was saved.") if had_flow else _("There was nothing to cancel.")
+            text = draft or text
             return [Reply(text), self._menu(ctx)] if ctx.person else [Reply(text)]
         if command in ("menu", "bantuan"):
             enter(state, None, None)
@@ -268,6 +277,8 @@ class Engine:
         return [*outcome.replies, ask]
 
     async def _ask_current(self, ctx: Context, state: ConversationState) -> list[Reply]:
+        if interruptions.pending(state) and ctx.person is not None:
+            return [interruptions.question(ctx, state, self.flows)]
         if state.flow == "bahasa":
             return [self._language_question()]
         flow = self.flows.get(state.flow or "")

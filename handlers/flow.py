@@ -74,3 +74,10 @@ class Flow:
     steps: dict[str, Step] = field(default_factory=dict)
     # Buttons of notifications this flow sends, by action name (roles are checked by the engine as for the flow).
     actions: dict[str, Action] = field(default_factory=dict)
+    # What is unfinished, in one sentence ("The report of Rembuk Warga is not finished (date filled in)."), asked
+    # before another command leaves it; None when nothing has been typed yet (leaving loses nothing, no question).
+    # Without it every flow left for another command is asked about with a general sentence.
+    unfinished: Callable[[Context, Data], str | None] | None = None
+    # Called when the flow is left unfinished (/batal, or another command): may keep the work (a draft) and
+    # return what to tell the person about it.
+    leave: Callable[[Context, Data, str], Awaitable[str | None]] | None = None

@@ -16,6 +16,8 @@ from services.models import RT, Person, ReportStatus, Role, StageReport, utcnow
 from services.problems import ProblemError
 
 MAX_REASON = 500
+# The parts of a report a send-back can ask to fix: the sender is then asked only those again (/lapor).
+FIX_PARTS = ("tanggal", "isian", "foto")
 
 
 async def review_queue(session: AsyncSession, reviewer: Person) -> list[StageReport]:
@@ -81,9 +83,14 @@ async def send_back(
     *,
     actor: str,
     now: datetime | None = None,
+    fix: tuple[str, ...] | list[str] = (),
 ) -> StageReport:
+    """Send back with a reason and, optionally, the parts to fix (FIX_PARTS; others are ignored)."""
     cleaned = check_reason(reason)
-    return await _decide(session, reviewer, report_id, ReportStatus.DIKEMBALIKAN, cleaned, actor=actor, now=now)
+    parts = [part for part in FIX_PARTS if part in fix] or None
+    return await _decide(
+        session, reviewer, report_id, ReportStatus.DIKEMBALIKAN, cleaned, actor=actor, now=now, fix=parts
+    )
 
 
 async def _decide(
@@ -95,6 +102,7 @@ async def _decide(
     *,
     actor: str,
     now: datetime | None,
+    fix: list[str] | None = None,
 ) -> StageReport:
     """Raises report_not_found, report_not_yours, or report_already_reviewed (nothing is written then)."""
     now = now or utcnow()
@@ -103,7 +111,7 @@ async def _decide(
         result = await session.execute(
             update(StageReport)
             .where(StageReport.id == report.id, StageReport.status == ReportStatus.MENUNGGU_TINJAUAN)
-            .values(status=status, reviewed_by_id=reviewer.id, reviewed_at=now, review_reason=reason)
+            .values(status=status, reviewed_by_id=reviewer.id, reviewed_at=now, review_reason=reason, review_fix=fix)
             .execution_options(synchronize_session=False)
         )
         decided_here = result.rowcount == 1
@@ -125,5 +133,6 @@ async def _decide(
         rt_id=report.rt_id,
         stage=report.stage_key,
         reason=reason,
+        fix=fix,
     )
     return report

@@ -9,8 +9,14 @@ flowchart LR
   date -->|no questions| media
   field --> media -->|photo, album, location| media
   media -->|Done sending| confirm -->|Send| saved[report + media + pendamping notified]
-  confirm -->|Cancel| cancelled
+  confirm -->|Cancel| kept[draft kept]
+  stage -->|a draft of it| draft -->|Continue| left[the step it was left at]
+  stage -->|sent back| confirm
+  confirm -->|Change …| date & field & media & swap --> confirm
 ```
+
+Left unfinished (Cancel, /batal, another command) it is kept as a draft (lapor_draft.py); the summary can change
+any one answer or file (lapor_edit.py).
 """
 
 from datetime import date
@@ -18,9 +24,22 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import date_example, lapor_plausible
-from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
+from handlers.flows.evidence_fetch import TOO_LARGE, UNAVAILABLE, fetch_checked, file_label, problem_text
 from handlers.flows.jadwal import SYMBOLS
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
+from handlers.flows.lapor_draft import STORED, ask_draft, handle_draft, kept_note, leave, offer_or_begin, stored_content
+from handlers.flows.lapor_draft import unfinished as lapor_unfinished
+from handlers.flows.lapor_edit import (
+    EDITING,
+    after_change,
+    ask_swap,
+    ask_swap_send,
+    edit_choices,
+    edit_pressed,
+    edited,
+    handle_swap,
+    handle_swap_send,
+)
 from handlers.flows.lapor_fields import ask_field, handle_doubt, handle_field, shown
 from handlers.flows.lapor_media import ask_media, counts, handle_media
 from handlers.flows.lapor_next import ROLE, blocked_reason, what_next
@@ -28,7 +47,8 @@ from handlers.formatting import bulan, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from handlers.parsing import ParseError, parse_date
-from services import numbers, reports, schedule
+from services import drafts, numbers, reports, schedule
+from services.media import Evidence
 from services.models import StageReport
 from services.problems import ProblemError
 from services.schedule import StageStatus
@@ -79,10 +99,13 @@ async def handle_stage(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     if state not in open_now:
         return Stay(_why_not(state, states))
     data.update(stage=kode, answers={}, files=[], field=0)
+    sent_back = None
     if state.status == StageStatus.DIKEMBALIKAN and state.report_id:
-        sent_back = await ctx.session.get(StageReport, state.report_id)
+        sent_back = await reports.get_report(ctx.session, state.report_id)
         data["reason"] = (sent_back.review_reason or "") if sent_back else ""
-    return Goto("date")
+        if sent_back is not None:
+            data["sent_back_id"] = sent_back.id
+    return await offer_or_begin(ctx, data, sent_back)
 
 
 def _why_not(state: schedule.StageState, states: list[schedule.StageState]) -> str:
@@ -104,7 +127,7 @@ async def ask_date(ctx: Context, data: Data) -> Reply:
         stage=stage.nama,
         date=date_example.typed(ctx),
     )
-    if data.get("reason"):
+    if data.get("reason") and not data.get(EDITING):
         text = _("Your pendamping sent this stage back: {reason}", reason=data["reason"]) + "\n" + text
     return Reply(text, (Choice("today", _("Today")), Choice("yesterday", _("Yesterday"))), Expect.TEXT)
 
@@ -141,6 +164,8 @@ async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     if day.year < ctx.program.tahun:
         return Stay(_("The program runs in {year}. Please check the year of the date.", year=ctx.program.tahun))
     data["happened_on"] = day.isoformat()
+    if edited(data):
+        return after_change(ctx, data)
     data["field"] = 0
     return Goto("field" if ctx.program.stage(data["stage"]).isian else "media")
 
@@ -150,6 +175,7 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
     photos, documents = counts(data)
     lines = [
         _("Please check your report:"),
+        *([_("Your pendamping sent this stage back: {reason}", reason=data["reason"])] if data.get("reason") else []),
         _("Stage: {stage}", stage=stage.nama),
         _("Date: {date}", date=tanggal(date.fromisoformat(data["happened_on"]))),
     ]
@@ -157,16 +183,22 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
     lines += [f"{f.label}: {shown(f, answers[f.kode])}" for f in stage.isian if f.kode in answers]
     lines.append(_("Photos: {photos}, documents: {documents}", photos=photos, documents=documents))
     lines.append(_("Location: sent") if "lat" in data else _("Location: not sent"))
-    lines.append(_("Send this report to your pendamping?"))
-    return Reply("\n".join(lines), (Choice("send", _("Send")), Choice("cancel", _("Cancel"))), Expect.CHOICE)
+    lines.append(_("Send this report to your pendamping? Or press what you want to change."))
+    choices = (Choice("send", _("Send")), *edit_choices(ctx, data), Choice("cancel", _("Cancel")))
+    return Reply("\n".join(lines), choices, Expect.CHOICE)
 
 
 async def handle_confirm(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    change = edit_pressed(ctx, data, incoming)
+    if change is not None:
+        return change
     pressed = picked(incoming, CONFIRM_WORDS)
     if pressed is None:
         return Stay(_("Please press Send to send the report, or Cancel."))
     if pressed == "cancel":
-        return Finish((Reply(_("The report was cancelled. Nothing was saved. Send /lapor to start again.")),))
+        # Kept as a draft: a Cancel pressed by mistake, or for a photo to take first, costs nothing.
+        await leave(ctx, data, "confirm")
+        return Finish((Reply(kept_note(ctx, data)),))
     return await _submit(ctx, data)
 
 
@@ -175,7 +207,7 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
     evidence, refused = [], []
     for number, file in enumerate(data["files"], start=1):
         item = MediaItem(file["kind"], file["ref"], file["mime"], file["size"], file["name"])
-        fetched = await fetch_checked(ctx, item, file["counts_as"], reports.MAX_FILE_BYTES)
+        fetched = await _kept_or_fetched(ctx, item, file)
         if isinstance(fetched, str):
             refused.append((file["ref"], _refusal_text(fetched, file_label(item, number))))
         else:
@@ -211,6 +243,7 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
             )
             return Finish((Reply(text),))
         return Goto("media", (Reply(_("Something is missing in this report. Please check the photos and files.")),))
+    await drafts.discard_draft(ctx.session, rt_id=rt.id, stage_key=data["stage"])
     await _notify_pendamping(ctx, rt, report, data)
     stage = ctx.program.stage(data["stage"])
     text = _(
@@ -219,6 +252,17 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
         next=what_next(await _states(ctx)),
     )
     return Finish((Reply(text),))
+
+
+async def _kept_or_fetched(ctx: Context, item: MediaItem, file: dict) -> Evidence | str:
+    """A file of the report sent back comes from the media store; a file just sent, from the channel."""
+    if STORED not in file:
+        return await fetch_checked(ctx, item, file["counts_as"], reports.MAX_FILE_BYTES)
+    kept = await stored_content(ctx, file)
+    if kept is None:
+        return UNAVAILABLE
+    media, content = kept
+    return Evidence(file["counts_as"], media.mime_type, content, media.channel_file_id, media.original_name)
 
 
 def _refusal_text(code: str, name: str) -> str:
@@ -257,10 +301,15 @@ FLOW = Flow(
     start=start,
     steps={
         "stage": Step(ask_stage, handle_stage),
+        "draft": Step(ask_draft, handle_draft),
         "date": Step(ask_date, handle_date),
         "field": Step(ask_field, handle_field),
         lapor_plausible.STEP: Step(lapor_plausible.ask, handle_doubt),
         "media": Step(ask_media, handle_media),
         "confirm": Step(ask_confirm, handle_confirm),
+        "swap": Step(ask_swap, handle_swap),
+        "swap_send": Step(ask_swap_send, handle_swap_send),
     },
+    unfinished=lapor_unfinished,
+    leave=leave,
 )

@@ -5,6 +5,7 @@ from handlers.flow import Data, Goto, Outcome, Stay
 from handlers.flows import lapor_plausible as plausible
 from handlers.flows.bendahara_input import too_large_amount_text
 from handlers.flows.ketua_common import not_text_reason
+from handlers.flows.lapor_edit import ALL_FIELDS, EDITING, after_change, edited
 from handlers.formatting import number, rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -88,7 +89,13 @@ async def handle_doubt(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
 
 def _accept(ctx: Context, data: Data, field: StageField, value: object) -> Outcome:
     data["answers"] = {**data.get("answers", {}), field.kode: value}
-    if data["field"] + 1 < len(fields_of(ctx, data)):
+    fields = fields_of(ctx, data)
+    if data.get(EDITING) == ALL_FIELDS and data["field"] + 1 < len(fields):
+        data["field"] += 1
+        return Goto("field")
+    if edited(data):
+        return after_change(ctx, data)
+    if data["field"] + 1 < len(fields):
         data["field"] += 1
         return Goto("field")
     return Goto("media")

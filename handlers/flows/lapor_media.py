@@ -98,7 +98,7 @@ async def ask_media(ctx: Context, data: Data) -> Reply:
 async def handle_media(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     stage = ctx.program.stage(data["stage"])
     if incoming.kind == Kind.MEDIA and incoming.media:
-        return _receive(stage, data, incoming.media)
+        return receive(stage, data, incoming.media)
     if incoming.kind == Kind.LOCATION and incoming.latitude is not None and incoming.longitude is not None:
         if not (-90 <= incoming.latitude <= 90 and -180 <= incoming.longitude <= 180):
             return Stay(_("That location cannot be read. You can skip it: it is optional."))
@@ -114,7 +114,7 @@ async def handle_media(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     return Stay(_("Please send photos or documents here, then press Done sending."))
 
 
-def _receive(stage: Stage, data: Data, items: tuple[MediaItem, ...]) -> Outcome:
+def receive(stage: Stage, data: Data, items: tuple[MediaItem, ...]) -> Outcome:
     files = list(data.get("files", []))
     known = {f["ref"] for f in files}
     refused = []

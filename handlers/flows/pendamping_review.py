@@ -1,6 +1,7 @@
 """What the review conversation shows: a report card for the pendamping, and the decision for whoever sent it."""
 
 from handlers.context import Context
+from handlers.flows.lapor_edit import part_names
 from handlers.flows.pendamping_format import person_label, rt_label
 from handlers.formatting import number, rupiah, tanggal, waktu
 from handlers.i18n import _
@@ -164,6 +165,8 @@ def sent_back_notice(report: StageReport, rt: RT, stage: str, reviewer: Person, 
         reviewer=person_label(reviewer),
         reason=report.review_reason or "-",
     )
+    if report.review_fix:
+        text += "\n" + _("To fix: {parts}.", parts=part_names(report.review_fix))
     # The bendahara reports the funds received with /dana; every other stage is reported with /lapor.
     if recipient.role == Role.BENDAHARA:
         again = _("Please fix it and send it again with /dana.")

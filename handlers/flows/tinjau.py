@@ -6,6 +6,7 @@ graph LR
   start --> decide
   decide -->|Setujui / Lewati| decide
   decide -->|Kembalikan| reason
+  reason -->|Perbaiki: foto / tanggal / isian| reason
   reason -->|reason typed| decide
   reason -->|Batal| decide
   decide -->|nothing left| done
@@ -101,20 +102,42 @@ async def handle_decide(ctx: Context, data: Data, incoming: Incoming) -> Outcome
     if report.status != ReportStatus.MENUNGGU_TINJAUAN:
         return await _next(ctx, data, (Reply(await _already(ctx, report)),))
     if action == "back":
+        data["fix"] = []
         return Goto("reason")
     return await _decided(ctx, data, review.approve(ctx.session, ctx.person, report_id, actor=ctx.actor, now=ctx.now))
 
 
+def _fix_labels() -> dict[str, str]:
+    return {"tanggal": _("Fix: date"), "isian": _("Fix: answers"), "foto": _("Fix: photos")}
+
+
+async def _fix_parts(ctx: Context, report_id: int) -> list[str]:
+    """The parts this report has that the sender can be asked again: answers only for a stage with questions."""
+    try:
+        report, _rt = await review.report_for_review(ctx.session, ctx.person, report_id)
+    except ProblemError:
+        return []
+    stage = next((s for s in ctx.program.stages if s.kode == report.stage_key), None)
+    if stage is None or stage.pelapor != Role.KETUA_RT:
+        return []  # only /lapor asks again part by part; the reason alone says it for /dana
+    return [p for p in review.FIX_PARTS if p != "isian" or stage.isian]
+
+
 async def ask_reason(ctx: Context, data: Data) -> Reply:
-    return Reply(
-        _(
-            "Why must the report be fixed? Type the reason in one message (at most {maximum} characters). "
-            "The sender will read it as you write it.",
-            maximum=review.MAX_REASON,
-        ),
-        (Choice(f"cancel:{data['report_id']}", _("Back to the report")),),
-        Expect.TEXT,
+    report_id = data["report_id"]
+    text = _(
+        "Why must the report be fixed? Type the reason in one message (at most {maximum} characters). "
+        "The sender will read it as you write it.",
+        maximum=review.MAX_REASON,
     )
+    text += "\n" + _("Before typing, you may press what must be fixed: the sender is then asked only that again.")
+    marked = data.get("fix", [])
+    labels = _fix_labels()
+    fixes = tuple(
+        Choice(f"fix:{report_id}:{part}", ("✅ " if part in marked else "") + labels[part])
+        for part in await _fix_parts(ctx, report_id)
+    )
+    return Reply(text, (*fixes, Choice(f"cancel:{report_id}", _("Back to the report"))), Expect.TEXT)
 
 
 async def handle_reason(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
@@ -122,6 +145,12 @@ async def handle_reason(ctx: Context, data: Data, incoming: Incoming) -> Outcome
     if incoming.kind == Kind.CHOICE:
         if incoming.choice == f"cancel:{report_id}":
             return Goto("decide")
+        part = (incoming.choice or "").removeprefix(f"fix:{report_id}:")
+        if part in await _fix_parts(ctx, report_id):
+            # Pressed again: unmarked.
+            marked = data.get("fix", [])
+            data["fix"] = [p for p in marked if p != part] if part in marked else [*marked, part]
+            return Goto("reason")
         return Stay(_("Please type the reason as text."))
     if incoming.kind != Kind.TEXT:
         return Stay(_("Please type the reason as text."))
@@ -136,7 +165,9 @@ async def handle_reason(ctx: Context, data: Data, incoming: Incoming) -> Outcome
                 maximum=review.MAX_REASON,
             )
         )
-    decision = review.send_back(ctx.session, ctx.person, report_id, reason, actor=ctx.actor, now=ctx.now)
+    decision = review.send_back(
+        ctx.session, ctx.person, report_id, reason, actor=ctx.actor, now=ctx.now, fix=data.get("fix", [])
+    )
     return await _decided(ctx, data, decision)
 
 

@@ -13,7 +13,7 @@ from services.models.delivery import (
 from services.models.funds import FundReceipt, KKChangeRequest, Spending
 from services.models.invitation import Invitation
 from services.models.people import AuditLog, ChannelIdentity, Person, Role
-from services.models.reports import Media, ReportStatus, StageReport
+from services.models.reports import Media, ReportDraft, ReportStatus, StageReport
 from services.models.rt import RT, JumlahKKHistory
 from services.models.whatsapp import WhatsAppMenu, WhatsAppTemplateSend
 from services.models.wilayah import Kecamatan, Kelurahan
@@ -39,6 +39,7 @@ __all__ = [
     "Person",
     "ProcessedUpdate",
     "ReminderClaim",
+    "ReportDraft",
     "ReportStatus",
     "Role",
     "Spending",

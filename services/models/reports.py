@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.models.base import Base, UtcDateTime, utcnow
@@ -32,6 +32,8 @@ class StageReport(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # What a send-back asks to fix (services.review.FIX_PARTS, in that order); None: see the reason.
+    review_fix: Mapped[list | None] = mapped_column(JSON)
 
     media: Mapped[list["Media"]] = relationship(back_populates="report", order_by="Media.id")
 
@@ -60,3 +62,24 @@ class Media(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     report: Mapped[StageReport | None] = relationship(back_populates="media")
+
+
+class ReportDraft(Base):
+    """A /lapor left unfinished (for another command, or cancelled after answers were given), kept for a while.
+
+    One per RT and stage: the answers and the channel's file references as the conversation held them, offered
+    back when /lapor is sent for that stage again. Nothing in it counts as reported.
+    """
+
+    __tablename__ = "report_draft"
+    __table_args__ = (UniqueConstraint("rt_id", "stage_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rt_id: Mapped[int] = mapped_column(ForeignKey("rt.id"))
+    stage_key: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    # The conversation's data of the /lapor flow, and the step it was left at.
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    step: Mapped[str] = mapped_column(String(32))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

@@ -32,6 +32,7 @@ from handlers.engine import Engine
 from handlers.flow import ACTION_PREFIX, Flow
 from handlers.flows import all_flows
 from handlers.messages import Incoming, Kind, MediaItem, Reply
+from services import drafts
 from services.db import Database
 from services.media import MediaStore
 from services.models import (
@@ -43,9 +44,11 @@ from services.models import (
     KKChangeRequest,
     Media,
     OutboxMessage,
+    Person,
     Role,
     Spending,
     StageReport,
+    utcnow,
 )
 from tests.conftest import PEPPER
 from tests.handlers.chat import Chat
@@ -200,6 +203,7 @@ async def build_lab(lab: Lab) -> None:
         chat = await world.chat(role, {Role.KETUA_RT: RT1, Role.BENDAHARA: RT2}.get(role),
                                 **({"rts": [RT1, RT2]} if role == Role.PENDAMPING else {}))  # fmt: skip
         lab.chats[role] = AnyFileChat(world.engine, chat.user_id)
+    await _drafts_kept(world.db, world.program, RT1)
     # A second round for flows with steps still unseen: they may need what another flow saved (a report to review).
     for _round in range(2):
         for flow in FLOWS.values():
@@ -212,6 +216,18 @@ async def build_lab(lab: Lab) -> None:
             lab.samples[(name, step)] = await pieced_sample(lab, FLOWS[name], step)
     # A pieced-together sample may lack what its question needs: that is this test's gap, not the flow's failure.
     lab.errors.clear()
+
+
+async def _drafts_kept(db: Database, program, rt_kode: str) -> None:
+    """A /lapor draft of every stage of the Ketua RT's RT: choosing a stage first offers it back (step "draft")."""
+    async with db.unit_of_work() as session:
+        rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
+        ketua = await session.scalar(select(Person).where(Person.rt_id == rt.id, Person.role == Role.KETUA_RT))
+        for stage in program.stages:
+            data = {"stage": stage.kode, "answers": {}, "files": [], "field": 0, "happened_on": "2026-01-20"}
+            await drafts.save_draft(
+                session, rt_id=rt.id, stage_key=stage.kode, person_id=ketua.id, data=data, step="date", now=utcnow()
+            )
 
 
 async def _photo_already_kept(db: Database, rt_kode: str, content: bytes) -> None:

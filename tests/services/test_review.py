@@ -64,6 +64,18 @@ async def test_send_back_keeps_the_reason(db, reports):
         p = await people(session)
         report = await review.send_back(session, p.admin, reports[3], "  Foto buram  ", actor="cli", now=NOW)
         assert report.status == ReportStatus.DIKEMBALIKAN and report.review_reason == "Foto buram"
+        assert report.review_fix is None  # no part named: the reason says it
+
+
+async def test_send_back_keeps_the_parts_to_fix_in_order_and_drops_unknown_ones(db, reports):
+    async with db.unit_of_work() as session:
+        p = await people(session)
+        fix = ["foto", "warna", "tanggal", "foto"]
+        report = await review.send_back(session, p.dewi, reports[1], "Foto buram", actor="t", now=NOW, fix=fix)
+        assert report.review_fix == ["tanggal", "foto"]
+    async with db.unit_of_work() as session:
+        audit = await session.scalar(select(AuditLog).where(AuditLog.action == "report.dikembalikan"))
+        assert audit.detail["fix"] == ["tanggal", "foto"]
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,13 @@ async def test_sosialisasi_with_one_photo_is_saved_on_send_and_the_pendamping_is
     summary = text_of(replies)
     assert "Tahap: Sosialisasi" in summary and "Tanggal: 9 Februari 2026" in summary
     assert "Foto: 1, dokumen: 0" in summary and "Lokasi: tidak dikirim" in summary
-    assert [c.label for c in replies[-1].choices] == ["Kirim", "Batal"]
+    assert [c.label for c in replies[-1].choices] == [
+        "Kirim",
+        "Ubah tanggal",
+        "Ganti foto",
+        "Tambah foto atau dokumen",
+        "Batal",
+    ]
     await nothing_saved(world)
 
     replies = await chat.press("send")
@@ -380,8 +386,10 @@ async def test_a_stage_sent_back_can_be_reported_again(world):
     replies = await chat.send("/lapor")
     assert [c.label for c in replies[-1].choices] == ["↩️ Sosialisasi"]
     replies = await chat.press("s:sosialisasi")
+    # Straight to the summary of the report sent before (this one had no photo), with the reason.
     assert "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas" in text_of(replies)
-    await chat.press("today")
+    assert "Tanggal: 20 Januari 2026" in text_of(replies) and "Foto: 0, dokumen: 0" in text_of(replies)
+    await chat.press("edit:add")
     await chat.send_media(photo(9))
     await chat.press("done")
     await chat.press("send")
@@ -394,11 +402,12 @@ async def test_cancel_and_batal_leave_no_rows(world):
     await chat.send_media(photo(1), photo(2), photo(3))
     await chat.press("done")
     replies = await chat.send("/batal")
-    assert "Dibatalkan" in text_of(replies) or "Cancelled" in text_of(replies)
+    assert "Laporan Rembuk Warga belum dikirim. Laporan disimpan sebagai draf selama 7 hari" in text_of(replies)
     await nothing_saved(world, seeded=1)
 
     await chat.send("/lapor")
     await chat.press("s:rembuk_warga")
+    await chat.press("draft:new")
     await chat.press("today")
     await chat.send("45")
     await chat.send("30")
@@ -407,7 +416,7 @@ async def test_cancel_and_batal_leave_no_rows(world):
     replies = await chat.send("lanjut")
     assert "Silakan tekan Kirim untuk mengirim laporan, atau Batal." in text_of(replies)
     replies = await chat.press("cancel")
-    assert "Laporan dibatalkan. Tidak ada yang disimpan." in text_of(replies)
+    assert "Laporan Rembuk Warga belum dikirim." in text_of(replies)
     await nothing_saved(world, seeded=1)
 
 
@@ -445,7 +454,7 @@ async def test_a_failed_download_saves_nothing_and_asks_again(world):
     await chat.press("done")
     del chat.files["foto2.jpg"]  # the platform lost the file
     replies = await chat.press("send")
-    assert "Kirim laporan ini ke pendamping Anda?" in replies[-1].text
+    assert "Kirim laporan ini ke pendamping?" in replies[-1].text
     await nothing_saved(world, seeded=1)
 
 

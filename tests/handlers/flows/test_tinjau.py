@@ -143,6 +143,42 @@ async def test_send_back_asks_a_reason_and_refuses_bad_ones(world):
     assert "kirim laporannya lagi dengan /lapor" in notice.payload["text"]
 
 
+async def test_the_parts_to_fix_are_marked_before_the_reason(world):
+    ketua, _budi, dewi, older, _newer = await setup(world)
+    await dewi.send("/tinjau")
+    replies = await dewi.press_label("Kembalikan")
+    labels = [c.label for c in replies[-1].choices]
+    assert labels == ["Perbaiki: tanggal", "Perbaiki: isian", "Perbaiki: foto", "Kembali ke laporan"]
+    await dewi.press(f"fix:{older}:foto")
+    await dewi.press(f"fix:{older}:isian")
+    replies = await dewi.press(f"fix:{older}:isian")  # pressed again: unmarked
+    labels = [c.label for c in replies[-1].choices]
+    assert labels == ["Perbaiki: tanggal", "Perbaiki: isian", "✅ Perbaiki: foto", "Kembali ke laporan"]
+    await dewi.send("Foto daftar hadir buram")
+    decided = await report(world, older)
+    assert (decided.review_reason, decided.review_fix) == ("Foto daftar hadir buram", ["foto"])
+    [notice] = await outbox_for(world.engine, ketua.user_id)
+    assert "Yang perlu diperbaiki: foto." in notice.payload["text"]
+
+
+async def test_a_stage_without_questions_offers_no_answers_to_fix(world):
+    _ketua, budi, dewi, _older, _newer = await setup(world)
+    oldest = await make_report(world, RT_1, "sosialisasi", budi, minutes_ago=300)
+    await dewi.send("/tinjau")
+    replies = await dewi.press_label("Kembalikan")
+    assert [c.label for c in replies[-1].choices] == ["Perbaiki: tanggal", "Perbaiki: foto", "Kembali ke laporan"]
+    await dewi.send("Tanggalnya salah")
+    assert (await report(world, oldest)).review_fix is None
+
+
+async def test_a_stage_of_the_bendahara_offers_no_parts_to_fix(world):
+    _ketua, budi, dewi, _older, _newer = await setup(world)
+    await make_report(world, RT_1, "pencairan_dana", budi, minutes_ago=300)
+    await dewi.send("/tinjau")
+    replies = await dewi.press_label("Kembalikan")
+    assert [c.label for c in replies[-1].choices] == ["Kembali ke laporan"]
+
+
 async def test_back_to_the_report_from_the_reason(world):
     _ketua, _budi, dewi, older, _newer = await setup(world)
     await dewi.send("/tinjau")
