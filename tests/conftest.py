@@ -2,13 +2,17 @@
 
 Migrations run once per database kind per session into a template (a file for SQLite, a template database for
 PostgreSQL); each test gets a copy, which is far faster than migrating again and just as isolated.
+
+Which PostgreSQL is decided once at session start (tests/postgres.py): TEST_POSTGRES_URL if it answers, else a
+throwaway cluster from the installed server programs, else the PostgreSQL half is skipped (a failure under
+REQUIRE_POSTGRES=1, as in CI). Every PostgreSQL URL a test uses comes from the `postgres_admin_url` fixture.
 """
 
 import asyncio
 import itertools
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,19 +22,75 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot import migrate
 from services.db import Database
 from services.program import Program, load_program
+from tests import postgres
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 DATABASE_KINDS = ("sqlite", "postgresql")
 _counter = itertools.count()
 _PID = os.getpid()
+_plan: postgres.Plan | None = None  # decided in pytest_sessionstart
+_cluster: postgres.Cluster | None = None
 
 
-def postgres_url(name: str) -> str:
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _plan
+    postgres.sweep_leftovers()
+    try:
+        _, _plan = postgres.plan_from_environment()
+    except postgres.PostgresRequired as error:
+        raise pytest.UsageError(str(error)) from None
 
 
-async def _pg_admin(*statements: str) -> None:
-    engine = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def _skipped_for_postgres(report: pytest.TestReport) -> bool:
+    longrepr = report.longrepr
+    return isinstance(_plan, postgres.Skip) and isinstance(longrepr, tuple) and _plan.reason in longrepr[2]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # One place for every test skipped for want of PostgreSQL, so `-ra` folds them into one line, not one per test.
+    report = yield
+    if report.skipped and _skipped_for_postgres(report):
+        report.longrepr = (__file__, None, report.longrepr[2])
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if isinstance(_plan, postgres.Skip):
+        count = sum(map(_skipped_for_postgres, terminalreporter.stats.get("skipped", [])))
+        terminalreporter.write_line(
+            f"PostgreSQL half skipped ({count} tests), {_plan.reason.removeprefix('no PostgreSQL: ')}; "
+            f"to run it, {postgres.HOW_TO_ENABLE}.",
+            yellow=True,
+            bold=True,
+        )
+    elif _cluster is not None:
+        terminalreporter.write_line(f"PostgreSQL: a throwaway cluster from {_cluster.programs} on port {_cluster.port}")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(request: pytest.FixtureRequest) -> str:
+    """The URL of the `postgres` database on the server the tests create their databases on."""
+    global _cluster
+    match _plan:
+        case postgres.UseServer(url):
+            return url
+        case postgres.StartCluster(programs):
+            _cluster = postgres.start_cluster(programs)
+            request.addfinalizer(_cluster.stop)
+            return _cluster.url
+        case postgres.Skip(reason):
+            pytest.skip(reason)
+    raise AssertionError(_plan)
+
+
+def postgres_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def _pg_admin(admin_url: str, *statements: str) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
             for statement in statements:
@@ -39,8 +99,8 @@ async def _pg_admin(*statements: str) -> None:
         await engine.dispose()
 
 
-def pg_admin(*statements: str) -> None:
-    asyncio.run(_pg_admin(*statements))
+def pg_admin(admin_url: str, *statements: str) -> None:
+    asyncio.run(_pg_admin(admin_url, *statements))
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +111,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
+def postgres_template(postgres_admin_url: str) -> Iterator[str]:
     name = f"kb_template_{_PID}"
-    pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
-    migrate.upgrade(postgres_url(name))
+    pg_admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    migrate.upgrade(postgres_url(postgres_admin_url, name))
     yield name
-    pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_admin(postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(params=DATABASE_KINDS)
@@ -68,10 +128,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite+aiosqlite:///{path}"
         return
     template = request.getfixturevalue("postgres_template")
+    admin_url = request.getfixturevalue("postgres_admin_url")
     name = f"kb_test_{_PID}_{next(_counter)}"
-    pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield postgres_url(name)
-    pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_admin(admin_url, f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield postgres_url(admin_url, name)
+    pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -25,10 +25,11 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
         return
+    admin_url = request.getfixturevalue("postgres_admin_url")
     name = f"kb_stairway_{id(request)}"
-    pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
-    yield postgres_url(name)
-    pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    yield postgres_url(admin_url, name)
+    pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_there_is_at_least_one_revision():
