@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import registration
 from handlers.context import Context, MediaFetcher
-from handlers.flows import hubungi
 from handlers.flow import ACTION_PREFIX, Enter, Finish, Flow, Goto, Outcome, Stay
+from handlers.flows import hubungi
 from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply

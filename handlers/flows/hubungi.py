@@ -95,9 +95,13 @@ async def ask_pesan(ctx: Context, data: Data) -> Reply:
             name=sapaan(recipient) if recipient.role in RT_ROLES else recipient.nama or "-",
         )
     else:
-        text = data.get("intro", "") + "\n" + _(
-            "Type your message for the pendamping in one message, for example: Bu, our rembuk warga will be on "
-            "Saturday. It is sent with your name and RT. Or press Cancel."
+        text = (
+            data.get("intro", "")
+            + "\n"
+            + _(
+                "Type your message for the pendamping in one message, for example: Bu, our rembuk warga will be on "
+                "Saturday. It is sent with your name and RT. Or press Cancel."
+            )
         )
     return Reply(text, (Choice(CANCEL, _("Cancel")),), Expect.TEXT)
 

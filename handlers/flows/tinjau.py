@@ -20,8 +20,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 from handlers.context import Context
-from handlers.flows import dana_diterima
 from handlers.flow import Data, Enter, Finish, Flow, Goto, Outcome, Stay, Step
+from handlers.flows import dana_diterima
 from handlers.flows.pendamping_format import rt_label
 from handlers.flows.pendamping_review import (
     already_reviewed,

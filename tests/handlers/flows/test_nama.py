@@ -32,8 +32,7 @@ async def test_a_treasurer_invited_from_the_chat_is_asked_their_name(world):
     assert (audit.person_id, audit.detail) == (person.id, {"before": "", "after": "Siti Aminah"})
     replies = await treasurer.send("/start")
     assert replies[0].text == (
-        "Selamat datang kembali, Bapak/Ibu Siti Aminah. Bapak/Ibu terdaftar sebagai Bendahara Pokja untuk RT "
-        f"{RT1}."
+        f"Selamat datang kembali, Bapak/Ibu Siti Aminah. Bapak/Ibu terdaftar sebagai Bendahara Pokja untuk RT {RT1}."
     )
 
 
