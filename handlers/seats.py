@@ -37,23 +37,34 @@ async def handed_over(ctx: Context, replaced: Person, newcomer: Person) -> None:
     where = await rt_name(ctx, rt)
     pendamping = await pendamping_of(ctx, rt)
 
+    # The newcomer may not have given a name yet (it is asked right after): then the notices say "a new one".
     def to_replaced() -> Reply:
-        text = _(
-            "{greeting}, from {date} the {role} of {rt} in this bot is {newcomer}. Your account is no longer "
-            "active in the bot. Thank you for your work.",
-            greeting=sapaan(replaced),
-            date=tanggal(ctx.now),
-            role=role_name(newcomer.role),
-            rt=where,
-            newcomer=sapaan(newcomer),
-        )
+        if newcomer.nama:
+            text = _(
+                "{greeting}, from {date} the {role} of {rt} in this bot is {newcomer}. Your account is no longer "
+                "active in the bot. Thank you for your work.",
+                greeting=sapaan(replaced),
+                date=tanggal(ctx.now),
+                role=role_name(newcomer.role),
+                rt=where,
+                newcomer=sapaan(newcomer),
+            )
+        else:
+            text = _(
+                "{greeting}, from {date} there is a new {role} of {rt} in this bot. Your account is no longer "
+                "active in the bot. Thank you for your work.",
+                greeting=sapaan(replaced),
+                date=tanggal(ctx.now),
+                role=role_name(newcomer.role),
+                rt=where,
+            )
         if pendamping is not None:
             text += "\n" + _("If this is a mistake, please contact the pendamping {name}.", name=pendamping.nama or "-")
         return Reply(text)
 
     def to_pendamping() -> Reply:
-        return Reply(
-            _(
+        if newcomer.nama:
+            text = _(
                 "{rt}: {newcomer} registered as the new {role} on {date}, replacing {replaced}.",
                 rt=where,
                 newcomer=sapaan(newcomer),
@@ -61,7 +72,15 @@ async def handed_over(ctx: Context, replaced: Person, newcomer: Person) -> None:
                 date=tanggal(ctx.now),
                 replaced=sapaan(replaced),
             )
-        )
+        else:
+            text = _(
+                "{rt}: a new {role} registered on {date}, replacing {replaced}.",
+                rt=where,
+                role=role_name(newcomer.role),
+                date=tanggal(ctx.now),
+                replaced=sapaan(replaced),
+            )
+        return Reply(text)
 
     await ctx.notify(replaced, to_replaced, purpose="pemberitahuan")
     if pendamping is not None:

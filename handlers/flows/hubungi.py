@@ -18,7 +18,7 @@ from handlers.menu import menu_reply, role_name
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.problems import describe
 from handlers.sapaan import sapaan
-from services import numbers, pesan
+from services import numbers, outbox, pesan
 from services.models import RT, Person, Role
 from services.problems import ProblemError
 
@@ -58,6 +58,11 @@ async def _pendamping(ctx: Context) -> tuple[RT, Person] | None:
     return (rt, pendamping) if pendamping is not None else None
 
 
+async def _reachable(ctx: Context, person: Person) -> bool:
+    """Whether the bot can deliver to them: a pendamping from the roster who never registered cannot be written to."""
+    return await outbox.preferred_identity(ctx.session, person.id) is not None
+
+
 async def start(ctx: Context, data: Data) -> Outcome:
     if ctx.person.role not in RT_ROLES:
         return Finish(
@@ -83,7 +88,14 @@ async def start(ctx: Context, data: Data) -> Outcome:
             )
         )
     rt, pendamping = found
-    data.update(to=pendamping.id, rt_id=rt.id, intro=_pendamping_line(await rt_name(ctx, rt), pendamping))
+    intro = _pendamping_line(await rt_name(ctx, rt), pendamping)
+    if not await _reachable(ctx, pendamping):
+        later = _(
+            "{name} does not use the bot yet, so a message cannot be sent here. Please contact them directly.",
+            name=pendamping.nama or "-",
+        )
+        return Finish((Reply(intro + "\n" + later),))
+    data.update(to=pendamping.id, rt_id=rt.id, intro=intro)
     return Goto("pesan")
 
 
@@ -163,6 +175,8 @@ async def _send(ctx: Context, data: Data, text: str) -> Outcome:
 
     told = await ctx.notify(recipient, render, purpose="pemberitahuan")
     if not told:
+        # They left the bot since the question was asked: nothing is kept that nobody will read.
+        await ctx.session.delete(kept)
         return Finish((Reply(_("{name} cannot be reached in the bot yet. Nothing was sent.", name=recipient.nama)),))
     if sender.role in RT_ROLES:
         done = _("Sent to your pendamping {name}. The answer will appear here.", name=recipient.nama or "-")
@@ -194,7 +208,7 @@ async def offer(ctx: Context) -> Enter | None:
     except ProblemError:
         return None
     found = await _pendamping(ctx)
-    if found is None:
+    if found is None or not await _reachable(ctx, found[1]):
         return None
     rt, pendamping = found
     return Enter("tawar", {"to": pendamping.id, "rt_id": rt.id, "text": text})

@@ -55,6 +55,14 @@ async def test_registering_with_a_ganti_code_hands_the_seat_over(world):
     assert to_dewi.payload["text"].endswith(", menggantikan Bapak/Ibu Budi Santoso.")
 
 
+async def test_a_newcomer_without_a_name_yet_is_announced_as_a_new_chair(world):
+    old = await world.chat(Role.KETUA_RT, RT1, nama="Budi Santoso")
+    code = await ganti_code(world, await person_of(world, old))
+    await Chat(world.engine, user_id="console", display_name=None).send(f"/start {code}")
+    [to_budi] = await outbox_for(world.engine, old.user_id)
+    assert f"ada Ketua RT baru untuk {RT1_NAME} di bot ini. Akun Bapak/Ibu tidak aktif lagi" in to_budi.payload["text"]
+
+
 async def test_a_ganti_code_for_a_holder_who_already_left_is_refused(world):
     old = await world.chat(Role.KETUA_RT, RT1, nama="Budi Santoso")
     budi = await person_of(world, old)

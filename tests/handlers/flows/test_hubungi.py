@@ -120,3 +120,14 @@ async def test_the_phone_number_is_said_when_known_and_the_menu_offers_hubungi(w
     assert replies[0].text == "Tidak dikirim."
     for role in (Role.KETUA_RT, Role.BENDAHARA):
         assert "cmd:hubungi" in [c.id for c in menu_reply(role).choices]
+
+
+async def test_a_pendamping_not_in_the_bot_yet_is_named_and_nothing_is_kept(world):
+    ketua = await world.chat(Role.KETUA_RT, RT1)  # Dewi Lubis is in the roster but never registered
+    replies = await ketua.send("/hubungi")
+    assert text_of(replies) == (
+        f"Pendamping {RT1_NAME}: Dewi Lubis (nomor telepon belum tercatat).\n"
+        "Dewi Lubis belum memakai bot, jadi pesan belum bisa dikirim di sini. Silakan hubungi langsung."
+    )
+    assert (await ketua.send("Baik pak, saya hadir"))[0].text == "Maaf, saya tidak mengerti."
+    assert await pesan_rows(world) == []
