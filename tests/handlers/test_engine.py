@@ -159,9 +159,9 @@ async def test_batal_in_a_flow_cancels_and_saves_nothing(world):
     assert replies[1].text == "Apa yang ingin Anda lakukan?" and replies[1].choices
     assert (await state_of(world, chat)).flow is None
     assert await kk_of(world) == before
-    # The flow is over: a late answer is not taken as its confirmation (it is offered to the pendamping instead).
+    # The flow is over: a late answer is not taken as its confirmation.
     replies = await chat.send("ya")
-    assert replies[0].text.startswith("Pesan ini belum terkirim ke siapa pun")
+    assert replies[0].text == "Maaf, saya tidak mengerti."
     assert await kk_of(world) == before
 
 
