@@ -3,8 +3,8 @@
 ```mermaid
 stateDiagram-v2
     [*] --> pesan: /hubungi (the pendamping's name and phone, then "write your message")
-    [*] --> tawar: free text the bot did not understand (engine), e.g. "Baik pak, saya hadir"
-    tawar --> [*]: Kirim ke pendamping → sent / Tidak → menu
+    [*] --> pesan: free text the bot did not understand (engine), e.g. "Baik pak, saya hadir", kept in data
+    pesan --> [*]: with that text: Kirim ke pendamping → sent / Tidak → menu
     pesan --> [*]: text → kept in `pesan`, delivered through the outbox with a "Balas" button
     [*] --> pesan: the "Balas" button (act:balas:<pesan id>) under a message received
 ```
@@ -100,6 +100,8 @@ async def start(ctx: Context, data: Data) -> Outcome:
 
 
 async def ask_pesan(ctx: Context, data: Data) -> Reply:
+    if data.get("text"):
+        return await _ask_offer(ctx, data)
     recipient = await ctx.session.get(Person, data["to"])
     if data.get("reply_to"):
         text = _(
@@ -119,6 +121,8 @@ async def ask_pesan(ctx: Context, data: Data) -> Reply:
 
 
 async def handle_pesan(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+    if data.get("text"):
+        return await _handle_offer(ctx, data, incoming)
     if incoming.kind == Kind.CHOICE and incoming.choice == CANCEL:
         return Finish((Reply(_("Not sent.")), menu_reply(ctx.person.role)))
     if incoming.kind != Kind.TEXT:
@@ -130,7 +134,9 @@ async def handle_pesan(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     return await _send(ctx, data, text)
 
 
-async def ask_offer(ctx: Context, data: Data) -> Reply:
+# Text already written, offered to the pendamping: the same step, with the text waiting in `data["text"]` (one step,
+# so a conversation reaches it by answering, like every other).
+async def _ask_offer(ctx: Context, data: Data) -> Reply:
     recipient = await ctx.session.get(Person, data["to"])
     text = _(
         "This message has not been sent to anyone:\n“{text}”\nSend it to your pendamping {name}?",
@@ -140,7 +146,7 @@ async def ask_offer(ctx: Context, data: Data) -> Reply:
     return Reply(text, (Choice("send", _("Send to the pendamping")), Choice("no", _("No"))), Expect.CHOICE)
 
 
-async def handle_offer(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
+async def _handle_offer(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     pressed = picked(incoming, OFFER_WORDS)
     if pressed is None:
         return Stay(_("Please press Send to the pendamping, or No."))
@@ -211,13 +217,13 @@ async def offer(ctx: Context) -> Enter | None:
     if found is None or not await _reachable(ctx, found[1]):
         return None
     rt, pendamping = found
-    return Enter("tawar", {"to": pendamping.id, "rt_id": rt.id, "text": text})
+    return Enter("pesan", {"to": pendamping.id, "rt_id": rt.id, "text": text})
 
 
 FLOW = Flow(
     name=NAME,
     roles=frozenset(Role),
     start=start,
-    steps={"pesan": Step(ask_pesan, handle_pesan), "tawar": Step(ask_offer, handle_offer)},
+    steps={"pesan": Step(ask_pesan, handle_pesan)},
     actions={BALAS: answer},
 )
