@@ -10,6 +10,8 @@ stateDiagram-v2
 ```
 """
 
+import unicodedata
+
 from handlers.context import Context
 from handlers.flow import Data, Enter, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows.ketua_common import own_rt, pendamping_of, picked, rt_name
@@ -213,6 +215,8 @@ async def offer(ctx: Context) -> Enter | None:
         text = pesan.check_text(incoming.text)
     except ProblemError:
         return None
+    if all(unicodedata.category(ch)[0] in "NPZ" for ch in text):
+        return None  # "3", "2.": a menu number typed where no menu is open, not words for the pendamping
     found = await _pendamping(ctx)
     if found is None or not await _reachable(ctx, found[1]):
         return None

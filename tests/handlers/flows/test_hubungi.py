@@ -91,6 +91,8 @@ async def test_free_text_is_offered_to_the_pendamping_not_lost(world):
     assert to_dewi.payload["text"].startswith(f"✉️ Pesan dari Bapak/Ibu Siti Aminah (Bendahara Pokja, {RT1_NAME}):")
     assert "Baik pak, saya hadir" in to_dewi.payload["text"]
 
+    # A number is a menu pick gone astray, not words for the pendamping.
+    assert (await bendahara.send("3"))[0].text == "Maaf, saya tidak mengerti."
     # "Tidak": nothing is sent, the menu is shown.
     await bendahara.send("oke siap")
     replies = await bendahara.press_label("Tidak")
