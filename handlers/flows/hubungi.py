@@ -185,7 +185,9 @@ async def _send(ctx: Context, data: Data, text: str) -> Outcome:
     if not told:
         # They left the bot since the question was asked: nothing is kept that nobody will read.
         await ctx.session.delete(kept)
-        return Finish((Reply(_("{name} cannot be reached in the bot yet. Nothing was sent.", name=recipient.nama)),))
+        return Finish(
+            (Reply(_("{name} cannot be reached in the bot yet. Nothing was sent.", name=recipient.nama or "-")),)
+        )
     if sender.role in RT_ROLES:
         done = _("Sent to your pendamping {name}. The answer will appear here.", name=recipient.nama or "-")
     else:
