@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import interruptions, registration
 from handlers.context import Context, MediaFetcher
 from handlers.flow import ACTION_PREFIX, Enter, Finish, Flow, Goto, Outcome, Stay
+from handlers.flows import hubungi
 from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -173,6 +174,12 @@ class Engine:
                 "Please send text, a photo, a PDF or a location, or press a button below."
             )
             return [Reply(text), self._menu(ctx)]
+        # Often a reply to a broadcast ("Baik pak, saya hadir"): offered to the pendamping instead of lost.
+        offer = await hubungi.offer(ctx) if hubungi.NAME in self.flows else None
+        if offer is not None:
+            enter(state, hubungi.NAME, offer.step)
+            save_data(state, offer.data)
+            return [await self.flows[hubungi.NAME].steps[offer.step].ask(ctx, dict(offer.data))]
         return [Reply(_("I did not understand that.")), self._menu(ctx)]
 
     @staticmethod

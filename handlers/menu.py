@@ -20,12 +20,16 @@ def role_commands(role: str | None) -> list[tuple[str, str]]:
             ("kk", _("register the number of KK")),
             ("jadwal", _("your RT's schedule")),
             ("lapor", _("report a stage with photos")),
+            ("laporan", _("what your RT has reported")),
             ("undang_bendahara", _("invite the Pokja treasurer")),
+            ("hubungi", _("contact your pendamping")),
         ],
         Role.BENDAHARA: [
             ("dana", _("confirm funds received")),
             ("belanja", _("record spending")),
             ("saldo", _("received, spent, remaining")),
+            ("laporan", _("what your RT has reported")),
+            ("hubungi", _("contact your pendamping")),
         ],
         Role.PENDAMPING: [
             ("rt", _("your RTs and what is late")),

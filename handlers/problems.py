@@ -1,5 +1,8 @@
 """Problems (services/problems.py) in the person's language. Every problem code has its sentence here."""
 
+from datetime import date
+
+from handlers.formatting import tanggal
 from handlers.i18n import _
 from handlers.menu import role_name
 from services.models import Role
@@ -25,9 +28,16 @@ def _messages() -> dict[str, str]:
             "If that was not you, please contact the pendamping."
         ),
         "seat_taken": _(
-            "RT {rt} already has an active {role}: {nama} (person {person_id}). A code for this seat cannot be "
-            "redeemed while they hold it; handing a seat over is not supported yet."
+            "RT {rt} already has an active {role}: {nama} (person {person_id}), since {sejak}. A code for this seat "
+            "cannot be used while they hold it. To invite their replacement, add --ganti: when the new person "
+            "registers with that code, {nama} loses access and is told so."
         ),
+        "pesan_empty": _("The message is empty. Please type what you want to say."),
+        "pesan_too_long": _(
+            "The message is too long ({length} characters). Please shorten it to at most {maximum} characters."
+        ),
+        "pesan_not_found": _("That message no longer exists."),
+        "pesan_not_yours": _("That message was not sent to you, so you cannot answer it."),
         "roster_bad_format": _("The roster must be a .csv or .xlsx file, not {suffix}."),
         "roster_empty": _("The roster file has no RT rows."),
         "roster_missing_columns": _("The roster header lacks the column(s): {columns}."),
@@ -99,7 +109,8 @@ def describe(problem: Problem) -> str:
     template = _messages().get(problem.code)
     if template is None:
         return problem.code
-    params = dict(problem.params)
+    # Services give dates as dates; they are shown as people read them ("3 Februari 2026").
+    params = {k: tanggal(v) if isinstance(v, date) else v for k, v in problem.params.items()}
     if params.get("role") in {r.value for r in Role}:
         params["role"] = role_name(params["role"])  # as people say it ("Ketua RT"), never the code "ketua_rt"
     if problem.code == "invite_not_active":

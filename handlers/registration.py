@@ -2,14 +2,17 @@
 
 from handlers import seats
 from handlers.context import Context
+from handlers.flows import nama
 from handlers.formatting import waktu
 from handlers.i18n import _
 from handlers.menu import menu_reply, role_name
 from handlers.messages import Expect, Kind, Reply
 from handlers.problems import describe
+from handlers.sapaan import sapaan
 from services import code_attempts, invitations
 from services.models import RT
 from services.problems import Problem, ProblemError
+from services.visible_text import visible_name
 
 # Refusals that are not guesses: the code was real (someone else was faster, or the seat is taken). They do not
 # count towards the locks.
@@ -27,22 +30,23 @@ def ask_code_reply() -> Reply:
 
 
 async def who_am_i(ctx: Context) -> str:
+    """The role and RT (`Ketua RT untuk RT …`); the name is said in the greeting (handlers/sapaan.py)."""
     person = ctx.person
     rt = await ctx.session.get(RT, person.rt_id) if person.rt_id else None
     role = role_name(person.role)
-    what = _("{role} for RT {rt}", role=role, rt=rt.kode) if rt is not None else role
-    # Registered from a channel that gives no name (the console): say the role alone, not "-, Ketua RT".
-    return _("{name}, {what}", name=person.nama, what=what) if person.nama else what
+    return _("{role} for RT {rt}", role=role, rt=rt.kode) if rt is not None else role
 
 
 async def start(ctx: Context, args: str) -> list[Reply]:
     if ctx.person is not None:
+        greeting, what = sapaan(ctx.person), await who_am_i(ctx)
         if args and invitations.looks_like_code(args):
-            return [
-                Reply(_("You are already registered as {who}. This code was not used.", who=await who_am_i(ctx))),
-                menu_reply(ctx.person.role),
-            ]
-        return [Reply(_("Welcome back, {who}.", who=await who_am_i(ctx))), menu_reply(ctx.person.role)]
+            text = _(
+                "{greeting} is already registered as {what}. This code was not used.", greeting=greeting, what=what
+            )
+            return [Reply(text), menu_reply(ctx.person.role)]
+        text = _("Welcome back, {greeting}. You are registered as {what}.", greeting=greeting, what=what)
+        return [Reply(text), menu_reply(ctx.person.role)]
     if args:
         return await try_code(ctx, args)
     return [ask_code_reply()]
@@ -103,7 +107,7 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
     try:
         # A savepoint: a refused code leaves nothing of the redemption behind (the claim, a new person, identity).
         async with ctx.session.begin_nested():
-            person = await invitations.redeem_invitation(
+            redeemed = await invitations.redeem(
                 ctx.session, ctx.pepper, typed, channel=channel, external_id=user_id, now=ctx.now
             )
     except ProblemError as error:
@@ -113,13 +117,25 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
         if problem.code == "seat_taken":
             return [await _seat_taken(ctx, problem)]
         return [Reply(describe(problem))]
-    if not person.nama and ctx.incoming.display_name:
-        person.nama = ctx.incoming.display_name[:120]
+    person = redeemed.person
+    # The invitation named them (the CLI's --nama, a roster pendamping, a second channel): nothing to ask.
+    named = bool(person.nama)
+    if not named:
+        # Until they answer, the chat app's name is better than none ("Sent by -").
+        person.nama = (visible_name(ctx.incoming.display_name) or "")[:120]
     ctx.person = person
-    return [
-        Reply(_("Registration successful. You are registered as {who}.", who=await who_am_i(ctx))),
-        menu_reply(ctx.person.role),
-    ]
+    if redeemed.replaced is not None:
+        await seats.handed_over(ctx, redeemed.replaced, person)
+    done = Reply(
+        _(
+            "Registration successful. {greeting} is registered as {what}.",
+            greeting=sapaan(person) if named else _("Mr/Ms"),
+            what=await who_am_i(ctx),
+        )
+    )
+    if named:
+        return [done, menu_reply(ctx.person.role)]
+    return [done, await nama.begin(ctx)]
 
 
 async def _seat_taken(ctx: Context, problem: Problem) -> Reply:

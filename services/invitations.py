@@ -62,9 +62,11 @@ async def create_invitation(
     rts: list[RT] | None = None,
     person: Person | None = None,
     nama: str | None = None,
+    replaces: Person | None = None,
     validity: timedelta = DEFAULT_VALIDITY,
     now: datetime | None = None,
 ) -> IssuedInvitation:
+    """`replaces`: the current holder of the seat, who loses it when this code is redeemed (`--ganti`)."""
     now = now or utcnow()
     if role in (Role.KETUA_RT, Role.BENDAHARA) and rt is None:
         raise ProblemError.one("invite_needs_rt", role=role.value)
@@ -77,6 +79,7 @@ async def create_invitation(
         rt_ids=[r.id for r in rts or []],
         person_id=person.id if person else None,
         nama=nama or (person.nama if person else None),
+        replaces_person_id=replaces.id if replaces else None,
         created_by=created_by,
         created_at=now,
         expires_at=now + validity,
@@ -91,6 +94,8 @@ async def create_invitation(
         entity_id=invitation.id,
         role=role.value,
         rt=rt.kode if rt else None,
+        replaces_person_id=replaces.id if replaces else None,
+        replaces_nama=replaces.nama if replaces else None,
     )
     return IssuedInvitation(invitation, code, rt.kode if rt else None)
 
@@ -156,6 +161,13 @@ async def revoke_invitation(
     return invitation
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    person: Person
+    # The seat holder a `--ganti` code replaced (now inactive), to be told; None for every other code.
+    replaced: Person | None = None
+
+
 async def redeem_invitation(
     session: AsyncSession,
     pepper: bytes,
@@ -165,7 +177,24 @@ async def redeem_invitation(
     external_id: str,
     now: datetime | None = None,
 ) -> Person:
+    """`redeem`, for callers that only need the person."""
+    redeemed = await redeem(session, pepper, code, channel=channel, external_id=external_id, now=now)
+    return redeemed.person
+
+
+async def redeem(
+    session: AsyncSession,
+    pepper: bytes,
+    code: str,
+    *,
+    channel: str,
+    external_id: str,
+    now: datetime | None = None,
+) -> Redeemed:
     """Bind a channel identity to the invited person (creating the person when the code names none).
+
+    A `--ganti` code hands the seat over: its holder is deactivated (they lose access) and returned as `replaced`,
+    and the audit log records `seat.handover` (who left, who came, on whose invitation).
 
     Raises ProblemError invite_unknown / invite_used / invite_revoked / invite_expired, invite_just_used (another
     chat redeemed it at the same moment), or seat_taken (the RT already has an active holder of this role); the
@@ -184,8 +213,9 @@ async def redeem_invitation(
     if state != "active":
         raise ProblemError.one(f"invite_{state}")
     creates_holder = invitation.person_id is None and seats.is_seat(invitation.role, invitation.rt_id)
+    replaced = None
     if creates_holder:
-        await seats.check_free(session, invitation.rt_id, invitation.role)
+        replaced = await seats.make_room(session, invitation.rt_id, invitation.role, invitation.replaces_person_id)
     await _claim(session, invitation, now)
     person = await session.get(Person, invitation.person_id) if invitation.person_id else None
     if person is None:
@@ -207,7 +237,23 @@ async def redeem_invitation(
         entity_id=invitation.id,
         person_id=person.id,
     )
-    return person
+    if replaced is not None:
+        audit.record(
+            session,
+            actor=f"{channel}:{external_id}",
+            action="seat.handover",
+            entity="person",
+            entity_id=replaced.id,
+            person_id=person.id,
+            role=invitation.role,
+            rt_id=invitation.rt_id,
+            replaced_person_id=replaced.id,
+            replaced_nama=replaced.nama,
+            new_person_id=person.id,
+            invitation_id=invitation.id,
+            invited_by=invitation.created_by,
+        )
+    return Redeemed(person, replaced)
 
 
 async def _claim(session: AsyncSession, invitation: Invitation, now: datetime) -> None:

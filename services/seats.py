@@ -4,7 +4,7 @@ Checked before a holder is made, so the person hears who holds the seat; and enf
 for the same seat redeemed at the same moment cannot both win: the loser's insert fails and is told the same.
 """
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,7 @@ async def taken_problem(session: AsyncSession, rt_id: int, role: str, current: P
         rt_id=rt_id,
         nama=current.nama if current else "",
         person_id=current.id if current else None,
+        sejak=current.created_at if current else None,
     )
 
 
@@ -59,3 +60,27 @@ def is_conflict(error: IntegrityError) -> bool:
     """Whether the insert failed on the one-holder-per-seat index (and not on another constraint)."""
     text = str(error.orig)
     return any(mark in text for mark in _CONFLICT_MARKS)
+
+
+async def make_room(session: AsyncSession, rt_id: int, role: str, replaces_person_id: int | None) -> Person | None:
+    """Free the seat for a new holder: the holder a `--ganti` code names is deactivated and returned.
+
+    Raises `seat_taken` when someone else holds the seat (a plain code, or the seat changed hands since the code was
+    made). The deactivation is conditional, so of two replacement codes redeemed at once only one hands over; the
+    other's new holder is then refused by the seat index.
+    """
+    current = await holder(session, rt_id, role)
+    if current is None:
+        return None
+    if replaces_person_id is None or current.id != replaces_person_id:
+        raise await taken_problem(session, rt_id, role, current)
+    result = await session.execute(
+        update(Person)
+        .where(Person.id == current.id, Person.active.is_(True))
+        .values(active=False)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise await taken_problem(session, rt_id, role, current)
+    await session.refresh(current)
+    return current

@@ -50,6 +50,14 @@ def create(
     nama: str = typer.Option(None, help=_("Name of the invited person.")),
     days: int = typer.Option(30, min=1, max=365, help=_("Days until the code expires.")),
     as_json: bool = typer.Option(False, "--json", help=_("Print one JSON object.")),
+    ganti: bool = typer.Option(
+        False,
+        "--ganti",
+        help=_(
+            "Invite a replacement for a seat someone holds (ketua_rt or bendahara): when the new person registers "
+            "with the code, the current holder loses access and is told so."
+        ),
+    ),
     for_person: str = typer.Option(
         None,
         "--for-person",
@@ -64,6 +72,8 @@ def create(
     validity = timedelta(days=days)
     if role is None and for_person is None:
         raise Refused(_("Give --role (or --for-person for someone already registered)."))
+    if ganti and (all_rts or role not in (Role.KETUA_RT, Role.BENDAHARA)):
+        raise Refused(_("--ganti is for one seat: --role ketua_rt or bendahara with one --rt."))
     if all_rts:
         if out is None or out.suffix.lower() != ".xlsx":
             raise Refused(_("--all-rts needs --out FILE.xlsx"))
@@ -87,10 +97,13 @@ def create(
             pendamping = await find_or_create_pendamping(session, person) if person else None
             if role in (Role.KETUA_RT, Role.BENDAHARA) and len(rt_rows) != 1:
                 raise ProblemError.one("invite_needs_rt", role=role.value)
+            replaces = None
             if role in (Role.KETUA_RT, Role.BENDAHARA):
-                # One holder per seat: a code for a held seat could never be redeemed. (Handing a seat over on
-                # purpose, a later `--ganti`, would deactivate the holder when the new code is redeemed.)
-                await seats.check_free(session, rt_rows[0].id, role.value)
+                # One holder per seat: a plain code for a held seat could never be redeemed. With --ganti the code
+                # names the holder, who is deactivated when it is redeemed (services/seats.make_room).
+                replaces = await seats.holder(session, rt_rows[0].id, role.value)
+                if replaces is not None and not ganti:
+                    raise await seats.taken_problem(session, rt_rows[0].id, role.value, replaces)
             issued = await invitations.create_invitation(
                 session,
                 app_.pepper,
@@ -100,9 +113,11 @@ def create(
                 rts=rt_rows if role == Role.PENDAMPING else None,
                 person=pendamping,
                 nama=visible_name(nama),
+                replaces=replaces,
                 validity=validity,
             )
             data = _as_dict(issued)
+            data["replaces"] = {"id": replaces.id, "nama": replaces.nama} if replaces else None
         return _with_links(app_, data, issued.code, username)
 
     data = run_with_app(work)
@@ -119,6 +134,15 @@ def create(
             until=tanggal(datetime.fromisoformat(data["expires_at"])),
         )
     )
+    if data.get("replaces"):
+        console.print(
+            _(
+                "When this code is used, {name} (person {id}) loses the seat and is told so.",
+                name=data["replaces"]["nama"] or "-",
+                id=data["replaces"]["id"],
+            ),
+            highlight=False,
+        )
     if data["link"]:
         console.print(_("Link that registers in one tap: {link}", link=data["link"]), highlight=False, soft_wrap=True)
     if data["whatsapp_link"]:

@@ -16,6 +16,9 @@ FLOW_MODULES = (
     "tinjau",
     "siaran",
     "kk_approval",
+    "nama",
+    "hubungi",
+    "laporan",
 )
 
 

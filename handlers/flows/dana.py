@@ -20,7 +20,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
-from handlers.flows import date_example, same_proof, ubah_lalu
+from handlers.flows import dana_diterima, date_example, same_proof, ubah_lalu
 from handlers.formatting import bulan, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
@@ -204,6 +204,7 @@ async def _save(ctx: Context, data: Data) -> Outcome:
         now=ctx.now,
     )
     await _notify(ctx, rt, amount, received_on, allocation, report.id)
+    await dana_diterima.recorded(ctx, rt, amount, received_on)
     return Finish(
         (
             Reply(

@@ -22,6 +22,7 @@ from typing import Any
 
 from handlers.context import Context
 from handlers.flow import Data, Enter, Finish, Flow, Goto, Outcome, Stay, Step
+from handlers.flows import dana_diterima
 from handlers.flows.pendamping_format import rt_label
 from handlers.flows.pendamping_review import (
     already_reviewed,
@@ -190,6 +191,7 @@ async def _decided(ctx: Context, data: Data, decision: Coroutine[Any, Any, Stage
             sender, lambda: approved_notice(report, rt, stage, reviewer, sender), purpose="pemberitahuan"
         )
         done = _("✅ Approved: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
+        await dana_diterima.confirmed(ctx, report, rt)
     else:
         told = await ctx.notify(
             sender, lambda: sent_back_notice(report, rt, stage, reviewer, sender), purpose="pemberitahuan"

@@ -13,6 +13,7 @@ from services.models.delivery import (
 from services.models.funds import FundReceipt, KKChangeRequest, Spending
 from services.models.invitation import Invitation
 from services.models.people import AuditLog, ChannelIdentity, Person, Role
+from services.models.pesan import Pesan
 from services.models.reports import Media, ReportDraft, ReportStatus, StageReport
 from services.models.rt import RT, JumlahKKHistory
 from services.models.whatsapp import WhatsAppMenu, WhatsAppTemplateSend
@@ -37,6 +38,7 @@ __all__ = [
     "Media",
     "OutboxMessage",
     "Person",
+    "Pesan",
     "ProcessedUpdate",
     "ReminderClaim",
     "ReportDraft",

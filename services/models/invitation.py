@@ -28,3 +28,6 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # `invite create --ganti`: the seat holder this code replaces. Redeeming it deactivates them (only them: if the
+    # seat changed hands meanwhile, the code is refused like any code for a taken seat).
+    replaces_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

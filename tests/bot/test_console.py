@@ -118,7 +118,13 @@ async def test_a_conversation_through_the_console_channel(world, files: Path):
     code = await world.invite(Role.KETUA_RT, RT1)
     await console.send(f"/start {invitations.display_code(code)}")
     text = "\n".join(lines)
-    assert "Pendaftaran berhasil. Anda terdaftar sebagai" in text
+    assert "Pendaftaran berhasil. Bapak/Ibu terdaftar sebagai" in text
+    # The invitation carried no name and the console gives none: it is asked, then the menu follows.
+    assert "Siapa nama Bapak/Ibu?" in text
+    lines.clear()
+    await console.send("Budi Santoso")
+    text = "\n".join(lines)
+    assert "Terima kasih, Bapak/Ibu Budi Santoso." in text
     assert "  1. /kk — daftarkan jumlah KK" in text
     number = next(i for i, c in enumerate(console.choices, start=1) if c.id == "cmd:bantuan")
     lines.clear()
@@ -157,7 +163,7 @@ async def test_run_offers_a_fresh_demo_code_on_the_embedded_default(world):
     # The code works right away.
     chat = await world.chat()
     replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
-    assert "Ketua RT Demo, Ketua RT untuk RT 15.71.01.1001-001" in replies[0].text
+    assert "Bapak/Ibu Ketua RT Demo terdaftar sebagai Ketua RT untuk RT 15.71.01.1001-001" in replies[0].text
 
 
 async def test_run_offers_no_code_on_another_database(world):
@@ -214,14 +220,14 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
     assert refused.returncode == 2
     assert "--force" in refused.stderr and "basis data demo bawaan" in refused.stderr
 
-    typed = ["5", "/batal", f"/foto {files / 'hilang.jpg'}", "/bahasa", "/keluar", "tidak terbaca"]
+    typed = ["7", "/batal", f"/foto {files / 'hilang.jpg'}", "/bahasa", "/keluar", "tidak terbaca"]
     done = await chat_process(tmp_path, database_url, "--code", code, "--force", lines=typed)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Bot Kampung Bahagia di terminal ini." in out
-    assert f"Pendaftaran berhasil. Anda terdaftar sebagai Siti Hasibuan, Ketua RT untuk RT {RT1}." in out
+    assert f"Pendaftaran berhasil. Bapak/Ibu Siti Hasibuan terdaftar sebagai Ketua RT untuk RT {RT1}." in out
     assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihan Anda.)" in out
-    assert "Perintah yang bisa Anda pakai:" in out  # 5 = /bantuan in the menu
+    assert "Perintah yang bisa Anda pakai:" in out  # 7 = /bantuan in the menu
     assert "Tidak ada yang perlu dibatalkan." in out
     assert "Berkas tidak ditemukan" in out
     assert "Pilih bahasa:\n  1. Bahasa Indonesia\n  2. English" in out
@@ -242,7 +248,7 @@ async def test_chat_as_a_person_binds_a_console_identity(db, program, database_u
     await load_roster(db, program)
     done = await chat_process(tmp_path, database_url, "--as", "dewi", "--force", lines=["/bantuan"])
     assert done.returncode == 0, done.stderr
-    assert "Selamat datang kembali, Dewi Lubis, Pendamping." in done.stdout
+    assert "Selamat datang kembali, Bapak/Ibu Dewi Lubis. Bapak/Ibu terdaftar sebagai Pendamping." in done.stdout
     assert "/tinjau — tinjau laporan" in done.stdout
     nobody = await chat_process(tmp_path, database_url, "--as", "Tidak Ada", "--force", lines=[])
     assert nobody.returncode == 1 and "Tidak ada orang yang cocok dengan Tidak Ada." in nobody.stderr

@@ -32,7 +32,12 @@ class World:
     counter: int = 0
 
     async def invite(
-        self, role: Role, rt_kode: str | None = None, person: Person | None = None, rts: list[str] | None = None
+        self,
+        role: Role,
+        rt_kode: str | None = None,
+        person: Person | None = None,
+        rts: list[str] | None = None,
+        nama: str | None = None,
     ) -> str:
         async with self.db.unit_of_work() as session:
             from sqlalchemy import select
@@ -40,15 +45,19 @@ class World:
             rt = await session.scalar(select(RT).where(RT.kode == rt_kode)) if rt_kode else None
             rt_rows = list(await session.scalars(select(RT).where(RT.kode.in_(rts or []))))
             issued = await invitations.create_invitation(
-                session, self.pepper, role=role, created_by="test", rt=rt, rts=rt_rows, person=person
+                session, self.pepper, role=role, created_by="test", rt=rt, rts=rt_rows, person=person, nama=nama
             )
             return issued.code
 
     async def chat(self, role: Role | None = None, rt_kode: str | None = None, **kwargs) -> Chat:
-        """A new person; registered with a fresh invitation when `role` is given."""
+        """A new person; registered with a fresh invitation when `role` is given.
+
+        The invitation carries the chat's name, so registering asks no name (tests/handlers/flows/test_nama.py does).
+        """
         self.counter += 1
         chat = Chat(self.engine, user_id=f"u{self.counter}")
         if role is not None:
+            kwargs.setdefault("nama", chat.display_name)
             code = await self.invite(role, rt_kode, **kwargs)
             replies = await chat.send(f"/start {code}")
             assert "registered" in chat.texts(replies).lower() or "terdaftar" in chat.texts(replies).lower()

@@ -95,7 +95,11 @@ async def test_eight_chats_sending_one_code_at_once_register_one_person(world):
     chats = await strangers(world, 8)
     answers = await asyncio.gather(*(chat.send(f"/start {code}") for chat in chats))
     texts = [text_of(replies) for replies in answers]
-    winners = [t for t in texts if said_start("Registration successful. You are registered as {who}.", "who") in t]
+    winners = [
+        t
+        for t in texts
+        if said_start("Registration successful. {greeting} is registered as {what}.", "greeting", "what") in t
+    ]
     assert len(winners) == 1, texts
     just_used = said(
         "This invitation code was just used to register from another account; a code works only once. "

@@ -95,7 +95,9 @@ class WhatsApp:
     async def invite(self, role: Role = Role.KETUA_RT, rt_kode: str = RT_A) -> str:
         async with self.db.unit_of_work() as session:
             rt = await session.scalar(select(RT).where(RT.kode == rt_kode))
-            issued = await invitations.create_invitation(session, self.pepper, role=role, created_by="test", rt=rt)
+            issued = await invitations.create_invitation(
+                session, self.pepper, role=role, created_by="test", rt=rt, nama="Budi Santoso"
+            )
             return issued.code
 
     async def register(self) -> None:
