@@ -32,7 +32,7 @@ def _refusal(problem: BackupRefused) -> str:
 
 
 def _refused(problem: BackupRefused) -> None:
-    errors.print(f"[red]✗[/red] {_refusal(problem)}", highlight=False)
+    errors.print(f"[red]✗[/red] {_refusal(problem)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=1)
 
 
@@ -54,10 +54,11 @@ def backup(
             count=number(media),
         ),
         highlight=False,
+        soft_wrap=True,
     )
     for name in manifest.missing_media:
         warning = _("{name} is named in the database but was not in the media folder.", name=name)
-        errors.print(f"[yellow]![/yellow] {warning}", highlight=False)
+        errors.print(f"[yellow]![/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
 def restore(folder: Path = typer.Argument(..., help=_("The folder `backup` wrote."))) -> None:
@@ -75,6 +76,7 @@ def restore(folder: Path = typer.Argument(..., help=_("The folder `backup` wrote
             count=number(restored.media_files),
         ),
         highlight=False,
+        soft_wrap=True,
     )
 
 

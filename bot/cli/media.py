@@ -22,8 +22,10 @@ def sweep(dry_run: bool = typer.Option(False, "--dry-run", help=_("Only list wha
 
     result = run_with_app(work)
     for name in result.removed:
-        console.print(f"  {name}", highlight=False)
+        console.print(f"  {name}", highlight=False, soft_wrap=True)
     template = (
         _("{count} files ({size} bytes) would be removed.") if dry_run else _("{count} files ({size} bytes) removed.")
     )
-    console.print(template.format(count=number(len(result.removed)), size=number(result.bytes)), highlight=False)
+    console.print(
+        template.format(count=number(len(result.removed)), size=number(result.bytes)), highlight=False, soft_wrap=True
+    )
