@@ -59,3 +59,16 @@ async def test_a_file_already_there_is_kept_when_a_new_row_naming_it_rolls_back(
             raise Boom
     assert files_under(store.root) == before
     assert store.absolute(photo.path).read_bytes() == jpeg(9)
+
+
+async def test_a_rolled_back_savepoint_takes_its_files_a_committed_one_keeps_them(db: Database, tmp_path: Path) -> None:
+    store = MediaStore(tmp_path / "media")
+    async with db.unit_of_work() as session:
+        with pytest.raises(Boom):
+            async with session.begin_nested():  # as a flow step does around a report that may be refused
+                await record_media(session, store, jpeg(21), kind="photo", uploaded_by_id=None, rt_id=None)
+                raise Boom
+        assert files_under(store.root) == []  # gone at once, though the unit of work goes on
+        async with session.begin_nested():
+            kept = await record_media(session, store, pdf(), kind="document", uploaded_by_id=None, rt_id=None)
+    assert files_under(store.root) == [store.absolute(kept.path)]
