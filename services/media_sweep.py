@@ -8,6 +8,7 @@ file being written is minutes old, and a file a new row is about to name again h
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,12 @@ from services.models import Media
 log = logging.getLogger(__name__)
 
 OLDER_THAN = timedelta(days=1)
+# Only what MediaStore itself writes is ever a candidate: `aa/bb/<sha256>.<ext>` (under `thumbs/` too), its `.tmp-`
+# files and older versions' `.part` files. Anything else in the folder (a MEDIA_DIR set to DATA_DIR by mistake,
+# holding the database) is not ours to remove.
+_OURS = re.compile(
+    r"(thumbs/)?[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64}\.[a-z0-9]+|\.tmp-[0-9a-z-]+|[0-9a-f]{64}\.[a-z0-9]+\.[0-9a-f]+\.part)"
+)
 
 
 @dataclass
@@ -56,7 +63,7 @@ async def sweep(
         for name in files:
             path = Path(folder) / name
             relative = str(path.relative_to(store.root))
-            if relative in keep:
+            if relative in keep or not _OURS.fullmatch(relative.replace(os.sep, "/")):
                 continue
             try:
                 facts = path.stat()
