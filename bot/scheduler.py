@@ -6,6 +6,8 @@ was down is still sent once when it comes back — and sends catch-ups to people
 Every job does the same idempotent thing (`handlers.reminders.run_due`): reminder claims make repeats harmless,
 so a restart, an overlap of the cron job and the check, or even a second clock never send a reminder twice.
 
+A daily job at 03:00 WIB sweeps MEDIA_DIR of temporary and unreferenced files a day old (services/media_sweep.py).
+
 Jobs live in memory only (no APScheduler job store): the program file is their single source, and APScheduler 3
 must never share a job store between processes.
 """
@@ -21,10 +23,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import App
 from handlers.reminders import RunResult, run_due
+from services.media import MediaStore
+from services.media_sweep import SweepResult, sweep
 from services.models import utcnow
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = timedelta(minutes=5)
+SWEEP_AT_HOUR = 3  # WIB: the quietest hour
+
+
+async def sweep_media(app: App, *, dry_run: bool = False) -> SweepResult:
+    """The clock's daily job and `kampung-bahagia media sweep`. File ages are real time, never SIMULATED_START."""
+    async with app.db.unit_of_work() as session:
+        return await sweep(session, MediaStore(app.settings.media_dir), utcnow(), dry_run=dry_run)
 
 
 class ReminderClock:
@@ -66,7 +77,24 @@ def build_scheduler(app: App, clock: ReminderClock, *, check_every: timedelta = 
         misfire_grace_time=None,
         **common,
     )
+    scheduler.add_job(
+        _sweep_job(app),
+        CronTrigger(hour=SWEEP_AT_HOUR, minute=0, timezone=zone),
+        id="sapu_media",
+        misfire_grace_time=None,
+        **common,
+    )
     return scheduler
+
+
+def _sweep_job(app: App):
+    async def job() -> None:
+        try:
+            await sweep_media(app)
+        except Exception:  # tomorrow's run tries again; nothing is lost by waiting
+            log.exception("media sweep failed")
+
+    return job
 
 
 async def part(app: App, stop: asyncio.Event, clock: ReminderClock | None = None) -> None:

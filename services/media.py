@@ -7,7 +7,6 @@ A photo gets a JPEG thumbnail at `thumbs/<aa>/<bb>/<sha256>.jpg`, derived from t
 
 import hashlib
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.filecheck import CheckedFile, check_file
 from services.models import Media
+from services.pending_files import publish_on_commit, temporary_name
 from services.private_paths import FILE_MODE, private_dir
 
 THUMBS = "thumbs"
@@ -38,16 +38,16 @@ class MediaStore:
         path = self.absolute(str(self.thumbnail_path(media.sha256)))
         return path if path.is_file() else None
 
-    def write(self, content: bytes, extension: str) -> tuple[str, str]:
-        """Write the bytes once (same content, same file); returns (sha256, relative path)."""
+    def write(self, session: AsyncSession, content: bytes, extension: str) -> tuple[str, str]:
+        """Write the bytes once (same content, same file), visible when `session` commits; (sha256, relative path)."""
         sha256 = hashlib.sha256(content).hexdigest()
         relative = self.path_for(sha256, extension)
-        self._write_once(relative, content)
+        self._write_once(session, relative, content)
         return sha256, str(relative)
 
-    def write_thumbnail(self, sha256: str, content: bytes) -> str:
+    def write_thumbnail(self, session: AsyncSession, sha256: str, content: bytes) -> str:
         relative = self.thumbnail_path(sha256)
-        self._write_once(relative, content)
+        self._write_once(session, relative, content)
         return str(relative)
 
     def absolute(self, relative: str) -> Path:
@@ -57,17 +57,19 @@ class MediaStore:
             raise ValueError(f"media path outside the media folder: {relative!r}")
         return path
 
-    def _write_once(self, relative: Path, content: bytes) -> None:
+    def _write_once(self, session: AsyncSession, relative: Path, content: bytes) -> None:
         target = self.root / relative
         if target.exists():
+            # Fresh again: the sweeper removes only files untouched for a day, and a new row is about to name it.
+            os.utime(target)
             return
         private_dir(target.parent)
-        # A name of its own: two workers storing the same photo at once must not share (and move) one file.
-        temporary = target.with_name(f"{target.name}.{secrets.token_hex(6)}.part")
+        temporary = temporary_name(target)
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         with os.fdopen(descriptor, "wb") as file:
             file.write(content)
-        temporary.replace(target)  # atomic: a crash never leaves half a photo under the final name
+        # Renamed into place when the row commits, deleted if it does not: services/pending_files.py.
+        publish_on_commit(session, temporary, target)
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,9 @@ async def record_media(
 ) -> Media:
     """Store a photo or PDF and its row. Raises FileRefused (a ProblemError) when the bytes are neither."""
     checked = checked or check_file(content, kind)
-    sha256, relative = store.write(content, checked.extension)
+    sha256, relative = store.write(session, content, checked.extension)
     if checked.thumbnail is not None:
-        store.write_thumbnail(sha256, checked.thumbnail)
+        store.write_thumbnail(session, sha256, checked.thumbnail)
     reuse = None
     if rt_id is not None:
         reuse = await session.scalar(

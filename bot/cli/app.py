@@ -2,7 +2,22 @@
 
 import typer
 
-from bot.cli import broadcast, budget, chat, db, invite, library_words, processes, remind, roster, rt, run, whatsapp
+from bot.cli import (
+    backup,
+    broadcast,
+    budget,
+    chat,
+    db,
+    invite,
+    library_words,
+    media,
+    processes,
+    remind,
+    roster,
+    rt,
+    run,
+    whatsapp,
+)
 from bot.logs import install_redaction
 from bot.settings import Settings
 from handlers.i18n import _
@@ -33,12 +48,14 @@ app.add_typer(roster.app, name="roster")
 app.add_typer(rt.app, name="rt")
 app.add_typer(invite.app, name="invite")
 app.add_typer(whatsapp.app, name="whatsapp")
+app.add_typer(media.app, name="media")
 budget.register(app)
 run.register(app)
 chat.register(app)
 remind.register(app)
 broadcast.register(app)
 processes.register(app)
+backup.register(app)
 
 
 def main() -> None:

@@ -35,11 +35,12 @@ async def _claims(db: Database) -> int:
 def test_cron_slots_come_from_the_program_file_in_wib(program: Program):
     sched = scheduler.build_scheduler(_app(None, program), scheduler.ReminderClock(None))
     jobs = {job.id: job for job in sched.get_jobs()}
-    assert set(jobs) == {"pengingat_bulanan", "pengingat_susulan", "periksa_pengingat"}
+    assert set(jobs) == {"pengingat_bulanan", "pengingat_susulan", "periksa_pengingat", "sapu_media"}
     now = at("2026-03-25T12:00")
     assert jobs["pengingat_bulanan"].trigger.get_next_fire_time(None, now) == at("2026-04-01T08:00")
     assert jobs["pengingat_susulan"].trigger.get_next_fire_time(None, now) == at("2026-04-20T08:00")
     assert jobs["periksa_pengingat"].trigger.interval == timedelta(minutes=5)
+    assert jobs["sapu_media"].trigger.get_next_fire_time(None, now) == at("2026-03-26T03:00")  # daily, WIB
 
 
 async def _run_part(app: App, seconds: float) -> None:
