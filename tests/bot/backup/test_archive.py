@@ -34,15 +34,16 @@ async def invoke(database_url: str, media: Path, data: Path, *args: str):
 
 
 @pytest.fixture
-def empty_database_url(database_url: str, tmp_path: Path):
+def empty_database_url(database_url: str, tmp_path: Path, request: pytest.FixtureRequest):
     """A database of the same kind with nothing in it (no migrations): where a restore may go."""
     if database_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'restored' / 'kampung_bahagia.db'}"
         return
+    admin_url = request.getfixturevalue("postgres_admin_url")
     name = f"kb_restore_{os.getpid()}_{next(_names)}"
-    pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE template0")
-    yield postgres_url(name)
-    pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE template0")
+    yield postgres_url(admin_url, name)
+    pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 async def fill(db: Database, program: Program, store: MediaStore) -> None:
