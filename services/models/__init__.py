@@ -5,6 +5,7 @@ from services.models.conversation import CodeAttempt, ConversationState
 from services.models.delivery import (
     AlbumItem,
     Broadcast,
+    ChannelLease,
     InboundUpdate,
     OutboxMessage,
     ProcessedUpdate,
@@ -25,6 +26,7 @@ __all__ = [
     "Base",
     "Broadcast",
     "ChannelIdentity",
+    "ChannelLease",
     "CodeAttempt",
     "ConversationState",
     "FundReceipt",
