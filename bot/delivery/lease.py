@@ -49,7 +49,7 @@ class AccountLease:
                 async with self.db_lock, self.db.unit_of_work() as session:
                     return await send_lease.take(session, self.account, self.holder, utcnow(), self.lease)
         except Exception as error:
-            log.warning("send lease of %s: worker %s could not reach the database (%r)", self.account, self.holder, error)
+            log.warning("send lease of %s: worker %s could not renew it (%r)", self.account, self.holder, error)
             return False
 
     async def keep(self, stop: asyncio.Event, until: asyncio.Event, finished: asyncio.Event) -> bool:
