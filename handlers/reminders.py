@@ -327,7 +327,9 @@ async def report_broadcast_progress(
     once, even with two workers checking at the same moment.
     """
     now = now or utcnow()
-    broadcast = await session.get(Broadcast, broadcast_id)
+    # Locked (PostgreSQL): every worker process checks, and one check must not queue a progress report while
+    # another is finishing the broadcast (it would arrive after the final report).
+    broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
     if broadcast is None or broadcast.finished_at is not None:
         return None
     progress = await delivery.broadcast_progress(session, broadcast_id)

@@ -50,6 +50,9 @@ class WorkerConfig:
     uncertain_wait: timedelta = UNCERTAIN_WAIT
     # How this channel's rows are sent and recorded beyond the plain rules (bot/delivery/policy.py); None: plain.
     policy: PolicyFactory | None = None
+    # The account these limits belong to, whose send lease a worker process must hold (bot/delivery/lease.py):
+    # the channel and the account's public id, never a token. None: the channel alone.
+    account: str | None = None
 
     @property
     def prefetch(self) -> int:
@@ -134,6 +137,9 @@ class ChannelWorker:
             self._outcomes.put_nowait(_Outcome(row, None, delay=self.throttle.chat_period))
             return
         await self.throttle.acquire(1)
+        if stop.is_set():  # stopped (or the account's send lease lost) while waiting for the slot: not sent
+            self._buffer.appendleft(row)
+            return
         task = asyncio.create_task(self._send(row))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)

@@ -5,6 +5,7 @@ from services.models.conversation import CodeAttempt, ConversationState
 from services.models.delivery import (
     AlbumItem,
     Broadcast,
+    ChannelLease,
     InboundUpdate,
     OutboxMessage,
     ProcessedUpdate,
@@ -26,6 +27,7 @@ __all__ = [
     "Base",
     "Broadcast",
     "ChannelIdentity",
+    "ChannelLease",
     "CodeAttempt",
     "ConversationState",
     "FundReceipt",

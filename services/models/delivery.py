@@ -114,3 +114,15 @@ class AlbumItem(Base):
     item: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     flushed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ChannelLease(Base):
+    """Which worker process sends as one channel account (a bot, a WhatsApp number): one at a time, so the
+    platform's limits for that account are kept by one pace (services/send_lease.py)."""
+
+    __tablename__ = "channel_lease"
+
+    # The channel and the account's public id ("telegram:123456", "whatsapp:<phone number id>"), never a token.
+    account: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

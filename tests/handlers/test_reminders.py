@@ -291,6 +291,26 @@ async def test_the_final_report_replaces_an_update_still_waiting(db: Database, p
     ]
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_second_worker_checking_meanwhile_waits_and_finds_it_finished(db: Database, program, town: Town):
+    """Every worker process checks broadcasts: one check waits for another's to commit (the broadcast row is locked),
+    so it never works from what the other is changing (e.g. a progress report queued after the final one)."""
+    broadcast_id, rows = await _broadcast(db, town, 20)
+    await _finish(db, rows, "sent")
+
+    async def check() -> str | None:
+        async with db.unit_of_work() as session:
+            return await reminders.report_broadcast_progress(session, broadcast_id)
+
+    async with db.unit_of_work() as first:
+        assert await reminders.report_broadcast_progress(first, broadcast_id) == "finished"
+        second = asyncio.create_task(check())
+        await asyncio.sleep(0.5)
+        assert not second.done()  # waits for the first to commit
+    assert await second is None  # then sees the broadcast finished
+    assert len(await _reports(db, town)) == 1
+
+
 async def test_a_small_broadcast_gets_only_the_final_report(db: Database, program, town: Town):
     broadcast_id, rows = await _broadcast(db, town, 3)
     await _finish(db, rows[:2], "sent")

@@ -31,7 +31,12 @@ def sender(app: App) -> WhatsAppSender:
 
 def limits(app: App) -> WorkerConfig:
     policy = PolicySettings(daily_limit=app.settings.whatsapp_daily_limit)
-    return WorkerConfig(per_second=PER_SECOND, per_chat_per_second=PER_PERSON_PER_SECOND, policy=policy_factory(policy))
+    return WorkerConfig(
+        per_second=PER_SECOND,
+        per_chat_per_second=PER_PERSON_PER_SECOND,
+        policy=policy_factory(policy),
+        account=f"{CHANNEL}:{app.settings.whatsapp_phone_number_id}",  # the number's send lease (bot/delivery/lease.py)
+    )
 
 
 def runtime(app: App):
