@@ -13,7 +13,7 @@ from alembic import op
 import services.models.base
 
 revision: str = '0006_sendlease'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006_people'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
