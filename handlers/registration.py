@@ -2,7 +2,7 @@
 
 from handlers import seats
 from handlers.context import Context
-from handlers.formatting import waktu
+from handlers.formatting import rt_nama_dari_kode, waktu
 from handlers.i18n import _
 from handlers.menu import menu_reply, role_name
 from handlers.messages import Expect, Kind, Reply
@@ -30,7 +30,7 @@ async def who_am_i(ctx: Context) -> str:
     person = ctx.person
     rt = await ctx.session.get(RT, person.rt_id) if person.rt_id else None
     role = role_name(person.role)
-    what = _("{role} for RT {rt}", role=role, rt=rt.kode) if rt is not None else role
+    what = _("{role} of {rt}", role=role, rt=rt_nama_dari_kode(rt.kode)) if rt is not None else role
     # Registered from a channel that gives no name (the console): say the role alone, not "-, Ketua RT".
     return _("{name}, {what}", name=person.nama, what=what) if person.nama else what
 

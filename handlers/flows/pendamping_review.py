@@ -1,6 +1,7 @@
 """What the review conversation shows: a report card for the pendamping, and the decision for whoever sent it."""
 
 from handlers.context import Context
+from handlers.flows.lapor_media import evidence_text
 from handlers.flows.pendamping_format import person_label, rt_label
 from handlers.formatting import number, rupiah, tanggal, waktu
 from handlers.i18n import _
@@ -48,8 +49,9 @@ def report_card(ctx: Context, report: StageReport, rt: RT, sender: Person | None
             time=waktu(report.submitted_at),
         ),
         *_answer_lines(ctx, report),
-        _("Photos: {photos}, documents: {documents}", photos=len(photos), documents=len(documents)),
     ]
+    if photos or documents:
+        lines.append(_("Evidence: {evidence}", evidence=evidence_text(len(photos), len(documents))))
     for index, media in enumerate(photos, start=1):
         if media.reuse_of_media_id is not None:
             lines.append(_("⚠️ Photo {number}: this photo was also used by another RT.", number=index))
