@@ -3,7 +3,7 @@
 from handlers.context import Context
 from handlers.flows.lapor_media import evidence_text
 from handlers.flows.pendamping_format import person_label, rt_label
-from handlers.formatting import number, rupiah, tanggal, waktu
+from handlers.formatting import number, rt_nama, rupiah, tanggal, waktu
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Reply
 from services.models import RT, Person, ReportStatus, Role, StageReport
@@ -78,7 +78,7 @@ def approved_notice(report: StageReport, rt: RT, stage: str, reviewer: Person, r
     text = _(
         "✅ Your report of the stage {stage} ({rt}) was approved by {reviewer}. Thank you!",
         stage=stage,
-        rt=rt_label(rt),
+        rt=rt_nama(rt.nomor, rt.kelurahan.nama),  # to the RT itself: its Kelompok goes without saying
         reviewer=person_label(reviewer),
     )
     if recipient.role == Role.KETUA_RT:
@@ -92,7 +92,7 @@ def sent_back_notice(report: StageReport, rt: RT, stage: str, reviewer: Person, 
     text = _(
         "↩️ Your report of the stage {stage} ({rt}) was sent back by {reviewer} to be fixed.\nReason: {reason}",
         stage=stage,
-        rt=rt_label(rt),
+        rt=rt_nama(rt.nomor, rt.kelurahan.nama),  # to the RT itself: its Kelompok goes without saying
         reviewer=person_label(reviewer),
         reason=report.review_reason or "-",
     )

@@ -263,7 +263,7 @@ async def test_unknown_command(world):
 async def test_command_of_another_role_is_refused(world):
     chat = await world.chat(Role.KETUA_RT, RT1)
     (reply,) = await chat.send("/tugas")
-    assert reply.text.startswith("/tugas tidak tersedia untuk peran Anda.")
+    assert reply.text.startswith("/tugas bukan untuk peran Bapak/Ibu.")
     assert (await state_of(world, chat)).flow is None
 
 

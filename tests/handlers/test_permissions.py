@@ -51,7 +51,7 @@ def test_every_command_of_the_issue_has_a_flow():
 
 
 def test_refusal_is_indonesian():
-    assert "tidak tersedia untuk peran Anda" in refusal("rt")
+    assert "bukan untuk peran Bapak/Ibu" in refusal("rt")
 
 
 @pytest.mark.parametrize("command", sorted(FLOWS))
@@ -92,12 +92,12 @@ async def test_pendamping_cannot_review_another_pendampings_rt(world):
     chat = await world.chat(Role.PENDAMPING, person=rudi)
     before = await _counts(world)
     replies = await press_notification(chat, action_choice_id("tinjau", report_id))
-    assert "Laporan ini milik RT yang tidak ditugaskan kepada Anda. Tidak ada yang diubah." in text_of(replies)
+    assert "Laporan ini dari RT yang bukan dampingan Bapak/Ibu. Tidak ada yang diubah." in text_of(replies)
     assert (await report(world, report_id)).status == ReportStatus.MENUNGGU_TINJAUAN
     assert await _counts(world) == before
     assert (await state_of(world, chat)).flow is None
     # Typing /tinjau shows an empty queue, not RT 1's report.
-    assert "Tidak ada laporan yang menunggu tinjauan Anda." in text_of(await chat.send("/tinjau"))
+    assert "Tidak ada laporan yang menunggu diperiksa." in text_of(await chat.send("/tinjau"))
 
 
 async def _counts(world) -> tuple[int, ...]:

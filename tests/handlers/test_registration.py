@@ -109,7 +109,7 @@ async def test_a_code_for_a_taken_seat_says_who_holds_it_and_writes_nothing(worl
     before = await _written(world)
     chat = await world.chat()
     text = chat.texts(await chat.send(f"/start {older}"))
-    assert text.startswith("Kode ini tidak dipakai. Ketua RT untuk RT 1 Kelurahan Simpang IV Sipin sudah terdaftar")
+    assert text.startswith("Kode ini tidak dipakai. Ketua RT untuk RT 001 Kel. Simpang IV Sipin sudah terdaftar")
     assert "atas nama Budi Santoso" in text and text.endswith("silakan hubungi pendamping.")
     assert "Anda" not in text and "Maaf" not in text
     assert await _written(world) == before  # not even a wrong-code attempt: the code was real

@@ -16,8 +16,8 @@ from tests.handlers.flows.pendamping import (
 )
 
 LINE_RT_2 = (
-    "RT 002 Simpang IV Sipin (A) — ⚠️ 5 terlambat: Sosialisasi, Rembuk Warga +3 lainnya; "
-    "📅 bulan ini: Penyusunan Proposal"
+    "RT 002 Kel. Simpang IV Sipin (Kelompok A) — ⚠️ 5 terlambat: Sosialisasi, Rembuk Warga +3 lainnya; "
+    "🔔 bulan ini: Penyusunan Proposal"
 )
 
 
@@ -30,20 +30,20 @@ async def test_pendamping_sees_own_rts_most_urgent_first(world):
 
     replies = await dewi.send("/rt")
     text = text_of(replies)
-    assert "RT Anda: 2. Terlambat: 2. Laporan menunggu tinjauan Anda: 1." in text
-    assert "Kirim /tinjau untuk meninjaunya." in text
+    assert "RT dampingan: 2. Terlambat: 2. Laporan menunggu diperiksa: 1." in text
+    assert "Kirim /tinjau untuk memeriksanya." in text
     lines = replies[0].text.splitlines()
     # RT 2 has five late stages, RT 1 three (Rembuk Warga waits for review, so it is not late).
     assert lines.index(LINE_RT_2) < next(i for i, line in enumerate(lines) if line.startswith("RT 001"))
     assert (
-        "RT 001 Simpang IV Sipin (A) — ⚠️ 3 terlambat: Pembentukan Pokja, Pemetaan Potensi dan Swadaya +1 lainnya; "
-        "🕓 1 menunggu tinjauan; 📅 bulan ini: Penyusunan Proposal"
+        "RT 001 Kel. Simpang IV Sipin (Kelompok A) — ⚠️ 3 terlambat: Pembentukan Pokja, Pemetaan Potensi dan Swadaya +1 lainnya; "
+        "⏳ 1 menunggu diperiksa; 🔔 bulan ini: Penyusunan Proposal"
     ) in lines
     # Rudi's RT is never shown to Dewi.
     assert "1002" not in text and "Buluran Kenali" not in text
     # RT 2's Ketua RT has not registered: listed separately.
     assert "Ketua RT belum terdaftar (1 RT)" in replies[1].text
-    assert "RT 002 Simpang IV Sipin (A)" in replies[1].text
+    assert "RT 002 Kel. Simpang IV Sipin (Kelompok A)" in replies[1].text
     assert dewi.last.choices == ()
 
 
@@ -51,7 +51,7 @@ async def test_kelompok_b_shows_what_comes_next(world):
     await registered(world, Role.KETUA_RT, RT_3)
     rudi = await pendamping(world, "Rudi Saputra")
     replies = await rudi.send("/rt")
-    assert "RT 003 Buluran Kenali (B) — berikutnya: Sosialisasi (Agustus 2026)" in text_of(replies)
+    assert "RT 003 Kel. Buluran Kenali (Kelompok B) — berikutnya: Sosialisasi (Agustus 2026)" in text_of(replies)
     assert "belum terdaftar" not in text_of(replies)
 
 
@@ -65,7 +65,7 @@ async def test_people_who_blocked_the_bot_are_listed(world):
     replies = await dewi.send("/rt")
     blocked = replies[-1].text
     assert "memblokir bot dan tidak menerima pesan" in blocked
-    assert "RT 001 Simpang IV Sipin (A): Budi (Ketua RT) — memblokir bot sejak 15 Maret 2026" in blocked
+    assert "RT 001 Kel. Simpang IV Sipin (Kelompok A): Budi (Ketua RT) — memblokir bot sejak 15 Maret 2026" in blocked
 
 
 async def test_numbers_whatsapp_could_not_deliver_to_are_listed_until_a_delivery(world):
@@ -78,8 +78,8 @@ async def test_numbers_whatsapp_could_not_deliver_to_are_listed_until_a_delivery
         assert await whatsapp_delivery.mark_undeliverable(session, ketua.user_id, "WhatsApp 131026: undeliverable", NOW)
     dewi = await pendamping(world)
     listed = text_of(await dewi.send("/rt"))
-    assert "Pesan WhatsApp dari bot tidak sampai ke orang-orang ini" in listed
-    assert "RT 001 Simpang IV Sipin (A): Budi (Ketua RT) — pesan WhatsApp tidak sampai sejak 15 Maret 2026" in listed
+    assert "Pesan WhatsApp dari bot tidak sampai ke orang berikut" in listed
+    assert "RT 001 Kel. Simpang IV Sipin (Kelompok A): Budi (Ketua RT) — pesan WhatsApp tidak sampai sejak 15 Maret 2026" in listed
     async with world.db.unit_of_work() as session:
         await whatsapp_delivery.clear_undeliverable(session, ketua.user_id)  # a later delivery went through
     assert "tidak sampai" not in text_of(await dewi.send("/rt"))
@@ -101,7 +101,7 @@ async def test_long_list_shows_thirty_and_counts_the_rest(world):
     dewi = await pendamping(world)
     replies = await dewi.send("/rt")
     lines = text_of(replies).splitlines()
-    assert "RT Anda: 42." in lines[0]
+    assert "RT dampingan: 42." in lines[0]
     assert sum(1 for line in lines if line.startswith("RT 0") and " — " in line) == 30
     # 30 of 42 RTs by urgency, and 30 of the 42 RTs whose Ketua RT has not registered.
     assert lines.count("…dan 12 lainnya.") == 2
@@ -116,7 +116,7 @@ async def test_admin_sees_city_wide_counts(world):
     assert "Kota Jambi: 3 RT (Kelompok A: 2, Kelompok B: 1)." in text
     assert "Ketua RT sudah terdaftar: 1 RT; belum terdaftar: 2 RT." in text
     assert "Terlambat: 2 RT." in text
-    assert "RT 003 Buluran Kenali (B)" in text
+    assert "RT 003 Kel. Buluran Kenali (Kelompok B)" in text
     # The city list is counted, not listed, for an admin.
     assert "Ingatkan mereka" not in text
 
@@ -124,4 +124,4 @@ async def test_admin_sees_city_wide_counts(world):
 async def test_pendamping_without_rts_is_told_whom_to_ask(world):
     chat = await registered(world, Role.PENDAMPING)
     replies = await chat.send("/rt")
-    assert "Belum ada RT yang ditugaskan kepada Anda" in text_of(replies)
+    assert "Belum ada RT dampingan untuk akun ini" in text_of(replies)
