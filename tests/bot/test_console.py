@@ -123,7 +123,7 @@ async def test_a_conversation_through_the_console_channel(world, files: Path):
     number = next(i for i, c in enumerate(console.choices, start=1) if c.id == "cmd:bantuan")
     lines.clear()
     await console.send(str(number))
-    assert lines[0].startswith("Perintah yang bisa Anda pakai:")
+    assert lines[0].startswith("Perintah yang bisa dipakai:")
     lines.clear()
     await console.send(f"/foto {files / 'hilang.jpg'}")
     assert lines[0].startswith("Berkas tidak ditemukan")
@@ -221,7 +221,7 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
     assert "Bot Kampung Bahagia di terminal ini." in out
     assert f"Pendaftaran berhasil. Anda terdaftar sebagai Siti Hasibuan, Ketua RT untuk RT {RT1}." in out
     assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihan Anda.)" in out
-    assert "Perintah yang bisa Anda pakai:" in out  # 5 = /bantuan in the menu
+    assert "Perintah yang bisa dipakai:" in out  # 5 = /bantuan in the menu
     assert "Tidak ada yang perlu dibatalkan." in out
     assert "Berkas tidak ditemukan" in out
     assert "Pilih bahasa:\n  1. Bahasa Indonesia\n  2. English" in out

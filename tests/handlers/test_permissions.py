@@ -74,7 +74,7 @@ async def test_command_is_refused_exactly_when_the_role_is_not_allowed(world, ro
 async def test_notification_buttons_are_refused_to_other_roles(world, role, action):
     chat = await chat_as(world, role)
     replies = await press_notification(chat, action_choice_id(action, 1))
-    assert "Tombol ini bukan untuk Anda." in text_of(replies)
+    assert "Tombol ini bukan untuk peran Bapak/Ibu." in text_of(replies)
 
 
 @pytest.mark.parametrize("role", ["ketua_rt", "bendahara", "pendamping", "admin"])
@@ -129,5 +129,5 @@ async def test_rt_1_never_sees_rt_2(world, role, command):
     for leak in (SECRET, RT_2, "RT 002", "77 KK"):
         assert leak not in text
     replies = await press_notification(chat, action_choice_id("tinjau", report_id))
-    assert "Tombol ini bukan untuk Anda." in text_of(replies)
+    assert "Tombol ini bukan untuk peran Bapak/Ibu." in text_of(replies)
     assert SECRET not in text_of(replies)

@@ -57,7 +57,7 @@ async def test_late_registration_gets_one_catch_up(db: Database, program: Progra
     assert [(p.reminder.person_id, p.outcome) for p in result.items] == [(newcomer.id, "queued")]
     assert (await reminders.run_due(db, program, at("2026-04-10T09:40"))).items[0].outcome == "already"
     texts = [m.payload["text"] for m in await _outbox(db) if m.person_id == newcomer.id]
-    assert len(texts) == 1 and texts[0].startswith("Selamat bergabung! Ini yang perlu dikerjakan RT")
+    assert len(texts) == 1 and texts[0].startswith("Selamat bergabung! Yang perlu dikerjakan RT 003 Kel. Simpang IV Sipin sekarang:")
     nudge = await reminders.run_due(db, program, at("2026-04-20T08:00"))
     assert newcomer.id in {p.reminder.person_id for p in nudge.items if p.outcome == "queued"}
 
@@ -95,16 +95,16 @@ async def test_texts_are_indonesian_and_in_each_persons_language(db: Database, p
     await reminders.run_due(db, program, at("2026-04-01T08:00"))
     by_person = {m.person_id: m.payload["text"] for m in await _outbox(db)}
     ketua = by_person[town.ketua_a.id]
-    assert ketua.startswith("Pengingat Kampung Bahagia bulan April 2026, RT 15.71.01.1001-001:")
+    assert ketua.startswith("Pengingat Kampung Bahagia April 2026 untuk RT 001 Kel. Simpang IV Sipin:")
     assert "• Pencairan Dana — lapor paling lambat 30 April 2026" in ketua
-    assert "• Sosialisasi — seharusnya selesai Januari 2026" in ketua
+    assert "• Sosialisasi — seharusnya selesai pada Januari 2026" in ketua
     assert ketua.endswith(
-        "Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap RT Anda."
+        "Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap."
     )
     assert by_person[town.bendahara_a.id].startswith("Kampung Bahagia reminder for April 2026")
     digest = by_person[town.dewi.id]
-    assert digest.startswith("Ringkasan bulan April 2026: 2 RT dampingan Anda perlu perhatian")
-    assert "belum punya Ketua RT yang terdaftar: 15.71.01.1001-003" in digest
+    assert digest.startswith("Ringkasan April 2026: 2 RT dampingan perlu perhatian")
+    assert "belum punya Ketua RT yang terdaftar: RT 003 Kel. Simpang IV Sipin" in digest
 
 
 async def test_a_person_without_a_channel_is_listed_not_claimed(db: Database, program: Program, town: Town):
@@ -172,7 +172,7 @@ async def test_broadcast_sender_sees_progress_every_ten_percent_then_a_report(db
         "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai: terkirim ke 37 dari 40 penerima.",
         "Tidak terkirim (2), dengan alasannya:",
         "• Bad Request: message is too long (2)",
-        "1 penerima memblokir bot atau sudah tidak memakai Telegram: hubungi mereka dengan cara lain "
+        "1 penerima memblokir bot atau sudah tidak memakai Telegram. Mohon hubungi mereka dengan cara lain "
         "(telepon atau kunjungan).",
     ]
     async with db.unit_of_work() as session:

@@ -48,7 +48,7 @@ async def test_pendamping_broadcasts_to_all_her_rts(world):
     assert (await counts(world))["Broadcast"] == (await counts(world))["OutboxMessage"] == 0
 
     replies = await dewi.press_label("Kirim")
-    assert text_of(replies) == "Pesan dijadwalkan untuk 1 penerima. Anda akan menerima laporan pengiriman."
+    assert text_of(replies) == "Pesan dijadwalkan untuk 1 penerima. Laporan pengiriman akan dikirim ke sini."
     async with world.db.unit_of_work() as session:
         broadcast = await session.scalar(select(Broadcast))
         assert broadcast.text == message
