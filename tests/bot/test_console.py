@@ -49,7 +49,7 @@ def channel() -> ConsoleChannel:
 
 def test_render_numbers_the_choices_in_indonesian():
     reply = Reply("Simpan?", (Choice("save", "Simpan"), Choice("change", "Ubah")), Expect.CHOICE)
-    assert render(reply) == "Simpan?\n  1. Simpan\n  2. Ubah\n(Ketik nomor pilihan Anda.)"
+    assert render(reply) == "Simpan?\n  1. Simpan\n  2. Ubah\n(Ketik nomor pilihannya.)"
     media = render(Reply("Kirim foto.", expect=Expect.MEDIA, attachments=(("photo", "ab/cd/x.jpg"),)))
     assert "[lampiran: ab/cd/x.jpg]" in media and "/foto" in media
     assert "/lokasi LAT,LON" in render(Reply("Di mana?", expect=Expect.LOCATION))
@@ -118,7 +118,7 @@ async def test_a_conversation_through_the_console_channel(world, files: Path):
     code = await world.invite(Role.KETUA_RT, RT1)
     await console.send(f"/start {invitations.display_code(code)}")
     text = "\n".join(lines)
-    assert "Pendaftaran berhasil. Anda terdaftar sebagai" in text
+    assert "Pendaftaran berhasil. Bapak/Ibu terdaftar sebagai" in text
     assert "  1. /kk — daftarkan jumlah KK" in text
     number = next(i for i, c in enumerate(console.choices, start=1) if c.id == "cmd:bantuan")
     lines.clear()
@@ -134,7 +134,7 @@ async def test_a_conversation_through_the_console_channel(world, files: Path):
         await outbox.enqueue_for_person(session, identity.person_id, {"text": "Laporan Anda disetujui."})
     lines.clear()
     await console.send("/batal")
-    assert lines[-3:] == ["Pesan untuk Anda:", "Laporan Anda disetujui.", ""]
+    assert lines[-3:] == ["Pesan untuk Bapak/Ibu:", "Laporan Anda disetujui.", ""]
     async with world.db.unit_of_work() as session:
         assert (await session.scalar(select(OutboxMessage))).status == "sent"
     lines.clear()
@@ -157,7 +157,7 @@ async def test_run_offers_a_fresh_demo_code_on_the_embedded_default(world):
     # The code works right away.
     chat = await world.chat()
     replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
-    assert "Ketua RT Demo, Ketua RT untuk RT 15.71.01.1001-001" in replies[0].text
+    assert "Ketua RT Demo, Ketua RT untuk RT 001 Kel. Simpang IV Sipin" in replies[0].text
 
 
 async def test_run_offers_no_code_on_another_database(world):
@@ -219,8 +219,8 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Bot Kampung Bahagia di terminal ini." in out
-    assert f"Pendaftaran berhasil. Anda terdaftar sebagai Siti Hasibuan, Ketua RT untuk RT {RT1}." in out
-    assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihan Anda.)" in out
+    assert f"Pendaftaran berhasil. Bapak/Ibu terdaftar sebagai Siti Hasibuan, Ketua RT untuk RT 001 Kel. Simpang IV Sipin." in out
+    assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihannya.)" in out
     assert "Perintah yang bisa dipakai:" in out  # 5 = /bantuan in the menu
     assert "Tidak ada yang perlu dibatalkan." in out
     assert "Berkas tidak ditemukan" in out
@@ -229,7 +229,7 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
 
     # Next time, the same person is where they left off (choosing a language).
     again = await chat_process(tmp_path, database_url, "--as", "Siti Hasibuan", "--force", lines=["2", "/bantuan"])
-    assert "Anda sedang mengisi /bahasa" in again.stdout
+    assert "Bapak/Ibu sedang mengisi /bahasa" in again.stdout
     assert "Language set to English." in again.stdout and "You can use:" in again.stdout
     async with db.unit_of_work() as session:
         identities = list(await session.scalars(select(ChannelIdentity).where(ChannelIdentity.channel == CHANNEL)))
@@ -243,7 +243,7 @@ async def test_chat_as_a_person_binds_a_console_identity(db, program, database_u
     done = await chat_process(tmp_path, database_url, "--as", "dewi", "--force", lines=["/bantuan"])
     assert done.returncode == 0, done.stderr
     assert "Selamat datang kembali, Dewi Lubis, Pendamping." in done.stdout
-    assert "/tinjau — tinjau laporan" in done.stdout
+    assert "/tinjau — periksa laporan" in done.stdout
     nobody = await chat_process(tmp_path, database_url, "--as", "Tidak Ada", "--force", lines=[])
     assert nobody.returncode == 1 and "Tidak ada orang yang cocok dengan Tidak Ada." in nobody.stderr
     async with db.unit_of_work() as session:
@@ -259,4 +259,4 @@ async def test_the_demo_code_is_for_an_rt_whose_ketua_seat_is_free(world):
     assert code_line.endswith("(Ketua RT baru untuk RT 15.71.01.1001-002)")
     chat = await world.chat()
     replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
-    assert "Ketua RT untuk RT 15.71.01.1001-002" in replies[0].text
+    assert "Ketua RT untuk RT 002 Kel. Simpang IV Sipin" in replies[0].text

@@ -106,7 +106,7 @@ async def test_each_ketua_invites_for_their_own_rt(world):
     assert invitation.rt_id == (await rt_row(world, RT_B)).id
     other = await ketua(world, RT_A)
     replies = await other.send("/undang_bendahara")
-    assert "Anda sudah membuat kode" not in text_of(replies)
+    assert "Kode untuk Bendahara Pokja sudah dibuat" not in text_of(replies)
 
 
 @pytest.mark.parametrize("role", [Role.BENDAHARA, Role.PENDAMPING])
