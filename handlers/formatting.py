@@ -55,7 +55,8 @@ def _kelurahan_names() -> dict[str, str]:
 
 def rt_nama(nomor: int, kelurahan: str) -> str:
     """The one way a message names an RT: `RT 001 Kel. Simpang IV Sipin` (three digits, as on the KK card)."""
-    return _("RT {nomor} of {kelurahan}", nomor=f"{nomor:03d}", kelurahan=kelurahan)
+    padded = f"{nomor:03d}"
+    return _("RT {nomor} of {kelurahan}", nomor=padded, kelurahan=kelurahan)
 
 
 def rt_nama_dari_kode(kode: str) -> str:

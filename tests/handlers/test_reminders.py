@@ -57,7 +57,8 @@ async def test_late_registration_gets_one_catch_up(db: Database, program: Progra
     assert [(p.reminder.person_id, p.outcome) for p in result.items] == [(newcomer.id, "queued")]
     assert (await reminders.run_due(db, program, at("2026-04-10T09:40"))).items[0].outcome == "already"
     texts = [m.payload["text"] for m in await _outbox(db) if m.person_id == newcomer.id]
-    assert len(texts) == 1 and texts[0].startswith("Selamat bergabung! Yang perlu dikerjakan RT 003 Kel. Simpang IV Sipin sekarang:")
+    welcome = "Selamat bergabung! Yang perlu dikerjakan RT 003 Kel. Simpang IV Sipin sekarang:"
+    assert len(texts) == 1 and texts[0].startswith(welcome)
     nudge = await reminders.run_due(db, program, at("2026-04-20T08:00"))
     assert newcomer.id in {p.reminder.person_id for p in nudge.items if p.outcome == "queued"}
 
@@ -98,9 +99,7 @@ async def test_texts_are_indonesian_and_in_each_persons_language(db: Database, p
     assert ketua.startswith("Pengingat Kampung Bahagia April 2026 untuk RT 001 Kel. Simpang IV Sipin:")
     assert "• Pencairan Dana — lapor paling lambat 30 April 2026" in ketua
     assert "• Sosialisasi — seharusnya selesai pada Januari 2026" in ketua
-    assert ketua.endswith(
-        "Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap."
-    )
+    assert ketua.endswith("Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap.")
     assert by_person[town.bendahara_a.id].startswith("Kampung Bahagia reminder for April 2026")
     digest = by_person[town.dewi.id]
     assert digest.startswith("Ringkasan April 2026: 2 RT dampingan perlu perhatian")

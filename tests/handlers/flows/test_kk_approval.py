@@ -31,9 +31,7 @@ async def asked_change(world, new: str = "120"):
 async def test_pendamping_approves_and_the_ketua_is_told(world):
     chat, dewi, request = await asked_change(world)
     replies = await dewi.press(action_choice_id("kk_ok", request.id))
-    assert "Disetujui. RT 001 Kel. Simpang IV Sipin sekarang: 120 KK, alokasi Rp100.000.000." in text_of(
-        replies
-    )
+    assert "Disetujui. RT 001 Kel. Simpang IV Sipin sekarang: 120 KK, alokasi Rp100.000.000." in text_of(replies)
 
     assert (await rt_row(world, RT_A)).jumlah_kk == 120
     [history] = await kk_history(world, RT_A)
