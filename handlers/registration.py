@@ -79,14 +79,15 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
     if locked is not None:
         return [Reply(_("Too many wrong codes. For your safety, please try again after {time}.", time=waktu(locked)))]
     if not invitations.looks_like_code(typed):
+        # Said once: what a code looks like, and to type it again (the welcome would repeat the example).
         return [
             Reply(
                 _(
                     "That does not look like an invitation code. A code has 8 letters and numbers, "
                     "for example ABCD-EFGH."
-                )
-            ),
-            ask_code_reply(),
+                ),
+                expect=Expect.TEXT,
+            )
         ]
     paused = await code_attempts.all_locked_until(ctx.session, ctx.now)
     if paused is not None:

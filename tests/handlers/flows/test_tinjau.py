@@ -61,7 +61,7 @@ async def test_card_shows_the_oldest_report_with_answers_and_photos(world):
         "Jumlah warga yang hadir: 45",
         "Jumlah KK yang hadir: 30",
         "Bukti: 2 foto",
-        "Laporan lain yang menunggu: 2",
+        "Laporan yang menunggu diperiksa: 2",
     ):
         assert line in card.text
     assert [c.label for c in card.choices] == ["Setujui", "Kembalikan", "Lewati"]
