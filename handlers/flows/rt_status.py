@@ -8,7 +8,7 @@ message so none passes 4,096 characters.
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Outcome
 from handlers.flows.pendamping_format import as_messages, capped, person_label, rt_label, status_line
-from handlers.formatting import tanggal
+from handlers.formatting import tanggal, tanpa_nol
 from handlers.i18n import _
 from handlers.messages import Reply
 from services.assignments import rts_for
@@ -53,14 +53,13 @@ def _lines(ordered: list[RT], states: dict[int, list[StageState]]) -> list[str]:
 
 def _pendamping_summary(rts: list[RT], states: dict[int, list[StageState]], ordered: list[RT]) -> list[str]:
     waiting = _waiting_count(states)
-    head = [
-        _(
-            "Your RTs: {total}. Behind schedule: {late}. Reports waiting for your review: {waiting}.",
-            total=len(rts),
-            late=_late_count(rts, states),
-            waiting=waiting,
-        )
-    ]
+    late = _late_count(rts, states)
+    # "2 late, 1 waiting for review": only what is there, never "0 late".
+    counts = tanpa_nol(
+        [(late, _("{count} late", count=late)), (waiting, _("{count} waiting for review", count=waiting))]
+    )
+    total = _("Your RTs: {total}.", total=len(rts))
+    head = [f"{total} {counts}." if counts else total]
     if waiting:
         head.append(_("Send /tinjau to review them."))
     head.append(_("Most urgent first:"))

@@ -30,7 +30,7 @@ async def test_pendamping_sees_own_rts_most_urgent_first(world):
 
     replies = await dewi.send("/rt")
     text = text_of(replies)
-    assert "RT dampingan: 2. Terlambat: 2. Laporan menunggu diperiksa: 1." in text
+    assert "RT dampingan: 2. 2 terlambat, 1 menunggu diperiksa." in text
     assert "Kirim /tinjau untuk memeriksanya." in text
     lines = replies[0].text.splitlines()
     # RT 2 has five late stages, RT 1 three (Rembuk Warga waits for review, so it is not late).
@@ -103,7 +103,7 @@ async def test_long_list_shows_thirty_and_counts_the_rest(world):
     dewi = await pendamping(world)
     replies = await dewi.send("/rt")
     lines = text_of(replies).splitlines()
-    assert "RT dampingan: 42." in lines[0]
+    assert "RT dampingan: 42. 42 terlambat." in lines[0]
     assert sum(1 for line in lines if line.startswith("RT 0") and " — " in line) == 30
     # 30 of 42 RTs by urgency, and 30 of the 42 RTs whose Ketua RT has not registered.
     assert lines.count("…dan 12 lainnya.") == 2
