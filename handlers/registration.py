@@ -85,8 +85,7 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
                 _(
                     "That does not look like an invitation code. A code has 8 letters and numbers, "
                     "for example ABCD-EFGH."
-                ),
-                expect=Expect.TEXT,
+                )
             )
         ]
     paused = await code_attempts.all_locked_until(ctx.session, ctx.now)
