@@ -318,7 +318,7 @@ async def test_text_and_amount_questions(world):
     await chat.send("/lapor")
     await chat.press("s:pemetaan_swadaya")
     replies = await chat.press("today")
-    assert "Swadaya warga dalam rupiah" in text_of(replies)
+    assert "Swadaya uang" in text_of(replies)
     replies = await chat.send("banyak")
     assert "Jumlah uang itu tidak bisa dibaca." in text_of(replies)
     replies = await chat.send("-500.000")
@@ -332,7 +332,7 @@ async def test_text_and_amount_questions(world):
     await chat.send("  Semen 10 sak,   tenaga kerja bakti ")
     await chat.send_media(photo(1))
     replies = await chat.press("done")
-    assert "Swadaya warga dalam rupiah (0 jika tidak ada): Rp1.500.000" in text_of(replies)
+    assert "Swadaya uang: Rp1.500.000" in text_of(replies)
     await chat.press("send")
     [report] = await rows(world, StageReport, StageReport.stage_key == "pemetaan_swadaya")
     assert report.answers == {"swadaya_rupiah": 1_500_000, "swadaya_barang": "Semen 10 sak, tenaga kerja bakti"}
@@ -346,12 +346,12 @@ async def test_pelaksanaan_asks_progress_with_buttons(world):
     assert [c.id for c in replies[-1].choices] == ["s:pelaksanaan"]
     await chat.press("s:pelaksanaan")
     replies = await chat.press("today")
-    assert "Progres pekerjaan" in text_of(replies)
+    assert "Kemajuan pekerjaan" in text_of(replies)
     assert [c.label for c in replies[-1].choices] == ["0%", "50%", "100%"]
     replies = await chat.send("setengah")
     assert "Tekan salah satu tombol: 0%, 50%, 100%." in text_of(replies)
     replies = await chat.press("p:3:1")  # a button of another question (same step, same version)
-    assert "Tombol itu dari pertanyaan sebelumnya" in text_of(replies) and "Progres pekerjaan" in text_of(replies)
+    assert "Tombol itu dari pertanyaan sebelumnya" in text_of(replies) and "Kemajuan pekerjaan" in text_of(replies)
     replies = await chat.press("p:0:1")
     assert "paling sedikit 2 foto" in text_of(replies)
     await chat.send_media(photo(1), photo(2))
