@@ -3,7 +3,7 @@
 from handlers import seats
 from handlers.context import Context
 from handlers.flows import nama
-from handlers.formatting import waktu
+from handlers.formatting import rt_nama_dari_kode, waktu
 from handlers.i18n import _
 from handlers.menu import menu_reply, role_name
 from handlers.messages import Expect, Kind, Reply
@@ -34,7 +34,7 @@ async def who_am_i(ctx: Context) -> str:
     person = ctx.person
     rt = await ctx.session.get(RT, person.rt_id) if person.rt_id else None
     role = role_name(person.role)
-    return _("{role} for RT {rt}", role=role, rt=rt.kode) if rt is not None else role
+    return _("{role} of {rt}", role=role, rt=rt_nama_dari_kode(rt.kode)) if rt is not None else role
 
 
 async def start(ctx: Context, args: str) -> list[Reply]:
@@ -83,14 +83,14 @@ async def try_code(ctx: Context, typed: str) -> list[Reply]:
     if locked is not None:
         return [Reply(_("Too many wrong codes. For your safety, please try again after {time}.", time=waktu(locked)))]
     if not invitations.looks_like_code(typed):
+        # Said once: what a code looks like, and to type it again (the welcome would repeat the example).
         return [
             Reply(
                 _(
                     "That does not look like an invitation code. A code has 8 letters and numbers, "
                     "for example ABCD-EFGH."
                 )
-            ),
-            ask_code_reply(),
+            )
         ]
     paused = await code_attempts.all_locked_until(ctx.session, ctx.now)
     if paused is not None:

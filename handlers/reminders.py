@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.formatting import WIB, bulan, number, tanggal
+from handlers.formatting import WIB, bulan, number, rt_nama_dari_kode, tanggal, tanpa_nol
 from handlers.i18n import _, use_locale
 from handlers.messages import Reply
 from handlers.payload import payload_of
@@ -69,18 +69,31 @@ def _agenda_lines(agenda: Agenda, merge_opening: bool) -> list[str]:
 def _rt_reminder(reminder: Reminder) -> str:
     agenda = reminder.agendas[0]
     month = bulan(reminder.today)
+    rt = rt_nama_dari_kode(agenda.rt_kode)
     if reminder.catch_up:
-        header = _("Welcome! Here is what RT {rt} needs to do now:", rt=agenda.rt_kode)
+        header = _("Welcome! Here is what {rt} needs to do now:", rt=rt)
     elif reminder.kind == service.SUSULAN:
-        header = _("Reminder for RT {rt}: these stages are still open in {month}.", rt=agenda.rt_kode, month=month)
+        header = _("Reminder for {rt}: these stages are still open in {month}.", rt=rt, month=month)
     else:
-        header = _("Kampung Bahagia reminder for {month}, RT {rt}:", month=month, rt=agenda.rt_kode)
+        header = _("Kampung Bahagia reminder for {month}, {rt}:", month=month, rt=rt)
     lines = [header, *_agenda_lines(agenda, merge_opening=reminder.kind == service.SUSULAN), ""]
     if reminder.role == Role.BENDAHARA:
         lines.append(_("Send /dana to record funds received, /belanja to record spending, or /saldo for the balance."))
     else:
         lines.append(_("Send /lapor to report a stage with photos, or /jadwal to see your RT's whole schedule."))
     return "\n".join(lines)
+
+
+def _digest_counts(agenda: Agenda) -> str:
+    # Only what is there: "1 sent back, 1 waiting for review", never "0 late, 1 sent back, 0 due, …".
+    return tanpa_nol(
+        [
+            (len(agenda.overdue), _("{count} late", count=len(agenda.overdue))),
+            (len(agenda.sent_back), _("{count} sent back", count=len(agenda.sent_back))),
+            (len(agenda.opening) + len(agenda.due), _("{count} due", count=len(agenda.opening) + len(agenda.due))),
+            (len(agenda.waiting), _("{count} waiting for review", count=len(agenda.waiting))),
+        ]
+    )
 
 
 def _digest(reminder: Reminder) -> str:
@@ -98,20 +111,11 @@ def _digest(reminder: Reminder) -> str:
     else:
         lines = [_("Monthly summary for {month}.", month=month), ""]
     for agenda in agendas[:MAX_DIGEST_RTS]:
-        lines.append(
-            _(
-                "• RT {rt}: {late} late, {sent_back} sent back, {due} due, {waiting} to review",
-                rt=agenda.rt_kode,
-                late=len(agenda.overdue),
-                sent_back=len(agenda.sent_back),
-                due=len(agenda.opening) + len(agenda.due),
-                waiting=len(agenda.waiting),
-            )
-        )
+        lines.append(f"• {rt_nama_dari_kode(agenda.rt_kode)}: {_digest_counts(agenda)}")  # a list line: nothing to word
     if len(agendas) > MAX_DIGEST_RTS:
         lines.append(_("…and {count} more RTs.", count=number(len(agendas) - MAX_DIGEST_RTS)))
     if reminder.unregistered:
-        listed = ", ".join(reminder.unregistered[:MAX_UNREGISTERED_LISTED])
+        listed = ", ".join(rt_nama_dari_kode(kode) for kode in reminder.unregistered[:MAX_UNREGISTERED_LISTED])
         if len(reminder.unregistered) > MAX_UNREGISTERED_LISTED:
             listed += ", …"
         lines += [

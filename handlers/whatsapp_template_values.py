@@ -11,8 +11,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.formatting import bulan, tanggal
-from handlers.i18n import _, use_locale
+from handlers.formatting import bulan, rt_nama, tanggal
+from handlers.i18n import use_locale
 from handlers.menu import role_name
 from handlers.payload import PURPOSE
 from services.models import RT, Kelurahan, Person, Role
@@ -44,8 +44,7 @@ async def place_of(session: AsyncSession, person: Person | None) -> str:
         rt = await session.get(RT, person.rt_id)
         kelurahan = await session.get(Kelurahan, rt.kelurahan_kode) if rt is not None else None
         if rt is not None and kelurahan is not None:
-            nomor = f"{rt.nomor:03d}"  # three digits, as on the KK card
-            return _("RT {number} of kelurahan {kelurahan}", number=nomor, kelurahan=kelurahan.nama)
+            return rt_nama(rt.nomor, kelurahan.nama)
     return role_name(person.role)
 
 

@@ -7,7 +7,6 @@ never writes anything and the same question is asked again.
 from datetime import date, timedelta
 
 from handlers.context import Context
-from handlers.flows import date_example
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.formatting import rupiah
 from handlers.i18n import _
@@ -38,19 +37,19 @@ def not_linked_reason() -> str:
 
 
 def read_amount(incoming: Incoming) -> tuple[int | None, str | None]:
-    example = _("Type the amount in numbers, for example 70.000.000 or 70 juta.")
+    # Only what is wrong: the question, asked again right after, says what to type with an example that fits it.
     if incoming.kind != Kind.TEXT or not incoming.text.strip():
-        return None, _("I need an amount here.") + " " + example
+        return None, _("I need an amount here.")
     try:
         amount = parse_rupiah(incoming.text)
     except ParseError as error:
         if error.code == "negative":
-            return None, _("The amount cannot be negative.") + " " + example
+            return None, _("The amount cannot be negative.")
         if error.code == "too_large":
             return None, too_large_amount_text()
-        return None, _("I could not read that as an amount of money.") + " " + example
+        return None, _("I could not read that as an amount of money.")
     if amount <= 0:
-        return None, _("The amount must be more than Rp0.") + " " + example
+        return None, _("The amount must be more than Rp0.")
     if amount >= MAX_AMOUNT:
         return None, _(
             "{amount} is too large for one entry. Check the number of zeros and type it again.",
@@ -87,23 +86,19 @@ def date_choices() -> tuple[Choice, ...]:
 
 
 def read_date(ctx: Context, incoming: Incoming) -> tuple[date | None, str | None]:
-    example = _(
-        "Choose a button or type the date, for example {written} or {typed}.",
-        written=date_example.written(ctx),
-        typed=date_example.typed(ctx),
-    )
+    # As for amounts: the question asked again after the reason carries the buttons and the example.
     if incoming.kind == Kind.CHOICE and incoming.choice in (TODAY, YESTERDAY):
         return (ctx.today if incoming.choice == TODAY else ctx.today - timedelta(days=1)), None
     if incoming.kind != Kind.TEXT or not incoming.text.strip():
-        return None, _("I need a date here.") + " " + example
+        return None, _("I need a date here.")
     try:
         value = parse_date(incoming.text, ctx.today)
     except ParseError as error:
         if error.code == "future_date":
             return None, _("That date is in the future. Please give the day it actually happened.")
         if error.code == "no_such_date":
-            return None, _("That date does not exist.") + " " + example
-        return None, _("I could not read that as a date.") + " " + example
+            return None, _("That date does not exist.")
+        return None, _("I could not read that as a date.")
     if value.year < ctx.program.tahun:
         return None, _("That date is before the {year} program started. Please check the year.", year=ctx.program.tahun)
     return value, None

@@ -21,7 +21,7 @@ from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
 from handlers.flows import dana_diterima, date_example, same_proof, ubah_lalu
-from handlers.formatting import bulan, rupiah, tanggal
+from handlers.formatting import bulan, rt_nama_dari_kode, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
 from services import funds, schedule
@@ -226,8 +226,8 @@ async def _notify(ctx: Context, rt: RT, amount: int, on: date, allocation: int |
     def render(with_button: bool) -> Reply:
         lines = [
             _(
-                "RT {rt}: the Pokja treasurer reports {amount} received on {date}.",
-                rt=rt.kode,
+                "{rt}: the Pokja treasurer reports {amount} received on {date}.",
+                rt=rt_nama_dari_kode(rt.kode),
                 amount=rupiah(amount),
                 date=tanggal(on),
             )

@@ -4,7 +4,7 @@ from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Outcome
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, rt_name
 from handlers.flows.lapor_next import what_next
-from handlers.formatting import bulan
+from handlers.formatting import bulan_rentang
 from handlers.i18n import _
 from handlers.messages import Reply
 from services import schedule
@@ -26,7 +26,7 @@ def legend() -> str:
 
 def months_text(state: StageState) -> str:
     first, last = state.months[0], state.months[-1]
-    return bulan(first) if first == last else f"{bulan(first)} – {bulan(last)}"
+    return bulan_rentang(first, last)
 
 
 def stage_line(state: StageState) -> str:

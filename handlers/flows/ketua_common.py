@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from handlers.context import Context
 from handlers.flow import Finish
+from handlers.formatting import rt_nama
 from handlers.i18n import _
 from handlers.messages import Incoming, Kind, Reply
 from services.models import RT, Kelurahan, Person, Role
@@ -27,12 +28,10 @@ def no_rt() -> Finish:
 
 
 async def rt_name(ctx: Context, rt: RT, *, with_code: bool = False) -> str:
-    """`RT 1 Kelurahan Simpang IV Sipin`: how people name their RT; the code is added for the office."""
+    """`RT 001 Kel. Simpang IV Sipin`: how people name their RT; the code is added for the office."""
     kelurahan = await ctx.session.get(Kelurahan, rt.kelurahan_kode)
-    name = kelurahan.nama if kelurahan else rt.kelurahan_kode
-    if with_code:
-        return _("RT {nomor} of {kelurahan} ({kode})", nomor=rt.nomor, kelurahan=name, kode=rt.kode)
-    return _("RT {nomor} of {kelurahan}", nomor=rt.nomor, kelurahan=name)
+    name = rt_nama(rt.nomor, kelurahan.nama if kelurahan else rt.kelurahan_kode)
+    return f"{name} ({rt.kode})" if with_code else name
 
 
 async def rt_name_with_code(ctx: Context, rt: RT) -> str:

@@ -35,10 +35,9 @@ SIMPAN_UBAH = {"save": ("simpan", "ya", "y", "yes", "kirim", "1"), "change": ("u
 
 
 def allocation_line(ctx: Context, jumlah_kk: int) -> str:
+    # The amount is what matters to the RT; the tier's name is office vocabulary (BAHASA.md: "alokasi {amount}").
     tier = ctx.program.tier_for(jumlah_kk)
-    return _(
-        "{count} KK → {amount} (tier {tier})", count=number(jumlah_kk), amount=rupiah(tier.alokasi), tier=tier.nama
-    )
+    return _("{count} KK, allocation {amount}", count=number(jumlah_kk), amount=rupiah(tier.alokasi))
 
 
 async def start(ctx: Context, data: Data) -> Outcome:

@@ -41,7 +41,7 @@ from handlers.flows.lapor_edit import (
     handle_swap_send,
 )
 from handlers.flows.lapor_fields import ask_field, handle_doubt, handle_field, shown
-from handlers.flows.lapor_media import ask_media, counts, handle_media
+from handlers.flows.lapor_media import ask_media, counts, evidence_text, handle_media
 from handlers.flows.lapor_next import ROLE, blocked_reason, what_next
 from handlers.formatting import bulan, tanggal
 from handlers.i18n import _
@@ -181,8 +181,10 @@ async def ask_confirm(ctx: Context, data: Data) -> Reply:
     ]
     answers = data.get("answers", {})
     lines += [f"{f.label}: {shown(f, answers[f.kode])}" for f in stage.isian if f.kode in answers]
-    lines.append(_("Photos: {photos}, documents: {documents}", photos=photos, documents=documents))
-    lines.append(_("Location: sent") if "lat" in data else _("Location: not sent"))
+    if photos or documents:
+        lines.append(_("Evidence: {evidence}", evidence=evidence_text(photos, documents)))
+    if "lat" in data:  # optional: a missing location is not worth a line
+        lines.append(_("Location: sent"))
     lines.append(_("Send this report to your pendamping? Or press what you want to change."))
     choices = (Choice("send", _("Send")), *edit_choices(ctx, data), Choice("cancel", _("Cancel")))
     return Reply("\n".join(lines), choices, Expect.CHOICE)
@@ -249,9 +251,9 @@ async def _submit(ctx: Context, data: Data) -> Outcome:
     text = _(
         "Sent! Your report of {stage} is waiting for review by your pendamping. {next}",
         stage=stage.nama,
-        next=what_next(await _states(ctx)),
+        next=what_next(await _states(ctx), say_waiting=False),
     )
-    return Finish((Reply(text),))
+    return Finish((Reply(text.strip()),))
 
 
 async def _kept_or_fetched(ctx: Context, item: MediaItem, file: dict) -> Evidence | str:
@@ -282,14 +284,10 @@ async def _notify_pendamping(ctx: Context, rt, report: StageReport, data: Data) 
     happened_on = report.happened_on
 
     def render() -> Reply:
-        text = _(
-            "New report from {rt}: {stage}, held on {date}. Photos: {photos}, documents: {documents}.",
-            rt=where,
-            stage=stage_name,
-            date=tanggal(happened_on),
-            photos=photos,
-            documents=documents,
-        )
+        held_on = tanggal(happened_on)
+        text = _("New report from {rt}: {stage}, held on {date}.", rt=where, stage=stage_name, date=held_on)
+        if photos or documents:
+            text += "\n" + _("Evidence: {evidence}", evidence=evidence_text(photos, documents))
         return Reply(text, (Choice(action_choice_id("tinjau", report.id), _("Review")),), Expect.CHOICE)
 
     await ctx.notify(pendamping, render)

@@ -8,6 +8,7 @@ from handlers.context import Context
 from handlers.flow import Data, Goto, Outcome, Stay
 from handlers.flows.evidence_fetch import problem_text
 from handlers.flows.ketua_common import picked
+from handlers.formatting import tanpa_nol
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from services import reports
@@ -36,9 +37,22 @@ def missing_text(missing_photos: int, missing_documents: int) -> str:
     return _("{documents} more document(s)", documents=missing_documents)
 
 
+def evidence_text(photos: int, documents: int) -> str:
+    """`3 photos, 1 document`, leaving out a zero; empty when there is nothing."""
+    return tanpa_nol(
+        [
+            (photos, _("{count} photo(s)", count=photos)),
+            (documents, _("{count} document(s)", count=documents)),
+        ]
+    )
+
+
 def needed_text(stage: Stage) -> str:
     if stage.dokumen_nama:
         return _named_text(stage)
+    if not stage.foto_min and not stage.dokumen_min:
+        # Nothing is required: "at least 0 photos" would read as a mistake.
+        return _("photos or PDF documents, if there are any")
     if stage.foto_min and stage.dokumen_min:
         return _(
             "at least {photos} photo(s) and {documents} document(s) (PDF or a photo of the paper)",

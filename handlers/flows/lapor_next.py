@@ -9,7 +9,8 @@ ROLE = "ketua_rt"
 SUBMITTED = (StageStatus.SELESAI, StageStatus.MENUNGGU_TINJAUAN)
 
 
-def what_next(states: list[StageState]) -> str:
+def what_next(states: list[StageState], *, say_waiting: bool = True) -> str:
+    """`say_waiting` False right after a report was sent: its message already says it waits for the pendamping."""
     open_now = schedule.reportable(states, ROLE)
     if open_now:
         return _("Send /lapor to report: {stage}.", stage=open_now[0].stage.nama)
@@ -25,11 +26,11 @@ def what_next(states: list[StageState]) -> str:
             stage=upcoming[0].stage.nama,
             month=bulan(upcoming[0].months[0]),
         )
-        if waiting:
+        if waiting and say_waiting:
             return f"{waiting_note(waiting)} {nothing}"
         return nothing
     if waiting:
-        return waiting_note(waiting)
+        return waiting_note(waiting) if say_waiting else ""
     return _("Every stage has been reported. Thank you!")
 
 

@@ -1,6 +1,6 @@
 """How the pendamping and admin conversations name RTs, people and an RT's progress in one line."""
 
-from handlers.formatting import bulan
+from handlers.formatting import bulan, rt_nama
 from handlers.i18n import _
 from handlers.menu import role_name
 from handlers.messages import Reply
@@ -16,11 +16,8 @@ MAX_CHARS = 4000
 
 
 def rt_label(rt: RT) -> str:
-    """`RT 003 Simpang IV Sipin (A)`; the RT's kelurahan must be loaded."""
-    nomor = f"{rt.nomor:03d}"
-    return _(
-        "RT {nomor} {kelurahan} (group {kelompok})", nomor=nomor, kelurahan=rt.kelurahan.nama, kelompok=rt.kelompok
-    )
+    """`RT 003 Kel. Simpang IV Sipin (Kelompok A)`: the pendamping plans by Kelompok; the kelurahan must be loaded."""
+    return _("{rt} (group {kelompok})", rt=rt_nama(rt.nomor, rt.kelurahan.nama), kelompok=rt.kelompok)
 
 
 def person_label(person: Person) -> str:

@@ -2,8 +2,9 @@
 
 from handlers.context import Context
 from handlers.flows.lapor_edit import part_names
+from handlers.flows.lapor_media import evidence_text
 from handlers.flows.pendamping_format import person_label, rt_label
-from handlers.formatting import number, rupiah, tanggal, waktu
+from handlers.formatting import number, rt_nama, rupiah, tanggal, waktu
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Reply
 from services import media_reuse
@@ -115,8 +116,9 @@ def report_card(
         ),
         *_answer_lines(ctx, report),
         *_money_lines(ctx, report, rt),
-        _("Photos: {photos}, documents: {documents}", photos=len(photos), documents=len(documents)),
     ]
+    if photos or documents:
+        lines.append(_("Evidence: {evidence}", evidence=evidence_text(len(photos), len(documents))))
     for index, media in enumerate(photos, start=1):
         if media.reuse_of_media_id is not None:
             lines.append(_("⚠️ Photo {number}: this photo was also used by another RT.", number=index))
@@ -147,7 +149,7 @@ def approved_notice(report: StageReport, rt: RT, stage: str, reviewer: Person, r
     text = _(
         "✅ Your report of the stage {stage} ({rt}) was approved by {reviewer}. Thank you!",
         stage=stage,
-        rt=rt_label(rt),
+        rt=rt_nama(rt.nomor, rt.kelurahan.nama),  # to the RT itself: its Kelompok goes without saying
         reviewer=person_label(reviewer),
     )
     if recipient.role == Role.KETUA_RT:
@@ -161,7 +163,7 @@ def sent_back_notice(report: StageReport, rt: RT, stage: str, reviewer: Person, 
     text = _(
         "↩️ Your report of the stage {stage} ({rt}) was sent back by {reviewer} to be fixed.\nReason: {reason}",
         stage=stage,
-        rt=rt_label(rt),
+        rt=rt_nama(rt.nomor, rt.kelurahan.nama),  # to the RT itself: its Kelompok goes without saying
         reviewer=person_label(reviewer),
         reason=report.review_reason or "-",
     )

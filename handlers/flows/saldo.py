@@ -3,7 +3,7 @@
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Outcome
 from handlers.flows import bendahara_input as ask
-from handlers.formatting import rupiah, tanggal
+from handlers.formatting import rt_nama_dari_kode, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Reply
 from services import funds
@@ -29,7 +29,7 @@ async def start(ctx: Context, data: Data) -> Outcome:
     bidang = ctx.program.bidang
     balance = await funds.balance(ctx.session, rt.id, list(bidang), latest=LATEST)
     lines = [
-        _("Pokja funds of RT {rt}", rt=rt.kode),
+        _("Pokja funds of {rt}", rt=rt_nama_dari_kode(rt.kode)),
         _("Received: {amount}", amount=rupiah(balance.received)),
         _("Spent: {amount}", amount=rupiah(balance.spent)),
         _("Remaining: {amount}", amount=_signed(balance.remaining)),
@@ -44,8 +44,10 @@ async def start(ctx: Context, data: Data) -> Outcome:
         )
     if not balance.received:
         lines.append(_("No funds have been recorded as received yet. Confirm them with /dana when they arrive."))
-    lines += ["", _("Spent per bidang:")]
-    lines += [f"• {bidang.get(key, key)}: {rupiah(total)}" for key, total in balance.by_bidang.items()]
+    spent = [(key, total) for key, total in balance.by_bidang.items() if total]  # no "Rp0" lines
+    if spent:
+        lines += ["", _("Spent per bidang:")]
+        lines += [f"• {bidang.get(key, key)}: {rupiah(total)}" for key, total in spent]
     lines.append("")
     if balance.latest:
         lines.append(_("Latest spending:"))

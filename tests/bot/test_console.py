@@ -49,7 +49,7 @@ def channel() -> ConsoleChannel:
 
 def test_render_numbers_the_choices_in_indonesian():
     reply = Reply("Simpan?", (Choice("save", "Simpan"), Choice("change", "Ubah")), Expect.CHOICE)
-    assert render(reply) == "Simpan?\n  1. Simpan\n  2. Ubah\n(Ketik nomor pilihan Anda.)"
+    assert render(reply) == "Simpan?\n  1. Simpan\n  2. Ubah\n(Ketik nomor pilihannya.)"
     media = render(Reply("Kirim foto.", expect=Expect.MEDIA, attachments=(("photo", "ab/cd/x.jpg"),)))
     assert "[lampiran: ab/cd/x.jpg]" in media and "/foto" in media
     assert "/lokasi LAT,LON" in render(Reply("Di mana?", expect=Expect.LOCATION))
@@ -129,7 +129,7 @@ async def test_a_conversation_through_the_console_channel(world, files: Path):
     number = next(i for i, c in enumerate(console.choices, start=1) if c.id == "cmd:bantuan")
     lines.clear()
     await console.send(str(number))
-    assert lines[0].startswith("Perintah yang bisa Anda pakai:")
+    assert lines[0].startswith("Perintah yang bisa dipakai:")
     lines.clear()
     await console.send(f"/foto {files / 'hilang.jpg'}")
     assert lines[0].startswith("Berkas tidak ditemukan")
@@ -140,7 +140,7 @@ async def test_a_conversation_through_the_console_channel(world, files: Path):
         await outbox.enqueue_for_person(session, identity.person_id, {"text": "Laporan Anda disetujui."})
     lines.clear()
     await console.send("/batal")
-    assert lines[-3:] == ["Pesan untuk Anda:", "Laporan Anda disetujui.", ""]
+    assert lines[-3:] == ["Pesan untuk Bapak/Ibu:", "Laporan Anda disetujui.", ""]
     async with world.db.unit_of_work() as session:
         assert (await session.scalar(select(OutboxMessage))).status == "sent"
     lines.clear()
@@ -235,7 +235,7 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
 
     # Next time, the same person is where they left off (choosing a language).
     again = await chat_process(tmp_path, database_url, "--as", "Siti Hasibuan", "--force", lines=["2", "/bantuan"])
-    assert "Anda sedang mengisi /bahasa" in again.stdout
+    assert "Bapak/Ibu sedang mengisi /bahasa" in again.stdout
     assert "Language set to English." in again.stdout and "You can use:" in again.stdout
     async with db.unit_of_work() as session:
         identities = list(await session.scalars(select(ChannelIdentity).where(ChannelIdentity.channel == CHANNEL)))
@@ -265,4 +265,4 @@ async def test_the_demo_code_is_for_an_rt_whose_ketua_seat_is_free(world):
     assert code_line.endswith("(Ketua RT baru untuk RT 15.71.01.1001-002)")
     chat = await world.chat()
     replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
-    assert "Ketua RT untuk RT 15.71.01.1001-002" in replies[0].text
+    assert "Ketua RT untuk RT 002 Kel. Simpang IV Sipin" in replies[0].text

@@ -156,19 +156,19 @@ async def test_batal_in_a_flow_cancels_and_saves_nothing(world):
     await chat.send("42")
     replies = await chat.send("/batal")
     assert replies[0].text == "Dibatalkan. Tidak ada yang disimpan."
-    assert replies[1].text == "Apa yang ingin Anda lakukan?" and replies[1].choices
+    assert replies[1].text == "Apa yang ingin dilakukan?" and replies[1].choices
     assert (await state_of(world, chat)).flow is None
     assert await kk_of(world) == before
     # The flow is over: a late answer is not taken as its confirmation.
     replies = await chat.send("ya")
-    assert replies[0].text == "Maaf, saya tidak mengerti."
+    assert replies[0].text.startswith("Pesan itu tidak dikenali bot.")
     assert await kk_of(world) == before
 
 
 @pytest.mark.parametrize(
     ("role", "rt", "hint"),
     [
-        (Role.KETUA_RT, RT1, "kirim /lapor dulu"),
+        (Role.KETUA_RT, RT1, "Kirim /lapor dan pilih tahapnya dulu"),
         (Role.BENDAHARA, RT1, "/dana"),
         (Role.PENDAMPING, None, "tidak diperlukan"),
     ],
@@ -192,10 +192,10 @@ async def test_menu_offers_the_roles_commands_as_buttons(world):
     await chat.send("/uji")
     replies = await chat.send("/menu")
     (menu,) = replies
-    assert menu.text == "Apa yang ingin Anda lakukan?"
+    assert menu.text == "Apa yang ingin dilakukan?"
     assert {"cmd:dana", "cmd:belanja", "cmd:saldo", "cmd:bantuan"} <= {c.id for c in menu.choices}
     replies = await chat.press("cmd:bantuan")
-    assert replies[0].text.startswith("Perintah yang bisa Anda pakai:")
+    assert replies[0].text.startswith("Perintah yang bisa dipakai:")
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,7 @@ async def test_bantuan_lists_what_each_role_can_do(world, role, present, absent)
     assert set(present) <= commands
     assert not set(absent) & commands
     assert {"/menu", "/bantuan", "/batal", "/bahasa"} <= commands
-    assert "bantuan" in reply.text and "batalkan yang sedang dikerjakan" in reply.text
+    assert "bantuan" in reply.text and "batalkan yang sedang diisi" in reply.text
 
 
 async def test_bantuan_before_registration_asks_for_the_code(world):
@@ -241,7 +241,7 @@ async def test_bahasa_switches_to_english_and_back(world):
     replies = await chat.send("1")
     assert replies[0].text == "Bahasa diganti ke Bahasa Indonesia."
     (help_,) = await chat.send("/bantuan")
-    assert help_.text.startswith("Perintah yang bisa Anda pakai:")
+    assert help_.text.startswith("Perintah yang bisa dipakai:")
     async with world.db.unit_of_work() as session:
         assert {p.locale for p in await session.scalars(select(Person).where(Person.role == Role.KETUA_RT))} == {"id"}
 
@@ -257,13 +257,13 @@ async def test_language_chosen_before_registration_is_kept(world):
 async def test_unknown_command(world):
     chat = await world.chat(Role.KETUA_RT, RT1)
     (reply,) = await chat.send("/terbang sekarang")
-    assert reply.text == "Perintah /terbang tidak dikenal. Kirim /bantuan untuk melihat yang bisa Anda lakukan."
+    assert reply.text == "Perintah /terbang tidak dikenal. Kirim /bantuan untuk melihat daftar perintah."
 
 
 async def test_command_of_another_role_is_refused(world):
     chat = await world.chat(Role.KETUA_RT, RT1)
     (reply,) = await chat.send("/tugas")
-    assert reply.text.startswith("/tugas tidak tersedia untuk peran Anda.")
+    assert reply.text.startswith("/tugas bukan untuk peran Bapak/Ibu.")
     assert (await state_of(world, chat)).flow is None
 
 
@@ -320,9 +320,9 @@ async def test_notification_button_works_in_the_middle_of_another_question(world
     assert replies[0].text.startswith("Approved for RT")
 
     replies = await ketua.press(button, token=None)
-    assert replies[0].text == "Tombol ini bukan untuk Anda."
+    assert replies[0].text == "Tombol ini bukan untuk peran Bapak/Ibu."
     replies = await pendamping.press(action_choice_id("hilang", 1), token=None)
-    assert replies[0].text == "Tombol itu sudah tidak berlaku."
+    assert replies[0].text.startswith("Tombol itu sudah tidak berlaku.")
     assert replies[1].text == "Write a note."
     async with world.db.unit_of_work() as session:
         approvals = await session.scalar(select(func.count()).where(AuditLog.action == "test.setuju"))
@@ -337,7 +337,7 @@ async def test_failure_inside_a_step_saves_nothing_and_asks_again(world, caplog)
     with caplog.at_level(logging.ERROR, logger="handlers.engine"):
         replies = await chat.send("boom")
     assert [r.text for r in replies] == [
-        "Maaf, terjadi kesalahan dan tidak ada yang tersimpan. Silakan coba lagi.",
+        "Maaf, terjadi kesalahan dan tidak ada yang tersimpan. Mohon kirim lagi jawabannya.",
         "How many KK?",
     ]
     assert "step failed" in caplog.text
@@ -406,7 +406,7 @@ async def test_a_step_that_no_longer_exists_starts_over(world):
         state = await session.get(ConversationState, (chat.channel, chat.user_id))
         state.step = "dihapus"
     replies = await chat.send("12")
-    assert replies[0].text == "Percakapan itu sudah berakhir. Mari mulai lagi."
+    assert replies[0].text == "Percakapan itu sudah berakhir. Silakan pilih lagi dari menu."
     assert (await state_of(world, chat)).flow is None
 
 
@@ -422,8 +422,8 @@ async def test_unsupported_message_gets_an_answer(world):
 async def test_unsupported_message_outside_a_flow_says_what_the_bot_reads(world):
     chat = await world.chat(Role.KETUA_RT, RT1)
     replies = await chat.deliver(Incoming(chat.channel, chat.user_id, Kind.UNSUPPORTED))
-    assert replies[0].text.startswith("Bot ini belum bisa membaca pesan suara, stiker, video, atau kontak.")
-    assert "foto, PDF, atau lokasi" in replies[0].text
+    assert replies[0].text.startswith("Bot tidak bisa membaca pesan suara, stiker, video, atau kontak.")
+    assert "kirim foto atau PDF" in replies[0].text
     assert replies[-1].choices  # the menu: what to do next
     stranger = Chat(world.engine, "stranger")
     replies = await stranger.deliver(Incoming(stranger.channel, stranger.user_id, Kind.UNSUPPORTED))

@@ -51,7 +51,7 @@ def test_every_command_of_the_issue_has_a_flow():
 
 
 def test_refusal_is_indonesian():
-    assert "tidak tersedia untuk peran Anda" in refusal("rt")
+    assert "bukan untuk peran Bapak/Ibu" in refusal("rt")
 
 
 @pytest.mark.parametrize("command", sorted(FLOWS))
@@ -74,7 +74,7 @@ async def test_command_is_refused_exactly_when_the_role_is_not_allowed(world, ro
 async def test_notification_buttons_are_refused_to_other_roles(world, role, action):
     chat = await chat_as(world, role)
     replies = await press_notification(chat, action_choice_id(action, 1))
-    assert "Tombol ini bukan untuk Anda." in text_of(replies)
+    assert "Tombol ini bukan untuk peran Bapak/Ibu." in text_of(replies)
 
 
 @pytest.mark.parametrize("role", ["ketua_rt", "bendahara", "pendamping", "admin"])
@@ -92,12 +92,12 @@ async def test_pendamping_cannot_review_another_pendampings_rt(world):
     chat = await world.chat(Role.PENDAMPING, person=rudi)
     before = await _counts(world)
     replies = await press_notification(chat, action_choice_id("tinjau", report_id))
-    assert "Laporan ini milik RT yang tidak ditugaskan kepada Anda. Tidak ada yang diubah." in text_of(replies)
+    assert "Laporan ini dari RT yang bukan dampingan Bapak/Ibu. Tidak ada yang diubah." in text_of(replies)
     assert (await report(world, report_id)).status == ReportStatus.MENUNGGU_TINJAUAN
     assert await _counts(world) == before
     assert (await state_of(world, chat)).flow is None
     # Typing /tinjau shows an empty queue, not RT 1's report.
-    assert "Tidak ada laporan yang menunggu tinjauan Anda." in text_of(await chat.send("/tinjau"))
+    assert "Tidak ada laporan yang menunggu diperiksa." in text_of(await chat.send("/tinjau"))
 
 
 async def _counts(world) -> tuple[int, ...]:
@@ -129,5 +129,5 @@ async def test_rt_1_never_sees_rt_2(world, role, command):
     for leak in (SECRET, RT_2, "RT 002", "77 KK"):
         assert leak not in text
     replies = await press_notification(chat, action_choice_id("tinjau", report_id))
-    assert "Tombol ini bukan untuk Anda." in text_of(replies)
+    assert "Tombol ini bukan untuk peran Bapak/Ibu." in text_of(replies)
     assert SECRET not in text_of(replies)

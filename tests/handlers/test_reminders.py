@@ -11,8 +11,10 @@ from services import delivery, delivery_status
 from services.db import Database
 from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, ReminderClaim, utcnow
 from services.program import Program
-from services.reminders import WIB
+from services.reminders import BULANAN, WIB, Agenda, Reminder, Slot
+from services.schedule import StageState, StageStatus
 from services.whatsapp_quota import DAY
+from tests.handlers.test_message_length import ONE_SCREEN
 from tests.people import Town, add_person, build_town
 
 
@@ -57,7 +59,8 @@ async def test_late_registration_gets_one_catch_up(db: Database, program: Progra
     assert [(p.reminder.person_id, p.outcome) for p in result.items] == [(newcomer.id, "queued")]
     assert (await reminders.run_due(db, program, at("2026-04-10T09:40"))).items[0].outcome == "already"
     texts = [m.payload["text"] for m in await _outbox(db) if m.person_id == newcomer.id]
-    assert len(texts) == 1 and texts[0].startswith("Selamat bergabung! Ini yang perlu dikerjakan RT")
+    welcome = "Selamat bergabung! Yang perlu dikerjakan RT 003 Kel. Simpang IV Sipin sekarang:"
+    assert len(texts) == 1 and texts[0].startswith(welcome)
     nudge = await reminders.run_due(db, program, at("2026-04-20T08:00"))
     assert newcomer.id in {p.reminder.person_id for p in nudge.items if p.outcome == "queued"}
 
@@ -95,16 +98,14 @@ async def test_texts_are_indonesian_and_in_each_persons_language(db: Database, p
     await reminders.run_due(db, program, at("2026-04-01T08:00"))
     by_person = {m.person_id: m.payload["text"] for m in await _outbox(db)}
     ketua = by_person[town.ketua_a.id]
-    assert ketua.startswith("Pengingat Kampung Bahagia bulan April 2026, RT 15.71.01.1001-001:")
+    assert ketua.startswith("Pengingat Kampung Bahagia April 2026 untuk RT 001 Kel. Simpang IV Sipin:")
     assert "• Pencairan Dana — lapor paling lambat 30 April 2026" in ketua
-    assert "• Sosialisasi — seharusnya selesai Januari 2026" in ketua
-    assert ketua.endswith(
-        "Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap RT Anda."
-    )
+    assert "• Sosialisasi — Januari 2026" in ketua
+    assert ketua.endswith("Kirim /lapor untuk melaporkan tahap dengan foto, atau /jadwal untuk melihat jadwal lengkap.")
     assert by_person[town.bendahara_a.id].startswith("Kampung Bahagia reminder for April 2026")
     digest = by_person[town.dewi.id]
-    assert digest.startswith("Ringkasan bulan April 2026: 2 RT dampingan Anda perlu perhatian")
-    assert "belum punya Ketua RT yang terdaftar: 15.71.01.1001-003" in digest
+    assert digest.startswith("Ringkasan April 2026: 2 RT dampingan perlu perhatian")
+    assert "belum punya Ketua RT yang terdaftar: RT 003 Kel. Simpang IV Sipin" in digest
 
 
 async def test_an_lpj_missing_in_september_is_still_chased(db: Database, program: Program, town: Town):
@@ -186,7 +187,7 @@ async def test_broadcast_sender_sees_progress_every_ten_percent_then_a_report(db
         "Siaran “Rapat koordinasi hari Sabtu jam 09.00…” selesai: terkirim ke 37 dari 40 penerima.",
         "Tidak terkirim (2), dengan alasannya:",
         "• Bad Request: message is too long (2)",
-        "1 penerima memblokir bot atau sudah tidak memakai Telegram: hubungi mereka dengan cara lain "
+        "1 penerima memblokir bot atau sudah tidak memakai Telegram. Mohon hubungi mereka dengan cara lain "
         "(telepon atau kunjungan).",
     ]
     async with db.unit_of_work() as session:
@@ -364,3 +365,29 @@ async def test_whatsapp_reminders_are_spread_over_the_quota_most_urgent_first(db
     assert rows[newcomer.id].next_attempt_at == slot_at + DAY
     assert rows[town.bendahara_a.id].next_attempt_at == slot_at + 2 * DAY
     assert [(d.template, d.overdue) for d in result.quota.days] == [(1, 2), (1, 1), (1, 0)]
+
+
+def _reminder(program: Program, role: str, agendas: tuple[Agenda, ...]) -> Reminder:
+    return Reminder(1, "Budi", role, "id", Slot(BULANAN, at("2026-09-01T08:00")), date(2026, 9, 1), agendas)
+
+
+def test_a_ketua_rt_reminder_with_every_stage_late_fits_on_one_screen(program: Program):
+    late = tuple(StageState(s, StageStatus.TERLAMBAT, s.months("A"), late=True) for s in program.stages)
+    agenda = Agenda(1, "15.71.01.1001-001", "A", overdue=late)
+    text = reminders.render(_reminder(program, "ketua_rt", (agenda,))).text
+    assert text.startswith("Pengingat Kampung Bahagia September 2026 untuk RT 001 Kel. Simpang IV Sipin:")
+    assert len(text) <= ONE_SCREEN, text
+
+
+def test_the_digest_counts_only_what_is_there(program: Program):
+    stages = program.stages
+    agenda = Agenda(
+        1,
+        "15.71.01.1001-001",
+        "A",
+        sent_back=(StageState(stages[1], StageStatus.DIKEMBALIKAN, stages[1].months("A")),),
+        waiting=(StageState(stages[2], StageStatus.MENUNGGU_TINJAUAN, stages[2].months("A")),),
+    )
+    text = reminders.render(_reminder(program, "pendamping", (agenda,))).text
+    assert "• RT 001 Kel. Simpang IV Sipin: 1 dikembalikan, 1 menunggu diperiksa" in text
+    assert "0 " not in text.replace("2026", "")

@@ -41,7 +41,7 @@ from tests.handlers.chat import Chat
 from tests.handlers.conftest import World, load_roster
 from tests.handlers.flows.pendamping import RT_1, RT_3, make_report, person_of, press_notification, text_of
 
-SEAT = RT_1  # 15.71.01.1001-001: RT 1 Kelurahan Simpang IV Sipin, pendamping Dewi Lubis
+SEAT = RT_1  # 15.71.01.1001-001: RT 001 Kel. Simpang IV Sipin, pendamping Dewi Lubis
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ async def test_two_codes_for_one_seat_at_the_same_moment_make_one_ketua_rt(world
     assert len(refused) == 3, texts
     for text in refused:
         # Who holds the seat, by role and name (the winner's Telegram name here), and whom to contact.
-        assert "Ketua RT untuk RT 1 Kelurahan Simpang IV Sipin sudah terdaftar atas nama Tester" in text
+        assert "Ketua RT untuk RT 001 Kel. Simpang IV Sipin sudah terdaftar atas nama Tester" in text
         assert "hubungi pendamping" in text
     assert not any(said(SORRY) in t for t in texts)
     assert await registrations(world) == {"holders": 1, "identities": 1, "used": 1, "redeemed": 1}

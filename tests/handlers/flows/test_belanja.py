@@ -20,13 +20,13 @@ from tests.handlers.flows.bendahara import (
     text_of,
 )
 
-ASK_AMOUNT = "Berapa uang yang dibelanjakan?"
+ASK_AMOUNT = "Berapa jumlah belanjanya?"
 ASK_WHAT = "Untuk apa?"
 ASK_BIDANG = "Untuk bidang kegiatan yang mana?"
 ASK_DATE = "Tanggal berapa dibeli atau dibayar?"
 ASK_RECEIPT = "Kirim satu foto nota atau kuitansi"
 SUMMARY = "Periksa dulu sebelum disimpan"
-NO_FUNDS = "belum ada dana yang tercatat diterima"
+NO_FUNDS = "belum ada dana masuk yang tercatat"
 NOTHING = {"FundReceipt": 0, "Spending": 0, "StageReport": 0, "Media": 0, "OutboxMessage": 0}
 
 
@@ -65,13 +65,13 @@ async def test_spending_is_recorded_with_its_receipt(world):
         "Untuk: 20 sak semen untuk jalan setapak",
         "Bidang: Penataan lingkungan",
         "Tanggal: 14 Oktober 2026",
-        "Nota: 1 file sudah diterima",
+        "Nota: sudah diterima",
     ):
         assert line in summary
     assert "Perhatian" not in summary
     replies = await chat.press_label("Simpan")
-    assert "Tersimpan: Rp1.500.000 pada 14 Oktober 2026." in text_of(replies)
-    assert "Sisa saldo: Rp68.500.000." in text_of(replies)
+    assert "Belanja Rp1.500.000 pada 14 Oktober 2026 sudah disimpan." in text_of(replies)
+    assert "Saldo sekarang Rp68.500.000." in text_of(replies)
 
     async with world.db.unit_of_work() as session:
         spending = await session.scalar(select(Spending))
@@ -99,7 +99,7 @@ async def test_without_funds_received_it_warns_but_still_saves(world):
     replies = await chat.send_media(("nota.pdf", PDF, "application/pdf"), kind="document")
     assert NO_FUNDS in text_of(replies).lower()
     replies = await chat.press_label("Simpan")
-    assert "Perhatian: belanja lebih besar Rp250.000 daripada dana yang diterima." in text_of(replies)
+    assert "Perhatian: belanja lebih besar Rp250.000 daripada dana masuk." in text_of(replies)
     async with world.db.unit_of_work() as session:
         spending = await session.scalar(select(Spending))
     assert (spending.amount, spending.bidang) == (250_000, "sosial_kemasyarakatan")
@@ -109,7 +109,7 @@ async def test_spending_past_the_funds_is_warned_in_the_summary(world):
     chat = await bendahara(world)
     await receive(world, RT_87_KK, 1_000_000)
     replies = await to_summary(chat, amount="1.500.000")
-    assert "Perhatian: setelah ini, belanja lebih besar Rp500.000 daripada dana yang diterima." in text_of(replies)
+    assert "Perhatian: setelah ini, belanja lebih besar Rp500.000 daripada dana masuk." in text_of(replies)
 
 
 @pytest.mark.parametrize("typed", ["1.500.000", "Rp 1.500.000", "1,5jt", "1,5 juta", "Rp 1500 rb", "1500000"])
@@ -141,7 +141,7 @@ async def test_photo_where_a_number_is_expected_asks_again(world):
         ("", "Tulis dengan kata-kata"),
         ("🙂🙂🙂", "Tulis dengan kata-kata"),
         ("ab", "Tulis dengan kata-kata"),
-        ("x" * 201, "Itu 201 huruf; paling banyak 200"),
+        ("x" * 201, "Terlalu panjang (201 huruf). Tulis paling banyak 200 huruf"),
     ],
 )
 async def test_bad_description_asks_again(world, typed, reason):
@@ -172,7 +172,7 @@ async def test_bidang_by_typed_number_or_name(world):
     await chat.send("100rb")
     await chat.send("Bibit cabai")
     replies = await chat.send("semen")
-    assert "Pilih salah satu tombol bidang" in replies[0].text and ASK_BIDANG in replies[-1].text
+    assert "Tekan salah satu tombol bidang" in replies[0].text and ASK_BIDANG in replies[-1].text
     replies = await chat.send("4")
     assert ASK_DATE in text_of(replies)
     await chat.press_label("Hari ini")
@@ -190,7 +190,7 @@ async def test_receipt_step_wants_one_photo_or_pdf(world):
     chat = await bendahara(world)
     await belanja_until_the_receipt(chat, "100rb", "Bibit cabai", "ekonomi", "Hari ini")
     replies = await chat.send("ini notanya")
-    assert "Di sini perlu foto" in replies[0].text and ASK_RECEIPT in replies[-1].text
+    assert "Mohon kirim foto atau PDF" in replies[0].text and ASK_RECEIPT in replies[-1].text
     replies = await chat.send_media(("a.docx", b"PK", "application/msword"), kind="document")
     assert "tidak bisa dipakai" in replies[0].text and ASK_RECEIPT in replies[-1].text
 
@@ -226,7 +226,7 @@ async def test_spending_goes_to_the_treasurers_own_rt(world):
 async def test_ketua_rt_cannot_use_belanja(world):
     ketua = await world.chat(Role.KETUA_RT, RT_87_KK)
     replies = await ketua.send("/belanja")
-    assert "/belanja tidak tersedia untuk peran Anda" in text_of(replies)
+    assert "/belanja bukan untuk peran Bapak/Ibu" in text_of(replies)
 
 
 async def test_the_same_receipt_again_is_asked_about_and_cancel_keeps_one(world):
@@ -257,7 +257,7 @@ async def test_the_same_receipt_is_kept_when_the_treasurer_says_so(world):
     await to_summary(chat, amount="250rb", what="Pasir dari nota yang sama")  # one nota, two bidang
     await chat.press_label("Simpan")
     replies = await chat.press_label("Tetap simpan")
-    assert "Tersimpan: Rp250.000" in text_of(replies)
+    assert "Belanja Rp250.000" in text_of(replies)
     assert (await counts(world))["Spending"] == 2
 
 
@@ -267,7 +267,7 @@ async def test_the_same_receipt_for_another_rt_is_not_asked_about(world):
     await first.press_label("Simpan")
     await to_summary(other)
     replies = await other.press_label("Simpan")
-    assert "Tersimpan" in text_of(replies) and "Tetap simpan" not in text_of(replies)
+    assert "sudah disimpan" in text_of(replies) and "Tetap simpan" not in text_of(replies)
 
 
 async def test_a_receipt_whose_content_is_no_photo_is_asked_again_by_name(world):
@@ -280,7 +280,7 @@ async def test_a_receipt_whose_content_is_no_photo_is_asked_again_by_name(world)
     assert await counts(world) == NOTHING
     await chat.send_media(("nota2.jpg", PHOTO, "image/jpeg"))
     replies = await chat.press_label("Simpan")
-    assert "Tersimpan: Rp100.000" in text_of(replies)
+    assert "Belanja Rp100.000" in text_of(replies)
 
 
 async def test_a_receipt_the_platform_will_not_hand_over_is_asked_again(world):
@@ -294,6 +294,6 @@ async def test_a_receipt_the_platform_will_not_hand_over_is_asked_again(world):
 
     chat.fetch = unavailable
     replies = await chat.press_label("Simpan")
-    assert replies[0].text == "nota.jpg tidak berhasil diunduh. Mohon kirim foto atau PDF itu sekali lagi."
+    assert replies[0].text == "nota.jpg gagal diunduh. Mohon kirim lagi foto atau PDF itu."
     assert ASK_RECEIPT in replies[-1].text
     assert await counts(world) == NOTHING

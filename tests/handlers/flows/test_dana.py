@@ -25,8 +25,8 @@ from tests.handlers.flows.bendahara import (
     text_of,
 )
 
-ASK_AMOUNT = "Berapa uang yang masuk ke rekening Pokja?"
-ASK_DATE = "Tanggal berapa uangnya masuk?"
+ASK_AMOUNT = "Berapa dana yang sudah masuk ke rekening Pokja?"
+ASK_DATE = "Tanggal berapa dananya masuk?"
 ASK_PROOF = "Kirim satu foto bukti transfer"
 SUMMARY = "Periksa dulu sebelum disimpan"
 
@@ -51,12 +51,12 @@ async def test_matching_amount_saves_receipt_report_and_proof_and_asks_the_penda
     await chat.press_label("Hari ini")
     replies = await chat.send_media(("bukti.jpg", PHOTO, "image/jpeg"))
     summary = text_of(replies)
-    assert "Dana diterima: Rp70.000.000" in summary
+    assert "Dana masuk: Rp70.000.000" in summary
     assert "Tanggal: 15 Oktober 2026" in summary
-    assert "Alokasi RT Anda: Rp70.000.000" in summary
+    assert "Alokasi RT: Rp70.000.000" in summary
     assert replies[-1].expect == Expect.CHOICE
     replies = await chat.press_label("Simpan")
-    assert "Tersimpan: Rp70.000.000 diterima pada 15 Oktober 2026" in text_of(replies)
+    assert "Dana masuk Rp70.000.000 pada 15 Oktober 2026 sudah disimpan" in text_of(replies)
 
     async with world.db.unit_of_work() as session:
         receipt = await session.scalar(select(FundReceipt))
@@ -82,9 +82,9 @@ async def test_matching_amount_saves_receipt_report_and_proof_and_asks_the_penda
     assert audit.detail["amount"] == 70_000_000
 
     [to_pendamping] = await outbox_for(world.engine, pendamping.user_id)
-    assert "bendahara Pokja melaporkan dana Rp70.000.000" in to_pendamping.payload["text"]
+    assert "Bendahara Pokja mencatat dana masuk Rp70.000.000" in to_pendamping.payload["text"]
     assert "Perhatian" not in to_pendamping.payload["text"]
-    assert to_pendamping.payload["choices"] == [{"id": action_choice_id("tinjau", report.id), "label": "Tinjau"}]
+    assert to_pendamping.payload["choices"] == [{"id": action_choice_id("tinjau", report.id), "label": "Periksa"}]
     # The amount matches: nothing to alert the admins about.
     assert await outbox_for(world.engine, admin.user_id) == []
 
@@ -93,7 +93,7 @@ async def test_matching_amount_saves_receipt_report_and_proof_and_asks_the_penda
 async def test_every_usual_spelling_of_seventy_million(world, typed):
     chat = await bendahara(world)
     replies = await to_summary(chat, amount=typed)
-    assert "Dana diterima: Rp70.000.000" in text_of(replies)
+    assert "Dana masuk: Rp70.000.000" in text_of(replies)
     assert "berbeda" not in text_of(replies)
     await chat.press_label("Simpan")
     async with world.db.unit_of_work() as session:
@@ -106,7 +106,7 @@ async def test_mismatch_is_said_and_may_still_be_saved_and_alerts_pendamping_and
     chat = await bendahara(world)
     await chat.send("/dana")
     replies = await chat.send("65 juta")
-    assert "Jumlah ini berbeda dari alokasi RT Anda Rp70.000.000 (selisih Rp5.000.000)." in text_of(replies)
+    assert "Jumlah ini berbeda dari alokasi RT, Rp70.000.000 (selisih Rp5.000.000)." in text_of(replies)
     assert ASK_DATE in text_of(replies)
     await chat.send("17/8/2026")
     replies = await chat.send_media(("bukti.jpg", PHOTO, "image/jpeg"))
@@ -118,11 +118,11 @@ async def test_mismatch_is_said_and_may_still_be_saved_and_alerts_pendamping_and
         report = await session.scalar(select(StageReport).where(StageReport.stage_key == "pencairan_dana"))
     assert (receipt.amount, receipt.expected_amount, receipt.received_on) == (65_000_000, 70_000_000, date(2026, 8, 17))
     [to_pendamping] = await outbox_for(world.engine, pendamping.user_id)
-    assert "berbeda dari alokasi RT Rp70.000.000 (selisih Rp5.000.000)" in to_pendamping.payload["text"]
+    assert "berbeda dari alokasi RT, Rp70.000.000 (selisih Rp5.000.000)" in to_pendamping.payload["text"]
     assert to_pendamping.payload["choices"][0]["id"] == f"act:tinjau:{report.id}"
     for admin in admins:
         [alert] = await outbox_for(world.engine, admin.user_id)
-        assert "RT 15.71.01.1001-001" in alert.payload["text"]
+        assert "RT 001 Kel. Simpang IV Sipin" in alert.payload["text"]
         assert "selisih Rp5.000.000" in alert.payload["text"]
 
 
@@ -252,7 +252,7 @@ async def test_typed_dates(world, typed, expected):
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [
-        ("16/10/2026", "belum lewat"),
+        ("16/10/2026", "belum tiba"),
         ("17/8/2025", "sebelum program 2026"),
         ("31/2/2026", "tidak ada"),
         ("besok lusa", "tidak bisa dibaca"),
@@ -323,9 +323,9 @@ async def test_text_where_save_or_cancel_is_expected_asks_again(world):
     chat = await bendahara(world)
     await to_summary(chat)
     replies = await chat.send("mungkin")
-    assert "Pilih Simpan atau Batal" in replies[0].text and SUMMARY in replies[-1].text
+    assert "Tekan Simpan atau Batal" in replies[0].text and SUMMARY in replies[-1].text
     replies = await chat.send("ya")
-    assert "Tersimpan" in text_of(replies)
+    assert "sudah disimpan" in text_of(replies)
 
 
 async def test_second_confirmation_waits_for_the_review_of_the_first(world):
@@ -333,7 +333,7 @@ async def test_second_confirmation_waits_for_the_review_of_the_first(world):
     await to_summary(chat, amount="35 juta")
     await chat.press_label("Simpan")
     replies = await chat.send("/dana")
-    assert "menunggu tinjauan pendamping" in text_of(replies)
+    assert "menunggu diperiksa pendamping" in text_of(replies)
     assert await count(world, FundReceipt) == 1
 
 
@@ -363,7 +363,7 @@ async def test_approved_funds_are_not_reopened(world):
     await chat.press_label("Simpan")
     await _decide(world, ReportStatus.DISETUJUI)
     replies = await chat.send("/dana")
-    assert "sudah dikonfirmasi dan disetujui" in text_of(replies)
+    assert "sudah dicatat dan disetujui" in text_of(replies)
     assert await count(world, FundReceipt) == 1
 
 
@@ -377,7 +377,7 @@ async def test_funds_wait_for_the_proposal(world):
 async def test_ketua_rt_cannot_use_dana(world):
     ketua = await world.chat(Role.KETUA_RT, RT_87_KK)
     replies = await ketua.send("/dana")
-    assert "/dana tidak tersedia untuk peran Anda" in text_of(replies)
+    assert "/dana bukan untuk peran Bapak/Ibu" in text_of(replies)
 
 
 def _item(ref, size):
@@ -394,7 +394,7 @@ async def test_a_proof_already_kept_as_a_receipt_is_asked_about_before_saving(wo
     assert "Bukti transfer ini sama dengan bukti belanja Rp1.500.000 pada 14 Oktober 2026." in text_of(replies)
     assert await count(world, FundReceipt) == 0
     replies = await chat.press_label("Tetap simpan")
-    assert "Tersimpan: Rp70.000.000 diterima pada 17 Agustus 2026" in text_of(replies)
+    assert "Dana masuk Rp70.000.000 pada 17 Agustus 2026 sudah disimpan" in text_of(replies)
     assert await count(world, FundReceipt) == 1
 
 

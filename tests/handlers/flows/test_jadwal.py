@@ -14,14 +14,14 @@ async def test_nothing_reported_in_february(world):
     replies = await chat.send("/jadwal")
     assert len(replies) == 1
     text = replies[0].text
-    assert text.startswith("Jadwal RT 1 Kelurahan Simpang IV Sipin, Kelompok A:")
+    assert text.startswith("Jadwal RT 001 Kel. Simpang IV Sipin, Kelompok A:")
     assert "⚠️ Sosialisasi — Januari 2026" in text
     assert "🔔 Rembuk Warga — Februari 2026" in text
     assert "🔔 Penyusunan Rencana Kerja — Februari 2026" in text
     assert "🗓️ Penyusunan Proposal — Maret 2026" in text
-    assert "🗓️ Pelaksanaan Kegiatan — April 2026 – Mei 2026" in text
+    assert "🗓️ Pelaksanaan Kegiatan — April–Mei 2026" in text
     assert "🗓️ Laporan Pertanggungjawaban (LPJ) — Juni 2026" in text
-    assert "Kirim /lapor untuk melaporkan: Sosialisasi." in text
+    assert "Kirim /lapor untuk melaporkan Sosialisasi." in text
     assert "✅ selesai" in text  # the legend
 
 
@@ -36,7 +36,7 @@ async def test_every_status_has_its_symbol(world):
     assert "⏳ Rembuk Warga — Februari 2026" in text
     assert "↩️ Pembentukan Pokja — Februari 2026" in text
     assert "🔔 Pemetaan Potensi dan Swadaya — Februari 2026" in text
-    assert "Kirim /lapor untuk melaporkan: Pembentukan Pokja." in text
+    assert "Kirim /lapor untuk melaporkan Pembentukan Pokja." in text
 
 
 async def test_kelompok_b_in_february_is_all_upcoming(world):
@@ -45,9 +45,9 @@ async def test_kelompok_b_in_february_is_all_upcoming(world):
     text = (await chat.send("/jadwal"))[0].text
     assert "Kelompok B" in text
     assert "🗓️ Sosialisasi — Agustus 2026" in text
-    assert "🗓️ Pencairan Dana — Oktober 2026 – November 2026" in text
+    assert "🗓️ Pencairan Dana — Oktober–November 2026" in text
     assert "⚠️" not in text.split("\n\n")[0] and "🔔" not in text.split("\n\n")[0]
-    assert "Belum ada yang perlu dilaporkan. Berikutnya: Sosialisasi pada Agustus 2026." in text
+    assert "Berikutnya: Sosialisasi pada Agustus 2026." in text
 
 
 async def test_waiting_for_the_bendahara_is_explained(world):
@@ -65,7 +65,7 @@ async def test_all_reported(world):
     await seed_reports(world, RT_A, [s.kode for s in world.program.stages])
     chat = await ketua(world, RT_A)
     text = (await chat.send("/jadwal"))[0].text
-    assert "Semua tahap sudah dilaporkan. Terima kasih!" in text
+    assert "Semua tahap sudah dilaporkan. Terima kasih, Bapak/Ibu." in text
     assert "⚠️" not in text.split("\n\n")[0]
 
 
@@ -76,7 +76,7 @@ async def test_waiting_for_review_is_mentioned_with_what_comes_next(world):
     await seed_reports(world, RT_A, ["proposal"], ReportStatus.MENUNGGU_TINJAUAN)
     chat = await ketua(world, RT_A)
     text = (await chat.send("/jadwal"))[0].text
-    assert "Sedang diperiksa pendamping Anda: Penyusunan Proposal." in text
+    assert "Sedang diperiksa pendamping: Penyusunan Proposal." in text
     assert "Berikutnya: Pelaksanaan Kegiatan pada April 2026." in text
 
 

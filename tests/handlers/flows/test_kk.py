@@ -24,20 +24,21 @@ from tests.handlers.flows.ketua_setup import (
 )
 from tests.handlers.flows.pendamping import person_of
 
-ASK = "Ada berapa KK (kepala keluarga) di RT Anda?"
+ASK = "Ada berapa KK (kepala keluarga) di RT ini?"
 
 
 async def test_first_registration_shows_tier_and_saves_with_history_and_audit(world):
     chat = await ketua(world, RT_A_NO_KK)
     replies = await chat.send("/kk")
-    assert "Jumlah KK RT 2 Kelurahan Simpang IV Sipin belum terdaftar." in text_of(replies)
+    assert "Jumlah KK RT 002 Kel. Simpang IV Sipin belum terdaftar." in text_of(replies)
     assert ASK in text_of(replies) and replies[-1].expect == Expect.NUMBER
     replies = await chat.send("87")
-    assert "87 KK → Rp70.000.000 (kategori sedang)" in text_of(replies)
+    assert "87 KK, alokasi Rp70.000.000" in text_of(replies)
     assert [c.label for c in replies[-1].choices] == ["Simpan", "Ubah"]
     assert await kk_history(world, RT_A_NO_KK) == []  # nothing before the confirmation
     replies = await chat.press("save")
-    assert "Tersimpan. RT 2 Kelurahan Simpang IV Sipin sekarang: 87 KK → Rp70.000.000" in text_of(replies)
+    saved = "Terima kasih, Bapak/Ibu. RT 002 Kel. Simpang IV Sipin sekarang: 87 KK, alokasi Rp70.000.000"
+    assert saved in text_of(replies)
     assert "/jadwal" in text_of(replies)
     assert (await rt_row(world, RT_A_NO_KK)).jumlah_kk == 87
     [history] = await kk_history(world, RT_A_NO_KK)
@@ -52,19 +53,19 @@ async def test_the_ways_people_type_a_count(world, typed):
     chat = await ketua(world, RT_A_NO_KK)
     await chat.send("/kk")
     replies = await chat.send(typed)
-    assert "87 KK → Rp70.000.000" in text_of(replies)
+    assert "87 KK, alokasi Rp70.000.000" in text_of(replies)
 
 
 @pytest.mark.parametrize(
     ("typed", "reason"),
     [
         ("0", "Jumlah KK paling sedikit 1."),
-        ("-5", "Jumlah KK tidak boleh minus."),
-        ("87,5", "harus bilangan bulat"),
+        ("-5", "Jumlah KK paling sedikit 1."),
+        ("87,5", "Ketik jumlah KK tanpa koma."),
         ("delapan puluh", "Itu bukan angka."),
         ("5001", "5.001 KK terlalu banyak untuk satu RT (paling banyak 5.000)"),
         ("99999999", "Itu bukan angka."),
-        ("   ", "Silakan ketik jumlah KK dengan angka"),
+        ("   ", "Di sini perlu jumlah KK dalam angka"),
         ("🙂", "Itu bukan angka."),
         ("x" * 5000, "Itu bukan angka."),
         ("1; DROP TABLE rt;--", "Itu bukan angka."),
@@ -84,13 +85,13 @@ async def test_sticker_photo_and_button_are_refused_at_the_number(world):
     chat = await ketua(world, RT_A_NO_KK)
     await chat.send("/kk")
     replies = await send_sticker(chat)
-    assert "Silakan ketik jumlah KK dengan angka" in text_of(replies)
+    assert "Di sini perlu jumlah KK dalam angka" in text_of(replies)
     replies = await chat.send_media(photo(1))
-    assert "Silakan ketik jumlah KK dengan angka" in text_of(replies)
+    assert "Di sini perlu jumlah KK dalam angka" in text_of(replies)
     replies = await chat.press("save", token=chat.last.token)
-    assert "Silakan ketik jumlah KK dengan angka" in text_of(replies)
+    assert "Di sini perlu jumlah KK dalam angka" in text_of(replies)
     replies = await chat.send("70")
-    assert "70 KK → Rp70.000.000" in text_of(replies)
+    assert "70 KK, alokasi Rp70.000.000" in text_of(replies)
 
 
 async def test_above_the_usual_limit_asks_first_and_change_goes_back(world):
@@ -100,12 +101,12 @@ async def test_above_the_usual_limit_asks_first_and_change_goes_back(world):
     assert "450 KK cukup banyak untuk satu RT. Apakah angka ini benar?" in text_of(replies)
     assert [c.label for c in replies[-1].choices] == ["Ya, benar", "Ubah"]
     replies = await chat.send("mungkin")
-    assert "Silakan tekan salah satu tombol: Ya atau Ubah." in text_of(replies)
+    assert "Tekan Ya, benar atau Ubah." in text_of(replies)
     replies = await chat.press("change")
     assert ASK in text_of(replies)
     await chat.send("450")
     replies = await chat.press("yes")
-    assert "450 KK → Rp100.000.000 (kategori besar)" in text_of(replies)
+    assert "450 KK, alokasi Rp100.000.000" in text_of(replies)
     await chat.press("save")
     assert (await rt_row(world, RT_A_NO_KK)).jumlah_kk == 450
 
@@ -114,16 +115,16 @@ async def test_exactly_the_usual_limit_needs_no_extra_question(world):
     chat = await ketua(world, RT_A_NO_KK)
     await chat.send("/kk")
     replies = await chat.send("400")
-    assert "400 KK → Rp100.000.000" in text_of(replies)
+    assert "400 KK, alokasi Rp100.000.000" in text_of(replies)
 
 
 async def test_change_shows_before_and_after_and_typed_simpan_saves(world):
     chat = await ketua(world, RT_A)
     replies = await chat.send("/kk")
-    assert "Saat ini RT 1 Kelurahan Simpang IV Sipin: 87 KK → Rp70.000.000" in text_of(replies)
+    assert "Saat ini RT 001 Kel. Simpang IV Sipin: 87 KK, alokasi Rp70.000.000" in text_of(replies)
     replies = await chat.send("120")
-    assert "Sebelumnya: 87 KK → Rp70.000.000" in text_of(replies)
-    assert "Baru: 120 KK → Rp100.000.000" in text_of(replies)
+    assert "Sebelumnya: 87 KK, alokasi Rp70.000.000" in text_of(replies)
+    assert "Baru: 120 KK, alokasi Rp100.000.000" in text_of(replies)
     await chat.send("simpan")
     history = await kk_history(world, RT_A)
     assert [(h.old, h.new, h.source) for h in history] == [(87, 120, "bot")]
@@ -133,7 +134,7 @@ async def test_same_number_changes_nothing(world):
     chat = await ketua(world, RT_A)
     await chat.send("/kk")
     replies = await chat.send("87")
-    assert "RT Anda sudah terdaftar dengan 87 KK. Tidak ada yang diubah." in text_of(replies)
+    assert "RT ini sudah terdaftar dengan 87 KK. Tidak ada yang diubah." in text_of(replies)
     assert await kk_history(world, RT_A) == []
 
 
@@ -142,12 +143,12 @@ async def test_change_button_at_confirmation_asks_again(world):
     await chat.send("/kk")
     await chat.send("87")
     replies = await chat.send("hmm")
-    assert "Silakan tekan Simpan" in text_of(replies)
+    assert "Tekan Simpan" in text_of(replies)
     replies = await chat.press("change")
     assert ASK in text_of(replies)
     await chat.send("59")
     replies = await chat.press("save")
-    assert "59 KK → Rp50.000.000" in text_of(replies)
+    assert "59 KK, alokasi Rp50.000.000" in text_of(replies)
 
 
 async def test_cancel_midway_saves_nothing(world):
@@ -167,7 +168,7 @@ async def test_restart_in_the_middle_continues_on_a_new_engine(world):
     restarted = Engine(old.db, old.program, old.pepper, old.media, old.flows)
     again = Chat(restarted, chat.user_id, history=list(chat.history))
     replies = await again.press("save")
-    assert "Tersimpan." in text_of(replies)
+    assert "Terima kasih, Bapak/Ibu." in text_of(replies)
     assert (await rt_row(world, RT_A_NO_KK)).jumlah_kk == 87
 
 
@@ -188,27 +189,27 @@ async def test_after_funds_a_change_becomes_a_request_for_the_pendamping(world):
     chat = await ketua(world, RT_A)
     await chat.send("/kk")
     replies = await chat.send("120")
-    assert "Dana sudah diterima, jadi perubahan ini harus disetujui pendamping Anda." in text_of(replies)
-    assert "Kirim perubahan ini ke pendamping Anda?" in text_of(replies)
+    assert "Dana sudah masuk, jadi perubahan ini harus disetujui pendamping." in text_of(replies)
+    assert "Kirim perubahan ini ke pendamping?" in text_of(replies)
     assert [c.label for c in replies[-1].choices] == ["Kirim ke pendamping", "Ubah"]
     replies = await chat.press("save")
-    assert "Sudah dikirim ke pendamping Anda, Dewi Lubis, untuk disetujui" in text_of(replies)
-    assert "RT Anda tetap 87 KK" in text_of(replies)
+    assert "Sudah dikirim kepada pendamping, Dewi Lubis, untuk disetujui" in text_of(replies)
+    assert "RT ini tetap 87 KK" in text_of(replies)
 
     assert (await rt_row(world, RT_A)).jumlah_kk == 87
     assert await kk_history(world, RT_A) == []
     [request] = await rows(world, KKChangeRequest)
     assert (request.status, request.old, request.new) == ("pending", 87, 120)
     [message] = await outbox_for(world.engine, dewi.user_id)
-    assert "meminta perubahan jumlah KK setelah dana diterima" in message.payload["text"]
-    assert "Baru: 120 KK → Rp100.000.000" in message.payload["text"]
+    assert "meminta perubahan jumlah KK setelah dana masuk" in message.payload["text"]
+    assert "Baru: 120 KK, alokasi Rp100.000.000" in message.payload["text"]
     assert [c["id"] for c in message.payload["choices"]] == [
         action_choice_id("kk_ok", request.id),
         action_choice_id("kk_no", request.id),
     ]
 
     replies = await chat.send("/kk")
-    assert "Pendamping Anda belum memutuskan" in text_of(replies)
+    assert "Pendamping belum memutuskan" in text_of(replies)
     assert await count(world, KKChangeRequest) == 1
 
 
@@ -229,7 +230,7 @@ async def test_location_at_the_number_is_refused(world):
     chat = await ketua(world, RT_A_NO_KK)
     await chat.send("/kk")
     replies = await chat.deliver(Incoming("test", chat.user_id, Kind.LOCATION, latitude=-1.6, longitude=103.6))
-    assert "Silakan ketik jumlah KK dengan angka" in text_of(replies)
+    assert "Di sini perlu jumlah KK dalam angka" in text_of(replies)
 
 
 async def test_a_request_made_meanwhile_from_another_phone_is_not_doubled(world):
@@ -243,6 +244,6 @@ async def test_a_request_made_meanwhile_from_another_phone_is_not_doubled(world)
     await second.send("130")
     await first.press("save")
     replies = await second.press("save")
-    assert "Sudah ada perubahan jumlah KK yang menunggu keputusan pendamping Anda." in text_of(replies)
+    assert "Sudah ada perubahan jumlah KK yang menunggu keputusan pendamping." in text_of(replies)
     [request] = await rows(world, KKChangeRequest)
     assert request.new == 120

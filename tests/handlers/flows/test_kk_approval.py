@@ -31,9 +31,7 @@ async def asked_change(world, new: str = "120"):
 async def test_pendamping_approves_and_the_ketua_is_told(world):
     chat, dewi, request = await asked_change(world)
     replies = await dewi.press(action_choice_id("kk_ok", request.id))
-    assert "Disetujui. RT 1 Kelurahan Simpang IV Sipin sekarang: 120 KK → Rp100.000.000 (kategori besar)." in text_of(
-        replies
-    )
+    assert "Disetujui. RT 001 Kel. Simpang IV Sipin sekarang: 120 KK, alokasi Rp100.000.000." in text_of(replies)
 
     assert (await rt_row(world, RT_A)).jumlah_kk == 120
     [history] = await kk_history(world, RT_A)
@@ -42,19 +40,19 @@ async def test_pendamping_approves_and_the_ketua_is_told(world):
     assert decided.status == "approved" and decided.decided_by_id is not None and decided.decided_at is not None
     assert await rows(world, AuditLog, AuditLog.action == "kk_change.approve")
     [message] = await outbox_for(world.engine, chat.user_id)
-    assert "menyetujui perubahan. RT Anda sekarang: 120 KK → Rp100.000.000" in message.payload["text"]
+    assert "menyetujui perubahan. RT ini sekarang: 120 KK, alokasi Rp100.000.000" in message.payload["text"]
 
 
 async def test_pendamping_rejects_and_nothing_changes(world):
     chat, dewi, request = await asked_change(world)
     replies = await dewi.press(action_choice_id("kk_no", request.id))
-    assert "Ditolak. RT 1 Kelurahan Simpang IV Sipin tetap 87 KK." in text_of(replies)
+    assert "Ditolak. RT 001 Kel. Simpang IV Sipin tetap 87 KK." in text_of(replies)
     assert (await rt_row(world, RT_A)).jumlah_kk == 87
     assert await kk_history(world, RT_A) == []
     [decided] = await rows(world, KKChangeRequest)
     assert decided.status == "rejected"
     [message] = await outbox_for(world.engine, chat.user_id)
-    assert "tidak menyetujui perubahan menjadi 120 KK. RT Anda tetap 87 KK." in message.payload["text"]
+    assert "menolak perubahan menjadi 120 KK. RT ini tetap 87 KK." in message.payload["text"]
     # The Ketua may ask again once the first request is decided.
     replies = await chat.send("/kk")
     assert "Ada berapa KK" in text_of(replies)
@@ -73,7 +71,7 @@ async def test_another_rts_pendamping_cannot_decide(world):
     _chat, _dewi, request = await asked_change(world)
     rudi = await pendamping(world, RT_B)
     replies = await rudi.press(action_choice_id("kk_ok", request.id))
-    assert "bukan dampingan Anda" in text_of(replies)
+    assert "bukan dampingan Bapak/Ibu" in text_of(replies)
     [still] = await rows(world, KKChangeRequest)
     assert still.status == "pending"
     assert (await rt_row(world, RT_A)).jumlah_kk == 87
@@ -106,22 +104,22 @@ async def test_broken_or_unknown_button_arguments(world):
 async def test_the_command_lists_open_requests_with_buttons(world):
     _chat, dewi, request = await asked_change(world)
     replies = await dewi.send("/kk_approval")
-    assert "Perubahan KK yang menunggu keputusan Anda: 1" in text_of(replies)
-    assert "Sebelumnya: 87 KK → Rp70.000.000 (kategori sedang)\nBaru: 120 KK → Rp100.000.000" in text_of(replies)
+    assert "Perubahan jumlah KK yang menunggu keputusan: 1" in text_of(replies)
+    assert "Sebelumnya: 87 KK, alokasi Rp70.000.000\nBaru: 120 KK, alokasi Rp100.000.000" in text_of(replies)
     assert [c.id for c in replies[-1].choices] == [
         action_choice_id("kk_ok", request.id),
         action_choice_id("kk_no", request.id),
     ]
     await dewi.press(action_choice_id("kk_ok", request.id))
     replies = await dewi.send("/kk_approval")
-    assert "Tidak ada perubahan KK yang menunggu keputusan Anda." in text_of(replies)
+    assert "Tidak ada perubahan jumlah KK yang menunggu keputusan." in text_of(replies)
 
 
 async def test_the_command_shows_only_the_pendampings_own_rts(world):
     await asked_change(world)
     rudi = await pendamping(world, RT_B)
     replies = await rudi.send("/kk_approval")
-    assert "Tidak ada perubahan KK yang menunggu keputusan Anda." in text_of(replies)
+    assert "Tidak ada perubahan jumlah KK yang menunggu keputusan." in text_of(replies)
 
 
 async def test_deciding_in_the_middle_of_another_question_asks_it_again(world):

@@ -54,7 +54,7 @@ async def test_sosialisasi_with_one_photo_is_saved_on_send_and_the_pendamping_is
     dewi = await pendamping(world, RT_A)
     chat = await ketua(world, RT_A)
     replies = await chat.send("/lapor")
-    assert "Tahap mana yang ingin Anda laporkan?" in text_of(replies)
+    assert "Tahap mana yang akan dilaporkan?" in text_of(replies)
     # Only the overdue sosialisasi: rembuk warga waits for it.
     assert [(c.id, c.label) for c in replies[-1].choices] == [("s:sosialisasi", "⚠️ Sosialisasi")]
     replies = await chat.press("s:sosialisasi")
@@ -80,8 +80,9 @@ async def test_sosialisasi_with_one_photo_is_saved_on_send_and_the_pendamping_is
     await nothing_saved(world)
 
     replies = await chat.press("send")
-    assert "Terkirim! Laporan Sosialisasi Anda menunggu diperiksa pendamping." in text_of(replies)
-    assert "Kirim /lapor untuk melaporkan: Rembuk Warga." in text_of(replies)
+    sent = "Terima kasih, Bapak/Ibu. Laporan Sosialisasi sudah terkirim dan menunggu diperiksa pendamping."
+    assert sent in text_of(replies)
+    assert "Kirim /lapor untuk melaporkan Rembuk Warga." in text_of(replies)
 
     [report] = await rows(world, StageReport)
     assert (report.stage_key, report.status, report.happened_on) == (
@@ -101,10 +102,8 @@ async def test_sosialisasi_with_one_photo_is_saved_on_send_and_the_pendamping_is
     assert await rows(world, AuditLog, AuditLog.action == "report.submit")
 
     [message] = await outbox_for(world.engine, dewi.user_id)
-    assert (
-        "Laporan baru dari RT 1 Kelurahan Simpang IV Sipin (15.71.01.1001-001): Sosialisasi" in message.payload["text"]
-    )
-    assert message.payload["choices"] == [{"id": action_choice_id("tinjau", report.id), "label": "Tinjau"}]
+    assert "Laporan baru dari RT 001 Kel. Simpang IV Sipin (15.71.01.1001-001): Sosialisasi" in message.payload["text"]
+    assert message.payload["choices"] == [{"id": action_choice_id("tinjau", report.id), "label": "Periksa"}]
 
 
 async def test_rembuk_warga_with_an_album_of_three_photos(world):
@@ -115,7 +114,7 @@ async def test_rembuk_warga_with_an_album_of_three_photos(world):
     replies = await chat.press("done")
     summary = text_of(replies)
     assert "Jumlah warga yang hadir: 45" in summary and "Jumlah KK yang hadir: 30" in summary
-    assert "Foto: 3, dokumen: 0" in summary
+    assert "Bukti: 3 foto" in summary
     await nothing_saved(world, seeded=1)
     await chat.press("send")
     report = (await rows(world, StageReport, StageReport.stage_key == "rembuk_warga"))[0]
@@ -152,9 +151,9 @@ async def test_media_is_checked_before_anything_is_downloaded(world):
     # None of these bytes exist in the chat: fetching any of them would fail the test.
     replies = await chat.deliver(Incoming("test", chat.user_id, Kind.MEDIA, media=(too_big, video, archive)))
     text = text_of(replies)
-    assert "huge.jpg lebih besar dari 20 MB." in text
+    assert "huge.jpg lebih dari 20 MB." in text
     assert "clip.mp4 bukan foto." in text
-    assert "data.zip tidak bisa dipakai. Dokumen harus berupa file PDF atau foto." in text
+    assert "data.zip tidak bisa dipakai. Mohon kirim dokumen sebagai PDF atau foto kertasnya." in text
     assert replies[-1].expect == Expect.MEDIA
     # A mixed album keeps the good photos and names the bad file.
     chat.files["ok.jpg"] = photo(7)[1]
@@ -169,9 +168,9 @@ async def test_other_input_at_the_media_step_is_refused(world):
     replies = await send_sticker(chat)
     assert "tidak bisa dipakai sebagai bukti" in text_of(replies)
     replies = await chat.send("ini fotonya")
-    assert "Silakan kirim foto atau dokumen di sini" in text_of(replies)
+    assert "Mohon kirim foto atau PDF di sini" in text_of(replies)
     replies = await chat.send("x" * 5000)
-    assert "Silakan kirim foto atau dokumen di sini" in text_of(replies)
+    assert "Mohon kirim foto atau PDF di sini" in text_of(replies)
     assert replies[-1].expect == Expect.MEDIA
 
 
@@ -196,11 +195,11 @@ async def test_prerequisite_is_enforced(world):
     assert "Rembuk Warga bisa dilaporkan setelah Sosialisasi." in text_of(replies)
     assert replies[-1].choices[0].id == "s:sosialisasi"
     replies = await chat.press("s:proposal", token=chat.last.token)
-    assert "Penyusunan Proposal belum waktunya: mulai Maret 2026." in text_of(replies)
+    assert "Penyusunan Proposal belum waktunya: mulai pada Maret 2026." in text_of(replies)
     replies = await chat.press("s:pencairan_dana", token=chat.last.token)
     assert "Pencairan Dana dilaporkan oleh Bendahara Pokja." in text_of(replies)
     replies = await chat.press("s:tidak_ada", token=chat.last.token)
-    assert "Silakan tekan salah satu tombol tahap." in text_of(replies)
+    assert "Tekan salah satu tombol tahap." in text_of(replies)
     await nothing_saved(world)
 
 
@@ -269,10 +268,10 @@ async def test_a_photo_of_the_paper_counts_as_the_document(world):
     ("typed", "reason"),
     [
         ("besok", "Tanggal itu tidak bisa dibaca."),
-        ("31/2/2026", "Tanggal itu tidak ada."),
-        ("20/2/2026", "Tanggal itu belum lewat."),
+        ("31/2/2026", "Tanggal itu tidak ada di kalender."),
+        ("20/2/2026", "Tanggal itu belum tiba."),
         ("17 Agustus 2025", "Program berjalan pada tahun 2026."),
-        ("", "Silakan tekan Hari ini atau Kemarin"),
+        ("", "Di sini perlu tanggal."),
         ("'; DELETE FROM stage_report; --", "Tanggal itu tidak bisa dibaca."),
     ],
 )
@@ -325,13 +324,13 @@ async def test_text_and_amount_questions(world):
     await chat.send("/lapor")
     await chat.press("s:pemetaan_swadaya")
     replies = await chat.press("today")
-    assert "Swadaya warga dalam rupiah" in text_of(replies)
+    assert "Swadaya uang" in text_of(replies)
     replies = await chat.send("banyak")
     assert "Jumlah uang itu tidak bisa dibaca." in text_of(replies)
     replies = await chat.send("-500.000")
     assert "Jumlah uang tidak boleh minus." in text_of(replies)
     replies = await chat.send_media(photo(1))
-    assert "tidak perlu foto atau file" in text_of(replies)
+    assert "tidak perlu foto atau berkas" in text_of(replies)
     replies = await chat.send("1,5 juta")
     assert "Pertanyaan 2 dari 2" in text_of(replies)
     replies = await chat.send("x" * 201)
@@ -339,7 +338,7 @@ async def test_text_and_amount_questions(world):
     await chat.send("  Semen 10 sak,   tenaga kerja bakti ")
     await chat.send_media(photo(1))
     replies = await chat.press("done")
-    assert "Swadaya warga dalam rupiah (0 jika tidak ada): Rp1.500.000" in text_of(replies)
+    assert "Swadaya uang: Rp1.500.000" in text_of(replies)
     await chat.press("send")
     [report] = await rows(world, StageReport, StageReport.stage_key == "pemetaan_swadaya")
     assert report.answers == {"swadaya_rupiah": 1_500_000, "swadaya_barang": "Semen 10 sak, tenaga kerja bakti"}
@@ -353,12 +352,12 @@ async def test_pelaksanaan_asks_progress_with_buttons(world):
     assert [c.id for c in replies[-1].choices] == ["s:pelaksanaan"]
     await chat.press("s:pelaksanaan")
     replies = await chat.press("today")
-    assert "Progres pekerjaan" in text_of(replies)
+    assert "Kemajuan pekerjaan" in text_of(replies)
     assert [c.label for c in replies[-1].choices] == ["0%", "50%", "100%"]
     replies = await chat.send("setengah")
-    assert "Silakan tekan salah satu tombol: 0%, 50%, 100%." in text_of(replies)
+    assert "Tekan salah satu tombol: 0%, 50%, 100%." in text_of(replies)
     replies = await chat.press("p:3:1")  # a button of another question (same step, same version)
-    assert "Tombol itu dari pertanyaan sebelumnya" in text_of(replies) and "Progres pekerjaan" in text_of(replies)
+    assert "Tombol itu dari pertanyaan sebelumnya" in text_of(replies) and "Kemajuan pekerjaan" in text_of(replies)
     replies = await chat.press("p:0:1")
     assert "paling sedikit 2 foto" in text_of(replies)
     await chat.send_media(photo(1), photo(2))
@@ -414,7 +413,7 @@ async def test_cancel_and_batal_leave_no_rows(world):
     await chat.send_media(photo(1), photo(2))
     await chat.press("done")
     replies = await chat.send("lanjut")
-    assert "Silakan tekan Kirim untuk mengirim laporan, atau Batal." in text_of(replies)
+    assert "Tekan Kirim atau Batal." in text_of(replies)
     replies = await chat.press("cancel")
     assert "Laporan Rembuk Warga belum dikirim." in text_of(replies)
     await nothing_saved(world, seeded=1)
@@ -434,7 +433,7 @@ async def test_restart_in_the_middle_continues_on_a_new_engine(world):
     assert "Sudah diterima: 3 foto." in text_of(replies)
     await restarted.press("done")
     replies = await restarted.press("send")
-    assert "Terkirim!" in text_of(replies)
+    assert "sudah terkirim dan menunggu diperiksa" in text_of(replies)
     assert await count(world, Media) == 3
 
 
@@ -444,7 +443,7 @@ async def test_pressing_send_twice_saves_one_report(world):
     await chat.press("done")
     await chat.press("send")
     replies = await chat.press("send", token=chat.history[-2].token)
-    assert "Terkirim!" not in text_of(replies)
+    assert "sudah terkirim dan menunggu diperiksa" not in text_of(replies)
     assert await count(world, StageReport, StageReport.stage_key == "rembuk_warga") == 1
 
 
@@ -477,13 +476,13 @@ async def test_files_whose_content_is_no_photo_are_dropped_by_name_and_nothing_i
     await chat.press("done")
     replies = await chat.press("send")
     text = text_of(replies)
-    assert "Foto ke-3 bukan foto yang bisa dibuka. Mohon kirim foto (JPG, PNG, HEIC)" in text
-    assert "kosong.jpg kosong (0 byte)." in text
+    assert "Foto ke-3 tidak bisa dibuka sebagai foto. Mohon kirim foto (JPG, PNG, HEIC)" in text
+    assert "kosong.jpg kosong." in text
     assert "Sudah diterima: 2 foto." in text and replies[-1].expect == Expect.MEDIA
     assert await count(world, StageReport) == 1 and await count(world, Media) == 0  # only the seeded sosialisasi
     await chat.press("done")
     replies = await chat.press("send")
-    assert "Terkirim!" in text_of(replies)
+    assert "sudah terkirim dan menunggu diperiksa" in text_of(replies)
     assert await count(world, Media) == 2
 
 
@@ -502,7 +501,7 @@ async def test_a_file_the_platform_will_not_hand_over_is_asked_for_again(world):
 
     chat.fetch = second_one_gone
     replies = await chat.press("send")
-    assert "foto2.jpg tidak berhasil diunduh. Mohon kirim foto atau PDF itu sekali lagi." in text_of(replies)
+    assert "foto2.jpg gagal diunduh. Mohon kirim lagi foto atau PDF itu." in text_of(replies)
     assert "Masih perlu: 1 foto lagi." in text_of(replies)
     assert await count(world, StageReport) == 1 and await count(world, Media) == 0  # only the seeded sosialisasi
 

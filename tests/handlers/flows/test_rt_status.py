@@ -15,8 +15,8 @@ from tests.handlers.flows.pendamping import (
 )
 
 LINE_RT_2 = (
-    "RT 002 Simpang IV Sipin (A) — ⚠️ 5 terlambat: Sosialisasi, Rembuk Warga +3 lainnya; "
-    "📅 bulan ini: Penyusunan Proposal"
+    "RT 002 Kel. Simpang IV Sipin (Kelompok A) — ⚠️ 5 terlambat: Sosialisasi, Rembuk Warga +3 lainnya; "
+    "🔔 bulan ini: Penyusunan Proposal"
 )
 
 

@@ -33,8 +33,8 @@ async def add_money(world, rt_kode: str, received: list[int], spent: list[tuple[
 async def test_empty_balance_says_what_to_do(world):
     chat = await bendahara(world)
     [reply] = await chat.send("/saldo")
-    assert "Dana Pokja RT 15.71.01.1001-001" in reply.text
-    assert "Diterima: Rp0" in reply.text and "Dibelanjakan: Rp0" in reply.text and "Sisa: Rp0" in reply.text
+    assert "Dana Pokja RT 001 Kel. Simpang IV Sipin" in reply.text
+    assert "Dana masuk: Rp0" in reply.text and "Belanja: Rp0" in reply.text and "Saldo: Rp0" in reply.text
     assert "/dana" in reply.text and "/belanja" in reply.text
     assert "⚠️" not in reply.text
     assert not reply.choices
@@ -54,13 +54,13 @@ async def test_balance_per_bidang_and_latest_five_items(world):
     await add_money(world, RT_120_KK, [100_000_000], [(9_000_000, "ekonomi_rumah_tangga", date(2026, 4, 9), "Lain")])
     [reply] = await chat.send("/saldo")
     text = reply.text
-    assert "Diterima: Rp70.000.000" in text
-    assert "Dibelanjakan: Rp7.500.000" in text
-    assert "Sisa: Rp62.500.000" in text
+    assert "Dana masuk: Rp70.000.000" in text
+    assert "Belanja: Rp7.500.000" in text
+    assert "Saldo: Rp62.500.000" in text
     assert "• Penataan lingkungan: Rp6.000.000" in text
     assert "• Penguatan sosial kemasyarakatan: Rp750.000" in text
     assert "• Peningkatan kesehatan dan pendidikan keluarga: Rp750.000" in text
-    assert "• Pengembangan ekonomi rumah tangga: Rp0" in text  # the other RT's spending is not ours
+    assert "Pengembangan ekonomi rumah tangga" not in text  # nothing spent (the other RT's spending is not ours)
     latest = text.split("Belanja terakhir:")[1]
     assert latest.index("15 April 2026") < latest.index("14 April 2026") < latest.index("11 April 2026")
     assert "Semen tahap 1" not in latest  # only the five newest
@@ -72,14 +72,14 @@ async def test_spending_more_than_received_is_a_clear_warning(world):
     chat = await bendahara(world)
     await add_money(world, RT_87_KK, [1_000_000], [(1_200_000, "penataan_lingkungan", date(2026, 4, 10), "Semen")])
     [reply] = await chat.send("/saldo")
-    assert "Sisa: -Rp200.000" in reply.text
-    assert "⚠️ Perhatian: belanja lebih besar Rp200.000 daripada dana yang diterima." in reply.text
+    assert "Saldo: -Rp200.000" in reply.text
+    assert "⚠️ Perhatian: belanja lebih besar Rp200.000 daripada dana masuk." in reply.text
 
 
 async def test_saldo_is_only_for_the_treasurer(world):
     ketua = await world.chat(Role.KETUA_RT, RT_87_KK)
     replies = await ketua.send("/saldo")
-    assert "/saldo tidak tersedia untuk peran Anda" in text_of(replies)
+    assert "/saldo bukan untuk peran Bapak/Ibu" in text_of(replies)
 
 
 async def test_a_treasurer_without_an_rt_is_told_to_contact_the_pendamping(world):

@@ -25,7 +25,7 @@ from tests.handlers.flows.pendamping import (
 from tests.people import load_rts
 
 ASK_TEXT = "Ketik pesan untuk"
-PREVIEW = "Pratinjau: beginilah pesan yang akan diterima Ketua RT."
+PREVIEW = "Pratinjau: ini pesan yang akan diterima Ketua RT."
 
 
 async def test_pendamping_broadcasts_to_all_her_rts(world):
@@ -33,22 +33,22 @@ async def test_pendamping_broadcasts_to_all_her_rts(world):
     ketua_3 = await registered(world, Role.KETUA_RT, RT_3, "Joko")
     dewi = await pendamping(world)
     replies = await dewi.send("/siaran")
-    assert [c.label for c in replies[-1].choices] == ["Semua RT saya", "Hanya Kelompok A", "RT yang terlambat"]
-    replies = await dewi.press_label("Semua RT saya")
-    assert "Ketik pesan untuk semua RT Anda (paling banyak 1000 karakter)" in replies[-1].text
+    assert [c.label for c in replies[-1].choices] == ["Semua RT dampingan", "Hanya Kelompok A", "RT yang terlambat"]
+    replies = await dewi.press_label("Semua RT dampingan")
+    assert "Ketik pesan untuk semua RT dampingan (paling banyak 1000 huruf)" in replies[-1].text
     assert replies[-1].expect == Expect.TEXT
     message = "Rapat Pokja hari Sabtu jam 09.00 di balai RW. Mohon hadir 🙏"
     replies = await dewi.send(f"  {message}  ")
     preview = replies[-1]
     assert PREVIEW in preview.text
-    assert f"📢 Pesan dari pendamping Anda, Dewi Lubis:\n\n{message}" in preview.text
-    assert "Untuk: semua RT Anda. Penerima: 1 Ketua RT di 1 RT." in preview.text
+    assert f"📢 Pesan dari pendamping, Dewi Lubis:\n\n{message}" in preview.text
+    assert "Untuk: semua RT dampingan. Penerima: 1 Ketua RT di 1 RT." in preview.text
     assert "Belum terdaftar: 1 RT" in preview.text
     assert [c.label for c in preview.choices] == ["Kirim", "Ubah teks", "Batal"]
     assert (await counts(world))["Broadcast"] == (await counts(world))["OutboxMessage"] == 0
 
     replies = await dewi.press_label("Kirim")
-    assert text_of(replies) == "Pesan dijadwalkan untuk 1 penerima. Anda akan menerima laporan pengiriman."
+    assert text_of(replies) == "Pesan dijadwalkan untuk 1 penerima. Laporan pengiriman akan dikirim ke sini."
     async with world.db.unit_of_work() as session:
         broadcast = await session.scalar(select(Broadcast))
         assert broadcast.text == message
@@ -59,7 +59,7 @@ async def test_pendamping_broadcasts_to_all_her_rts(world):
     budi = await person_of(world, ketua_1)
     assert queued.dedupe_key == f"broadcast:{broadcast.id}:{budi.id}"
     assert queued.broadcast_id == broadcast.id and queued.status == "pending"
-    assert queued.payload["text"] == f"📢 Pesan dari pendamping Anda, Dewi Lubis:\n\n{message}"
+    assert queued.payload["text"] == f"📢 Pesan dari pendamping, Dewi Lubis:\n\n{message}"
     # Rudi's RT is not Dewi's: its Ketua RT gets nothing.
     assert await outbox_for(world.engine, ketua_3.user_id) == []
 
@@ -70,7 +70,7 @@ async def test_recipient_reads_it_in_their_own_language(world):
     await ketua.press("lang:en")
     dewi = await pendamping(world)
     await dewi.send("/siaran")
-    await dewi.press_label("Semua RT saya")
+    await dewi.press_label("Semua RT dampingan")
     await dewi.send("Rapat Sabtu")
     await dewi.press_label("Kirim")
     [queued] = await outbox_for(world.engine, ketua.user_id)
@@ -81,21 +81,21 @@ async def test_bad_text_is_refused_and_nothing_is_written(world):
     await registered(world, Role.KETUA_RT, RT_1)
     dewi = await pendamping(world)
     await dewi.send("/siaran")
-    await dewi.press_label("Semua RT saya")
+    await dewi.press_label("Semua RT dampingan")
     before = await counts(world)
     for bad, reason in (
         ("   ", "Pesannya kosong"),
-        ("x" * 1001, "Pesannya terlalu panjang (1001 karakter)"),
+        ("x" * 1001, "Pesannya terlalu panjang (1001 huruf)"),
         ("x" * 5000, "Pesannya terlalu panjang"),
     ):
         replies = await dewi.send(bad)
         assert reason in text_of(replies)
         assert ASK_TEXT in replies[-1].text
     photo = Incoming(dewi.channel, dewi.user_id, Kind.MEDIA, media=(MediaItem("photo", "f1"),))
-    assert "ketik pesannya sebagai teks" in text_of(await dewi.deliver(photo))
-    assert "ketik pesannya sebagai teks" in text_of(await send_sticker(dewi))
+    assert "Ketik pesannya sebagai teks" in text_of(await dewi.deliver(photo))
+    assert "Ketik pesannya sebagai teks" in text_of(await send_sticker(dewi))
     location = Incoming(dewi.channel, dewi.user_id, Kind.LOCATION, latitude=-1.6, longitude=103.6)
-    assert "ketik pesannya sebagai teks" in text_of(await dewi.deliver(location))
+    assert "Ketik pesannya sebagai teks" in text_of(await dewi.deliver(location))
     assert await counts(world) == before
     # 1,000 characters exactly is fine.
     replies = await dewi.send("y" * 1000)
@@ -107,13 +107,13 @@ async def test_audience_step_refuses_typing_and_groups_nobody_can_receive(world)
     await dewi.send("/siaran")
     for text in ("semua", "'; DROP TABLE broadcast; --", "😀"):
         replies = await dewi.send(text)
-        assert "Silakan pilih salah satu kelompok penerima" in text_of(replies)
+        assert "Siapa penerimanya? Tekan salah satu tombol." in text_of(replies)
     # No Ketua RT of Dewi's RTs is registered yet.
-    replies = await dewi.press_label("Semua RT saya")
+    replies = await dewi.press_label("Semua RT dampingan")
     assert "Belum ada Ketua RT dari 2 RT ini yang terdaftar" in text_of(replies)
     # A button not offered to a pendamping (the city) is refused.
     replies = await dewi.press("city")
-    assert "Silakan pilih salah satu kelompok penerima" in text_of(replies)
+    assert "Siapa penerimanya? Tekan salah satu tombol." in text_of(replies)
     assert (await counts(world))["Broadcast"] == 0
 
 
@@ -141,14 +141,14 @@ async def test_edit_and_cancel(world):
     await registered(world, Role.KETUA_RT, RT_1)
     dewi = await pendamping(world)
     await dewi.send("/siaran")
-    await dewi.press_label("Semua RT saya")
+    await dewi.press_label("Semua RT dampingan")
     await dewi.send("Teks pertama")
     replies = await dewi.press_label("Ubah teks")
     assert ASK_TEXT in replies[-1].text
     replies = await dewi.send("Teks kedua")
     assert "Teks kedua" in replies[-1].text and "Teks pertama" not in replies[-1].text
     replies = await dewi.send("kirim")
-    assert "Silakan pilih Kirim, Ubah teks, atau Batal." in text_of(replies)
+    assert "Tekan Kirim, Ubah teks, atau Batal." in text_of(replies)
     replies = await dewi.press_label("Batal")
     assert "Dibatalkan. Tidak ada pesan yang dikirim." in text_of(replies)
     assert (await counts(world))["Broadcast"] == (await counts(world))["OutboxMessage"] == 0
@@ -158,7 +158,7 @@ async def test_old_send_button_does_not_send_twice(world):
     await registered(world, Role.KETUA_RT, RT_1)
     dewi = await pendamping(world)
     await dewi.send("/siaran")
-    await dewi.press_label("Semua RT saya")
+    await dewi.press_label("Semua RT dampingan")
     replies = await dewi.send("Sekali saja")
     send = next(c for c in replies[-1].choices if c.label == "Kirim")
     await dewi.press(send.id, replies[-1].token)
@@ -222,7 +222,7 @@ async def test_the_sender_is_told_what_goes_now_and_what_waits_for_whatsapps_quo
     world.engine.settings = {"whatsapp_daily_limit": 2}
     dewi = await pendamping(world)
     await dewi.send("/siaran")
-    await dewi.press_label("Semua RT saya")
+    await dewi.press_label("Semua RT dampingan")
     preview = (await dewi.send("Rapat Sabtu"))[-1]
     assert (
         "Siaran ini untuk 5 orang: 2 terkirim sekarang (Telegram dan WhatsApp yang aktif 24 jam terakhir), "
@@ -245,7 +245,7 @@ async def test_when_everyone_goes_now_no_whatsapp_days_are_mentioned(world):
     await _whatsapp_ketua(world, RT_2, "62811", NOW - timedelta(hours=2))
     dewi = await pendamping(world)
     await dewi.send("/siaran")
-    await dewi.press_label("Semua RT saya")
+    await dewi.press_label("Semua RT dampingan")
     preview = (await dewi.send("Rapat Sabtu"))[-1]
     assert "Siaran ini untuk 2 orang, semuanya terkirim sekarang." in preview.text
     assert "templat" not in preview.text

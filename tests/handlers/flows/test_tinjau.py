@@ -21,7 +21,7 @@ from tests.handlers.flows.pendamping import (
     text_of,
 )
 
-EMPTY = "Tidak ada laporan yang menunggu tinjauan Anda."
+EMPTY = "Tidak ada laporan yang menunggu diperiksa."
 
 
 async def setup(world):
@@ -53,15 +53,15 @@ async def test_card_shows_the_oldest_report_with_answers_and_photos(world):
     _ketua, _budi, dewi, _older, _newer = await setup(world)
     replies = await dewi.send("/tinjau")
     card = replies[-1]
-    assert card.text.startswith("📋 Laporan untuk ditinjau: RT 001 Simpang IV Sipin (A)")
+    assert card.text.startswith("📋 Laporan untuk diperiksa: RT 001 Kel. Simpang IV Sipin (Kelompok A)")
     for line in (
         "Tahap: Rembuk Warga",
         "Tanggal kegiatan: 20 Februari 2026",
         "Dikirim oleh Budi (Ketua RT) pada 15 Maret 2026 08.00 WIB",
         "Jumlah warga yang hadir: 45",
         "Jumlah KK yang hadir: 30",
-        "Foto: 2, dokumen: 0",
-        "Laporan di antrean Anda: 2",
+        "Bukti: 2 foto",
+        "Laporan yang menunggu diperiksa: 2",
     ):
         assert line in card.text
     assert [c.label for c in card.choices] == ["Setujui", "Kembalikan", "Lewati"]
@@ -89,7 +89,7 @@ async def test_approve_tells_the_ketua_and_shows_the_next_report(world):
     await dewi.send("/tinjau")
     replies = await dewi.press_label("Setujui")
     text = text_of(replies)
-    assert "✅ Disetujui: RT 001 Simpang IV Sipin (A) — Rembuk Warga." in text
+    assert "✅ Disetujui: RT 001 Kel. Simpang IV Sipin (Kelompok A) — Rembuk Warga." in text
     assert "Budi sudah diberi tahu." in text
     assert "Tahap: Pembentukan Pokja" in replies[-1].text
     decided = await report(world, older)
@@ -98,7 +98,7 @@ async def test_approve_tells_the_ketua_and_shows_the_next_report(world):
     assert (await report(world, newer)).status == ReportStatus.MENUNGGU_TINJAUAN
     [notice] = await outbox_for(world.engine, ketua.user_id)
     assert (
-        "Laporan tahap Rembuk Warga (RT 001 Simpang IV Sipin (A)) sudah disetujui oleh Dewi Lubis"
+        "Laporan Rembuk Warga (RT 001 Kel. Simpang IV Sipin) sudah disetujui oleh Dewi Lubis"
         in (notice.payload["text"])
     )
     assert "/jadwal" in notice.payload["text"]
@@ -119,22 +119,22 @@ async def test_send_back_asks_a_reason_and_refuses_bad_ones(world):
     before = await counts(world)
     for bad, reason in (
         ("   ", "Alasannya kosong"),
-        ("x" * 501, "Alasannya terlalu panjang (501 karakter)"),
+        ("x" * 501, "Alasannya terlalu panjang (501 huruf)"),
         ("x" * 5000, "Alasannya terlalu panjang"),
     ):
         replies = await dewi.send(bad)
         assert reason in text_of(replies)
         assert "Apa yang harus diperbaiki?" in replies[-1].text
     media = Incoming(dewi.channel, dewi.user_id, Kind.MEDIA, media=(MediaItem("photo", "f1"),))
-    assert "ketik alasannya" in text_of(await dewi.deliver(media))
-    assert "ketik alasannya" in text_of(await send_sticker(dewi))
+    assert "Ketik alasannya" in text_of(await dewi.deliver(media))
+    assert "Ketik alasannya" in text_of(await send_sticker(dewi))
     assert await counts(world) == before
     assert (await report(world, older)).status == ReportStatus.MENUNGGU_TINJAUAN
 
     reason = "Foto kurang jelas 📷; mohon kirim foto daftar hadir'); DROP TABLE stage_report;--"
     replies = await dewi.send(reason)
     text = text_of(replies)
-    assert "↩️ Dikembalikan dengan alasan Anda: RT 001 Simpang IV Sipin (A) — Rembuk Warga." in text
+    assert "↩️ Dikembalikan dengan alasan tadi: RT 001 Kel. Simpang IV Sipin (Kelompok A) — Rembuk Warga." in text
     assert "Tahap: Pembentukan Pokja" in replies[-1].text
     decided = await report(world, older)
     assert decided.status == ReportStatus.DIKEMBALIKAN and decided.review_reason == reason
@@ -208,7 +208,7 @@ async def test_unexpected_input_on_the_card_changes_nothing(world):
     before = await counts(world)
     for text in ("oke", "", "😀", "'; DROP TABLE stage_report; --", "x" * 5000):
         replies = await dewi.send(text)
-        assert "Silakan pilih salah satu tombol" in text_of(replies)
+        assert "Tekan Setujui, Kembalikan, atau Lewati." in text_of(replies)
         assert "Tahap: Rembuk Warga" in replies[-1].text
     await send_sticker(dewi)
     assert await counts(world) == before
@@ -229,7 +229,7 @@ async def test_report_decided_meanwhile_by_someone_else(world):
     await dewi.send("/tinjau")
     await dewi.press_label("Setujui")
     replies = await admin.press_label("Kembalikan")
-    assert "Laporan ini sudah ditinjau: disetujui oleh Dewi Lubis (Pendamping) pada 15 Maret 2026." in text_of(replies)
+    assert "Laporan ini sudah diperiksa: disetujui oleh Dewi Lubis (Pendamping) pada 15 Maret 2026." in text_of(replies)
     assert "Tahap: Pembentukan Pokja" in replies[-1].text
     decided = await report(world, older)
     assert decided.status == ReportStatus.DISETUJUI and decided.review_reason is None
@@ -243,7 +243,7 @@ async def test_bendahara_gets_the_decision_on_pencairan_dana(world):
     await dewi.press_label("Kembalikan")
     await dewi.send("Nominal di foto tidak terbaca")
     [notice] = await outbox_for(world.engine, bendahara.user_id)
-    assert "Laporan tahap Pencairan Dana" in notice.payload["text"]
+    assert "Laporan Pencairan Dana" in notice.payload["text"]
     assert "Alasan: Nominal di foto tidak terbaca" in notice.payload["text"]
     assert "kirim lagi dengan /dana" in notice.payload["text"]
 
@@ -257,7 +257,7 @@ async def test_notification_button_opens_that_report(world):
     assert (await report(world, newer)).status == ReportStatus.DISETUJUI
     # Pressing the same notification again: already reviewed, and by whom.
     replies = await press_notification(dewi, action_choice_id("tinjau", newer))
-    assert "Laporan ini sudah ditinjau: disetujui oleh Dewi Lubis (Pendamping)" in text_of(replies)
+    assert "Laporan ini sudah diperiksa: disetujui oleh Dewi Lubis (Pendamping)" in text_of(replies)
     replies = await press_notification(dewi, action_choice_id("tinjau", "abc"))
     assert "Tombol itu sudah tidak berlaku." in text_of(replies)
     replies = await press_notification(dewi, action_choice_id("tinjau", 99999))
@@ -269,7 +269,7 @@ async def test_rudi_only_reviews_his_own_rts(world):
     rudi = await pendamping(world, "Rudi Saputra")
     assert EMPTY in text_of(await rudi.send("/tinjau"))
     replies = await press_notification(rudi, action_choice_id("tinjau", older))
-    assert "Laporan ini milik RT yang tidak ditugaskan kepada Anda. Tidak ada yang diubah." in text_of(replies)
+    assert "Laporan ini dari RT yang bukan dampingan Bapak/Ibu. Tidak ada yang diubah." in text_of(replies)
     assert (await report(world, older)).status == ReportStatus.MENUNGGU_TINJAUAN
     async with world.db.unit_of_work() as session:
         state = await session.get(ConversationState, (rudi.channel, rudi.user_id))

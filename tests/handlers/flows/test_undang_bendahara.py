@@ -19,7 +19,7 @@ async def test_code_is_made_for_this_rt_and_the_treasurer_registers_with_it(worl
     chat = await ketua(world, RT_A)
     replies = await chat.send("/undang_bendahara")
     text = text_of(replies)
-    assert "Kode undangan untuk Bendahara Pokja RT 1 Kelurahan Simpang IV Sipin:" in text
+    assert "Kode undangan untuk Bendahara Pokja RT 001 Kel. Simpang IV Sipin:" in text
     code = code_in(text)
     assert f"/start {code}" in text and "hanya bisa dipakai sekali" in text
     [invitation] = await rows(world, Invitation, Invitation.role == Role.BENDAHARA)
@@ -28,7 +28,7 @@ async def test_code_is_made_for_this_rt_and_the_treasurer_registers_with_it(worl
 
     treasurer = await world.chat()
     replies = await treasurer.send(f"/start {code}")
-    assert RT_A in text_of(replies)
+    assert "RT 001 Kel. Simpang IV Sipin" in text_of(replies)
     async with world.db.unit_of_work() as session:
         identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.external_id == treasurer.user_id))
         person = await session.get(Person, identity.person_id)
@@ -39,10 +39,10 @@ async def test_an_unused_code_is_mentioned_and_kept_on_request(world):
     chat = await ketua(world, RT_A)
     await chat.send("/undang_bendahara")
     replies = await chat.send("/undang_bendahara")
-    assert "Anda sudah membuat kode untuk Bendahara" in text_of(replies)
+    assert "Kode untuk Bendahara Pokja sudah dibuat" in text_of(replies)
     assert [c.label for c in replies[-1].choices] == ["Buat kode baru", "Pakai kode lama"]
     replies = await chat.send("apa?")
-    assert "Silakan tekan salah satu tombol" in text_of(replies)
+    assert "Tekan Buat kode baru atau Pakai kode lama." in text_of(replies)
     replies = await chat.press("keep")
     assert "kode lama masih berlaku" in text_of(replies)
     [invitation] = await rows(world, Invitation, Invitation.role == Role.BENDAHARA)
@@ -64,7 +64,7 @@ async def test_a_new_code_revokes_the_old_one(world):
     assert "dibatalkan" in text_of(replies).lower() or "cancelled" in text_of(replies).lower()
     accepted = await world.chat()
     replies = await accepted.send(f"/start {new_code}")
-    assert RT_A in text_of(replies)
+    assert "RT 001 Kel. Simpang IV Sipin" in text_of(replies)
 
 
 async def test_a_registered_bendahara_means_no_new_code_until_the_seat_is_free(world):
@@ -75,7 +75,8 @@ async def test_a_registered_bendahara_means_no_new_code_until_the_seat_is_free(w
     await bendahara.send(f"/start {code}")
     # A code made now could never be redeemed (one Bendahara Pokja per RT): say who holds the seat instead.
     text = text_of(await chat.send("/undang_bendahara"))
-    assert "Kode baru tidak dibuat." in text and "Bendahara Pokja untuk RT 1" in text and "Siti Aminah" in text
+    assert "Kode baru tidak dibuat." in text and "Siti Aminah" in text
+    assert "Bendahara Pokja untuk RT 001 Kel. Simpang IV Sipin" in text
     assert "hubungi pendamping" in text and "Kode undangan untuk Bendahara Pokja" not in text
     assert len(await rows(world, Invitation, Invitation.role == Role.BENDAHARA)) == 1
     # Once that Bendahara Pokja is no longer active, the used code does not block a new one.
@@ -106,7 +107,7 @@ async def test_each_ketua_invites_for_their_own_rt(world):
     assert invitation.rt_id == (await rt_row(world, RT_B)).id
     other = await ketua(world, RT_A)
     replies = await other.send("/undang_bendahara")
-    assert "Anda sudah membuat kode" not in text_of(replies)
+    assert "Kode untuk Bendahara Pokja sudah dibuat" not in text_of(replies)
 
 
 @pytest.mark.parametrize("role", [Role.BENDAHARA, Role.PENDAMPING])

@@ -155,7 +155,7 @@ async def journey(tg: Telegram, codes: dict[int, str]) -> None:
     assert len(tg.server.sent_messages(KETUA)) - before == 1, "one answer for the whole album"
     assert "Sudah diterima: 3 foto." in received["text"]
     await tg.press(KETUA, "Selesai")
-    assert "Terkirim!" in texts(await tg.press(KETUA, "Kirim"))
+    assert "sudah terkirim dan menunggu diperiksa" in texts(await tg.press(KETUA, "Kirim"))
 
     # Bendahara of an RT further along, in its funds month: /dana with the transfer proof.
     await tg.say(BENDAHARA, "/dana")
@@ -167,10 +167,10 @@ async def journey(tg: Telegram, codes: dict[int, str]) -> None:
 
     # Pendamping: both notifications arrive through the outbox; the report's button opens its card.
     notice = await until(tg, DEWI, "Rembuk Warga")
-    assert any("Tinjau" in b["text"] for row in notice["reply_markup"]["inline_keyboard"] for b in row)
+    assert any("Periksa" in b["text"] for row in notice["reply_markup"]["inline_keyboard"] for b in row)
     await until(tg, DEWI, "Rp70.000.000")
     before = len(tg.server.sent_messages(DEWI))
-    await press_on(tg, DEWI, notice, "Tinjau")
+    await press_on(tg, DEWI, notice, "Periksa")
     card = tg.server.sent_messages(DEWI)[before:]
     assert [m["_method"] for m in card].count("sendPhoto") == 3  # the album, shown to the reviewer
     assert "Rembuk Warga" in texts(card)

@@ -101,13 +101,13 @@ async def test_ketua_rt_registers_confirms_kk_reports_with_three_photos_and_hear
     for n in (1, 2, 3):
         assert f"Sudah diterima: {n} foto." in texts(await bot.image(KETUA, jpeg(n)))
     await bot.press(KETUA, "Selesai")
-    assert "Terkirim!" in texts(await bot.press(KETUA, "Kirim"))
+    assert "sudah terkirim dan menunggu diperiksa" in texts(await bot.press(KETUA, "Kirim"))
     assert len([c for c in bot.fake.calls if c.method == "download"]) == 3
 
     # Dewi, on WhatsApp too: the notification comes through the outbox worker; its button opens the card.
     notice = await bot.until(DEWI, "Rembuk Warga")
     before = len(bot.fake.sent(DEWI))
-    await bot.press(DEWI, "Tinjau", on=notice)
+    await bot.press(DEWI, "Periksa", on=notice)
     card = bot.fake.sent(DEWI)[before:]
     assert kinds(card).count("image") == 3  # the photos, uploaded to /media and sent by id
     assert len([c for c in bot.fake.calls if c.method == "media"]) == 3
@@ -199,7 +199,7 @@ async def test_twelve_stages_come_as_a_numbered_menu_answered_by_typing_the_numb
         assert sorted(reply_ids(question)) == sorted(PROGRESS)
         assert "Sudah cukup" in texts(await bot.press(KETUA, "75%"))
         await bot.press(KETUA, "Selesai")
-        assert "Terkirim!" in texts(await bot.press(KETUA, "Kirim"))
+        assert "sudah terkirim dan menunggu diperiksa" in texts(await bot.press(KETUA, "Kirim"))
         async with bot.db.sessions() as session:
             report = await session.scalar(select(StageReport))
         assert (report.stage_key, report.answers) == ("tahap_12", {"progres": "75%"})

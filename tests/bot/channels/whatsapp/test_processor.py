@@ -175,7 +175,7 @@ async def test_a_sticker_gets_a_kind_answer_and_a_reaction_none(whatsapp: WhatsA
     sticker = {"type": "sticker", "sticker": {"id": "777", "mime_type": "image/webp", "animated": False}}
     await whatsapp.post(whatsapp.server.message_webhook(WA, sticker))
     replies = texts(whatsapp.server.sent(WA)[before:])
-    assert replies[0].startswith("Bot ini belum bisa membaca pesan suara, stiker")
+    assert replies[0].startswith("Bot tidak bisa membaca pesan suara, stiker")
     before = len(whatsapp.server.sent(WA))
     reaction = {"type": "reaction", "reaction": {"message_id": "wamid.OUT1", "emoji": "👍"}}
     payload = whatsapp.server.message_webhook(WA, reaction)
