@@ -82,7 +82,11 @@ class Watch:
 
     def saw(self, result: SendResult) -> None:
         if result.no_answer:
-            self._silent_until = asyncio.get_running_loop().time() + self.pause
+            now = asyncio.get_running_loop().time()
+            self._silent_until = now + self.pause
+            # That send was as good as asking: answers right behind it (people queued while it waited) go to the
+            # outbox at once instead of each spending a quick probe's timeout on a platform known silent.
+            self._probed_at = now
 
     def handed_over(self, external_id: str) -> None:
         self._uncertain.add(external_id)

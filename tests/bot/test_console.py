@@ -22,6 +22,7 @@ from services.models import ChannelIdentity, OutboxMessage, Person, Role
 from tests.handlers.conftest import World, load_roster
 
 RT1 = "15.71.01.1001-001"
+RT1_NAME = "RT 001 Kel. Simpang IV Sipin"  # how the chat names RT1 (the CLI shows its code)
 SECRET = "console-test-secret"
 EXECUTABLE = Path(sys.executable).parent / "kampung-bahagia"
 
@@ -163,7 +164,7 @@ async def test_run_offers_a_fresh_demo_code_on_the_embedded_default(world):
     # The code works right away.
     chat = await world.chat()
     replies = await chat.send(f"/start {code_line.split('--code ')[1].split()[0]}")
-    assert "Bapak/Ibu Ketua RT Demo terdaftar sebagai Ketua RT untuk RT 15.71.01.1001-001" in replies[0].text
+    assert "Bapak/Ibu Ketua RT Demo terdaftar sebagai Ketua RT untuk RT 001 Kel. Simpang IV Sipin." in replies[0].text
 
 
 async def test_run_offers_no_code_on_another_database(world):
@@ -225,9 +226,9 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Bot Kampung Bahagia di terminal ini." in out
-    assert f"Pendaftaran berhasil. Bapak/Ibu Siti Hasibuan terdaftar sebagai Ketua RT untuk RT {RT1}." in out
-    assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihan Anda.)" in out
-    assert "Perintah yang bisa Anda pakai:" in out  # 7 = /bantuan in the menu
+    assert f"Pendaftaran berhasil. Bapak/Ibu Siti Hasibuan terdaftar sebagai Ketua RT untuk {RT1_NAME}." in out
+    assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihannya.)" in out
+    assert "Perintah yang bisa dipakai:" in out  # 7 = /bantuan in the menu
     assert "Tidak ada yang perlu dibatalkan." in out
     assert "Berkas tidak ditemukan" in out
     assert "Pilih bahasa:\n  1. Bahasa Indonesia\n  2. English" in out
@@ -249,7 +250,7 @@ async def test_chat_as_a_person_binds_a_console_identity(db, program, database_u
     done = await chat_process(tmp_path, database_url, "--as", "dewi", "--force", lines=["/bantuan"])
     assert done.returncode == 0, done.stderr
     assert "Selamat datang kembali, Bapak/Ibu Dewi Lubis. Bapak/Ibu terdaftar sebagai Pendamping." in done.stdout
-    assert "/tinjau — tinjau laporan" in done.stdout
+    assert "/tinjau — periksa laporan" in done.stdout
     nobody = await chat_process(tmp_path, database_url, "--as", "Tidak Ada", "--force", lines=[])
     assert nobody.returncode == 1 and "Tidak ada orang yang cocok dengan Tidak Ada." in nobody.stderr
     async with db.unit_of_work() as session:

@@ -61,9 +61,12 @@ def test_no_indonesian_message_says_anda_or_kamu():
 
 def test_an_rt_is_passed_by_its_whole_name_not_as_rt_and_a_code():
     # "RT {rt}" with the code was the old way; the RT's name comes whole from handlers.formatting.rt_nama.
+    # Allowed: texts for the operator at the console, who types RT codes (seat_taken there names "person {id}" and
+    # --ganti; a chat gets handlers.seats.taken_text instead).
     operator = {"RT {kode} is not in the roster.", "RT {kode} appears again (first on row {first_line}).",
                 "a new Ketua RT of RT {rt}", "RT {nomor} of {kelurahan}",
-                "RT {rt} already has an active {role}: {nama} (person {person_id}). A code for this seat cannot be "
-                "redeemed while they hold it; handing a seat over is not supported yet."}  # fmt: skip
+                "RT {rt} already has an active {role}: {nama} (person {person_id}), since {sejak}. A code for this "
+                "seat cannot be used while they hold it. To invite their replacement, add --ganti: when the new "
+                "person registers with that code, {nama} loses access and is told so."}  # fmt: skip
     bare = {msgid for msgid, text in indonesian().items() if re.search(r"\bRT \{", text) and msgid not in operator}
     assert bare == set()

@@ -112,13 +112,14 @@ async def test_an_lpj_missing_in_september_is_still_chased(db: Database, program
     await reminders.run_due(db, program, at("2026-09-01T08:00"))
     by_person = {m.person_id: m.payload["text"] for m in await _outbox(db)}
     ketua = by_person[town.ketua_a.id]  # Kelompok A's window ended in July
-    assert "• Laporan Pertanggungjawaban (LPJ) — seharusnya selesai Juni 2026" in ketua
+    overdue = ketua.split("Terlambat:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "• Laporan Pertanggungjawaban (LPJ) — Juni 2026" in overdue
     assert "Mulai bulan ini" not in ketua
     digest = by_person[town.dewi.id]
     # The Kelompok A RTs, everything overdue, come before RT 2 of Kelompok B (one stage late, others due).
     lines = digest.splitlines()
-    assert lines.index(next(x for x in lines if "15.71.01.1001-001" in x)) < lines.index(
-        next(x for x in lines if "15.71.01.1001-002" in x)
+    assert lines.index(next(x for x in lines if "RT 001 Kel. Simpang IV Sipin" in x)) < lines.index(
+        next(x for x in lines if "RT 002 Kel. Simpang IV Sipin" in x)
     )
 
 

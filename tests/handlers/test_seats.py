@@ -8,7 +8,7 @@ from tests.handlers.chat import Chat, outbox_for
 from tests.handlers.flows.pendamping import person_of, text_of
 
 RT1 = "15.71.01.1001-001"  # pendamping Dewi Lubis
-RT1_NAME = "RT 1 Kelurahan Simpang IV Sipin"
+RT1_NAME = "RT 001 Kel. Simpang IV Sipin"
 
 
 async def ganti_code(world, holder: Person, role: Role = Role.KETUA_RT) -> str:

@@ -6,7 +6,7 @@ from services.models import RT, Person, Role
 from tests.handlers.chat import outbox_for
 from tests.handlers.flows.bendahara import PHOTO, RT_87_KK, bendahara, pendamping_of, text_of
 
-RT_NAME = "RT 1 Kelurahan Simpang IV Sipin"
+RT_NAME = "RT 001 Kel. Simpang IV Sipin"
 
 
 async def _ketua(world):

@@ -9,7 +9,8 @@ from tests.handlers.chat import outbox_for
 from tests.handlers.flows.pendamping import person_of, press_notification, text_of
 
 RT1 = "15.71.01.1001-001"  # pendamping Dewi Lubis
-RT1_NAME = "RT 1 Kelurahan Simpang IV Sipin"
+RT1_NAME = "RT 001 Kel. Simpang IV Sipin"
+NOT_UNDERSTOOD = "Pesan itu tidak dikenali bot. Silakan tekan salah satu tombol di bawah."  # then the menu
 
 
 async def dewi(world, phone: str | None = "+6281234567890"):
@@ -92,7 +93,7 @@ async def test_free_text_is_offered_to_the_pendamping_not_lost(world):
     assert "Baik pak, saya hadir" in to_dewi.payload["text"]
 
     # A number is a menu pick gone astray, not words for the pendamping.
-    assert (await bendahara.send("3"))[0].text == "Maaf, saya tidak mengerti."
+    assert (await bendahara.send("3"))[0].text == NOT_UNDERSTOOD
     # "Tidak": nothing is sent, the menu is shown.
     await bendahara.send("oke siap")
     replies = await bendahara.press_label("Tidak")
@@ -107,9 +108,9 @@ async def test_without_a_pendamping_nothing_is_offered(world):
         (await session.scalar(select(RT).where(RT.kode == RT1))).pendamping_id = None
     ketua = await world.chat(Role.KETUA_RT, RT1)
     assert text_of(await ketua.send("/hubungi")).startswith("RT Bapak/Ibu belum punya pendamping di bot")
-    assert (await ketua.send("halo"))[0].text == "Maaf, saya tidak mengerti."
+    assert (await ketua.send("halo"))[0].text == NOT_UNDERSTOOD
     # A pendamping's own stray text is not offered to anyone either.
-    assert (await pendamping.send("halo"))[0].text == "Maaf, saya tidak mengerti."
+    assert (await pendamping.send("halo"))[0].text == NOT_UNDERSTOOD
     assert await pesan_rows(world) == []
 
 
@@ -131,5 +132,5 @@ async def test_a_pendamping_not_in_the_bot_yet_is_named_and_nothing_is_kept(worl
         f"Pendamping {RT1_NAME}: Dewi Lubis (nomor telepon belum tercatat).\n"
         "Dewi Lubis belum memakai bot, jadi pesan belum bisa dikirim di sini. Silakan hubungi langsung."
     )
-    assert (await ketua.send("Baik pak, saya hadir"))[0].text == "Maaf, saya tidak mengerti."
+    assert (await ketua.send("Baik pak, saya hadir"))[0].text == NOT_UNDERSTOOD
     assert await pesan_rows(world) == []

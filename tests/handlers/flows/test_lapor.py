@@ -69,7 +69,8 @@ async def test_sosialisasi_with_one_photo_is_saved_on_send_and_the_pendamping_is
     replies = await chat.press("done")
     summary = text_of(replies)
     assert "Tahap: Sosialisasi" in summary and "Tanggal: 9 Februari 2026" in summary
-    assert "Foto: 1, dokumen: 0" in summary and "Lokasi: tidak dikirim" in summary
+    # No location was sent: the summary has no line for it (a missing location is not worth a line).
+    assert "Bukti: 1 foto" in summary and "Lokasi" not in summary
     assert [c.label for c in replies[-1].choices] == [
         "Kirim",
         "Ubah tanggal",
@@ -271,7 +272,7 @@ async def test_a_photo_of_the_paper_counts_as_the_document(world):
         ("31/2/2026", "Tanggal itu tidak ada di kalender."),
         ("20/2/2026", "Tanggal itu belum tiba."),
         ("17 Agustus 2025", "Program berjalan pada tahun 2026."),
-        ("", "Di sini perlu tanggal."),
+        ("", "Tekan Hari ini atau Kemarin, atau ketik tanggalnya, misalnya 7/2/2026."),
         ("'; DELETE FROM stage_report; --", "Tanggal itu tidak bisa dibaca."),
     ],
 )
@@ -299,7 +300,7 @@ async def test_typed_dates_are_understood(world):
     [
         ("-3", "Angkanya tidak boleh minus."),
         ("empat puluh", "Itu bukan angka."),
-        ("4,5", "bilangan bulat"),
+        ("4,5", "Ketik angka tanpa koma."),
         ("45 ekor", "Itu bukan angka."),  # a count's own unit is read ("45 orang"), not any word
         ("   ", "Pesannya kosong."),
     ],
@@ -386,8 +387,9 @@ async def test_a_stage_sent_back_can_be_reported_again(world):
     assert [c.label for c in replies[-1].choices] == ["↩️ Sosialisasi"]
     replies = await chat.press("s:sosialisasi")
     # Straight to the summary of the report sent before (this one had no photo), with the reason.
-    assert "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas" in text_of(replies)
-    assert "Tanggal: 20 Januari 2026" in text_of(replies) and "Foto: 0, dokumen: 0" in text_of(replies)
+    assert "Pendamping mengembalikan tahap ini: Foto kurang jelas" in text_of(replies)
+    # No evidence yet: no zero-count line.
+    assert "Tanggal: 20 Januari 2026" in text_of(replies) and "Bukti" not in text_of(replies)
     await chat.press("edit:add")
     await chat.send_media(photo(9))
     await chat.press("done")

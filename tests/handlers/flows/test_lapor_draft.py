@@ -51,7 +51,7 @@ async def test_a_draft_is_offered_and_continues_where_it_was_left(world):
     replies = await chat.press("done")
     assert "Tanggal: 9 Februari 2026" in text_of(replies) and "Jumlah KK yang hadir: 30" in text_of(replies)
     replies = await chat.press("send")
-    assert "Terkirim!" in text_of(replies)
+    assert "sudah terkirim dan menunggu diperiksa pendamping." in text_of(replies)
     [report] = await rows(world, StageReport, StageReport.stage_key == "rembuk_warga")
     assert report.answers == {"jumlah_hadir": 45, "jumlah_kk_hadir": 30}
     assert await count(world, Media, Media.report_id == report.id) == 3
@@ -123,16 +123,16 @@ async def test_a_sent_back_report_starts_at_the_summary_with_the_reason_and_its_
     await chat.send("/lapor")
     replies = await chat.press("s:sosialisasi")
     summary = text_of(replies)
-    assert "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas, mohon foto ulang" in summary
-    assert "Tanggal: 9 Februari 2026" in summary and "Foto: 1, dokumen: 0" in summary
+    assert "Pendamping mengembalikan tahap ini: Foto kurang jelas, mohon foto ulang" in summary
+    assert "Tanggal: 9 Februari 2026" in summary and "Bukti: 1 foto" in summary
     # Replace the unclear photo, then send: the new report holds the new photo only.
     await chat.press_label("Ganti foto")
     replies = await chat.press("w:0")
     assert "Kirim foto atau dokumen baru sebagai pengganti foto1.jpg." in text_of(replies)
     replies = await chat.send_media(photo(7))
-    assert "Sudah diganti." in text_of(replies) and "Foto: 1, dokumen: 0" in text_of(replies)
+    assert "Sudah diganti." in text_of(replies) and "Bukti: 1 foto" in text_of(replies)
     replies = await chat.press("send")
-    assert "Terkirim!" in text_of(replies)
+    assert "sudah terkirim dan menunggu diperiksa pendamping." in text_of(replies)
     old, new = await rows(world, StageReport)
     assert (old.status, new.status) == (ReportStatus.DIKEMBALIKAN, ReportStatus.MENUNGGU_TINJAUAN)
     [media] = await rows(world, Media, Media.report_id == new.id)
@@ -145,7 +145,7 @@ async def test_a_sent_back_report_can_be_sent_again_with_its_kept_photo(world):
     await chat.press("s:sosialisasi")
     chat.files.clear()  # the channel's copy is not needed: the photo is in the media store
     replies = await chat.press("send")
-    assert "Terkirim!" in text_of(replies)
+    assert "sudah terkirim dan menunggu diperiksa pendamping." in text_of(replies)
     _old, new = await rows(world, StageReport)
     [media] = await rows(world, Media, Media.report_id == new.id)
     assert (world.media_root / media.path).read_bytes() == photo(1)[1]
@@ -160,7 +160,7 @@ async def test_a_draft_of_a_sent_back_stage_shows_the_reason(world):
     await chat.send("/lapor")
     await chat.press("s:sosialisasi")
     replies = await chat.press("draft:continue")
-    assert "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas" in text_of(replies)
+    assert "Pendamping mengembalikan tahap ini: Foto kurang jelas" in text_of(replies)
     async with world.db.unit_of_work() as session:
         assert (await session.scalar(select(ReportDraft))).step == "confirm"
 
@@ -170,7 +170,7 @@ async def test_only_the_parts_the_pendamping_marked_are_asked_again(world):
     await chat.send("/lapor")
     replies = await chat.press("s:sosialisasi")
     assert replies[0].text == (
-        "Pendamping Anda mengembalikan tahap ini: Foto kurang jelas, mohon foto ulang\n"
+        "Pendamping mengembalikan tahap ini: Foto kurang jelas, mohon foto ulang\n"
         "Mohon perbaiki: tanggal, foto. Bagian lain tetap seperti laporan sebelumnya."
     )
     assert "Kapan Sosialisasi dilaksanakan?" in replies[-1].text
@@ -180,7 +180,7 @@ async def test_only_the_parts_the_pendamping_marked_are_asked_again(world):
     await chat.press("w:0")
     replies = await chat.send_media(photo(5))
     summary = text_of(replies)
-    assert "Sudah diganti." in summary and "Tanggal: 8 Februari 2026" in summary and "Foto: 1" in summary
+    assert "Sudah diganti." in summary and "Tanggal: 8 Februari 2026" in summary and "Bukti: 1 foto" in summary
     await chat.press("send")
     _old, new = await rows(world, StageReport)
     assert new.happened_on.isoformat() == "2026-02-08"
@@ -214,7 +214,7 @@ async def test_answers_to_fix_are_all_asked_then_the_summary(world):
     replies = await chat.send("33")
     summary = text_of(replies)
     assert "Jumlah warga yang hadir: 50" in summary and "Jumlah KK yang hadir: 33" in summary
-    assert "Foto: 3, dokumen: 0" in summary
+    assert "Bukti: 3 foto" in summary
     await chat.press("send")
     new = (await rows(world, StageReport, StageReport.stage_key == "rembuk_warga"))[-1]
     assert new.answers == {"jumlah_hadir": 50, "jumlah_kk_hadir": 33}

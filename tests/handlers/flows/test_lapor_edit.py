@@ -46,7 +46,7 @@ async def test_change_one_answer_returns_to_the_summary(world):
     replies = await chat.send("28")
     summary = text_of(replies)
     assert "Jumlah warga yang hadir: 45" in summary and "Jumlah KK yang hadir: 28" in summary
-    assert "Foto: 3, dokumen: 0" in summary
+    assert "Bukti: 3 foto" in summary
     await chat.press("send")
     [report] = await rows(world, StageReport, StageReport.stage_key == "rembuk_warga")
     assert report.answers == {"jumlah_hadir": 45, "jumlah_kk_hadir": 28}
@@ -66,7 +66,7 @@ async def test_a_wrong_new_answer_is_asked_again_and_still_returns_to_the_summar
     replies = await chat.send("banyak")
     assert "Pertanyaan 1 dari 2" in text_of(replies)
     replies = await chat.send("50")
-    assert "Silakan periksa laporan" in text_of(replies) and "Jumlah warga yang hadir: 50" in text_of(replies)
+    assert "Mohon periksa laporannya:" in text_of(replies) and "Jumlah warga yang hadir: 50" in text_of(replies)
 
 
 async def test_replace_one_photo_keeps_the_others(world):
@@ -83,7 +83,7 @@ async def test_replace_one_photo_keeps_the_others(world):
     replies = await send_sticker(chat)
     assert "Mohon kirim satu foto atau dokumen" in text_of(replies)
     replies = await chat.send_media(photo(8))
-    assert "Sudah diganti." in text_of(replies) and "Foto: 3, dokumen: 0" in text_of(replies)
+    assert "Sudah diganti." in text_of(replies) and "Bukti: 3 foto" in text_of(replies)
     await chat.press("send")
     [report] = await rows(world, StageReport, StageReport.stage_key == "rembuk_warga")
     kept = {m.channel_file_id for m in await rows(world, Media, Media.report_id == report.id)}
@@ -94,11 +94,11 @@ async def test_back_from_replacing_changes_nothing(world):
     chat = await rembuk_warga_summary(world)
     await chat.press_label("Ganti foto")
     replies = await chat.press("back")
-    assert "Foto: 3, dokumen: 0" in text_of(replies)
+    assert "Bukti: 3 foto" in text_of(replies)
     await chat.press_label("Ganti foto")
     await chat.press("w:0")
     replies = await chat.press("back")
-    assert "Foto: 3, dokumen: 0" in text_of(replies)
+    assert "Bukti: 3 foto" in text_of(replies)
 
 
 async def test_send_more_goes_to_the_evidence_and_back(world):
@@ -106,6 +106,6 @@ async def test_send_more_goes_to_the_evidence_and_back(world):
     await chat.press_label("Tambah foto")
     await chat.send_media(photo(4))
     replies = await chat.press("done")
-    assert "Foto: 4, dokumen: 0" in text_of(replies)
+    assert "Bukti: 4 foto" in text_of(replies)
     await chat.press("send")
     assert await count(world, Media) == 4

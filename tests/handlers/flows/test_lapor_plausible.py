@@ -30,7 +30,7 @@ async def test_more_kk_present_than_the_rt_has_is_asked_and_yes_keeps_it(world):
     chat = await at_kk_question(world)  # RT 001 has 87 KK
     replies = await chat.send("120 KK")
     question = text_of(replies)
-    assert "Bapak/Ibu menulis 120 KK hadir, padahal RT 1 Kelurahan Simpang IV Sipin tercatat 87 KK." in question
+    assert "Bapak/Ibu menulis 120 KK hadir, padahal RT 001 Kel. Simpang IV Sipin tercatat 87 KK." in question
     assert "Apakah 120 sudah benar?" in question and "ketik angka yang benar" in question
     assert [c.label for c in replies[-1].choices] == ["Ya, benar"]
     replies = await chat.press_label("Ya, benar")

@@ -28,12 +28,12 @@ async def test_the_rts_reports_stage_by_stage_with_what_was_sent_back_and_why(wo
 
     text = text_of(await ketua.send("/laporan"))
     assert text.splitlines() == [
-        "Laporan RT 1 Kelurahan Simpang IV Sipin:",
+        "Laporan RT 001 Kel. Simpang IV Sipin:",
         "• Sosialisasi — 20 Februari 2026 — ✅ disetujui — 3 foto",
         "• Rembuk Warga — 20 Februari 2026 — ↩️ dikembalikan — 2 foto",
         "   Alasan: Foto daftar hadir tidak terbaca.",
         "   Sudah dikirim ulang.",
-        "• Rembuk Warga — 20 Februari 2026 — 🕓 menunggu tinjauan — 4 foto, 1 berkas",
+        "• Rembuk Warga — 20 Februari 2026 — 🕓 menunggu tinjauan — 4 foto, 1 dokumen",
         "• Pembentukan Pokja — 20 Februari 2026 — ↩️ dikembalikan — 1 foto",
         "   Alasan: SK belum ada.",
         "   Perbaiki lalu kirim lagi dengan /lapor.",
@@ -47,6 +47,6 @@ async def test_nothing_reported_yet_says_where_to_look(world):
     ketua = await world.chat(Role.KETUA_RT, RT2)
     text = text_of(await ketua.send("/laporan"))
     assert text == (
-        "RT 2 Kelurahan Simpang IV Sipin belum melaporkan tahap apa pun. Kirim /jadwal untuk melihat apa yang perlu "
+        "RT 002 Kel. Simpang IV Sipin belum melaporkan tahap apa pun. Kirim /jadwal untuk melihat apa yang perlu "
         "dilaporkan."
     )

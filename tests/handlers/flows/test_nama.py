@@ -7,6 +7,7 @@ from tests.handlers.chat import Chat
 from tests.handlers.flows.pendamping import person_of, text_of
 
 RT1 = "15.71.01.1001-001"
+RT1_NAME = "RT 001 Kel. Simpang IV Sipin"
 
 
 async def test_a_treasurer_invited_from_the_chat_is_asked_their_name(world):
@@ -32,7 +33,7 @@ async def test_a_treasurer_invited_from_the_chat_is_asked_their_name(world):
     assert (audit.person_id, audit.detail) == (person.id, {"before": "", "after": "Siti Aminah"})
     replies = await treasurer.send("/start")
     assert replies[0].text == (
-        f"Selamat datang kembali, Bapak/Ibu Siti Aminah. Bapak/Ibu terdaftar sebagai Bendahara Pokja untuk RT {RT1}."
+        f"Selamat datang kembali, Bapak/Ibu Siti Aminah. Bapak/Ibu terdaftar sebagai Bendahara Pokja untuk {RT1_NAME}."
     )
 
 
@@ -60,6 +61,8 @@ async def test_the_chat_apps_name_is_offered_and_kept_until_answered(world):
 async def test_an_invitation_with_a_name_asks_nothing_and_greets_by_name(world):
     chat = Chat(world.engine, user_id="u-named", display_name="Telegram Name")
     replies = await chat.send(f"/start {await world.invite(Role.KETUA_RT, RT1, nama='Budi Santoso')}")
-    assert replies[0].text == f"Pendaftaran berhasil. Bapak/Ibu Budi Santoso terdaftar sebagai Ketua RT untuk RT {RT1}."
+    assert replies[0].text == (
+        f"Pendaftaran berhasil. Bapak/Ibu Budi Santoso terdaftar sebagai Ketua RT untuk {RT1_NAME}."
+    )
     assert replies[1].choices and "Siapa nama" not in text_of(replies)
     assert (await person_of(world, chat)).nama == "Budi Santoso"

@@ -29,8 +29,8 @@ async def _open_unregistered(world) -> Chat:
     await dewi.send("/rt")
     [page] = await dewi.press_label("Belum terdaftar (2)")
     assert page.text.splitlines()[1:3] == [
-        "RT 001 Simpang IV Sipin (A) — belum terdaftar: Bendahara Pokja",
-        "RT 002 Simpang IV Sipin (A) — belum terdaftar: Ketua RT, Bendahara Pokja",
+        "RT 001 Kel. Simpang IV Sipin (Kelompok A) — belum terdaftar: Bendahara Pokja",
+        "RT 002 Kel. Simpang IV Sipin (Kelompok A) — belum terdaftar: Ketua RT, Bendahara Pokja",
     ]
     return dewi
 
@@ -47,12 +47,14 @@ async def test_a_code_for_the_one_open_seat_is_shown_once_and_works(world):
     dewi = await _open_unregistered(world)
     before = len(await _invitations(world))
     note, forward = await dewi.press_label("Kode RT 001")
-    assert note.text.startswith("Kode undangan baru untuk RT 001 Simpang IV Sipin (A), sebagai Bendahara Pokja.")
+    assert note.text.startswith(
+        "Kode undangan baru untuk RT 001 Kel. Simpang IV Sipin (Kelompok A), sebagai Bendahara Pokja."
+    )
     assert "tidak berlaku lagi" not in note.text  # there was no earlier code
     code = CODE.search(forward.text).group(1)
     plain = invitations.normalize_code(code)
     assert forward.text.splitlines() == [
-        "Undangan bot Kampung Bahagia untuk RT 001 Simpang IV Sipin (A), sebagai Bendahara Pokja.",
+        "Undangan bot Kampung Bahagia untuk RT 001 Kel. Simpang IV Sipin (Kelompok A), sebagai Bendahara Pokja.",
         f"Telegram, sekali tekan: https://t.me/kampung_bot?start={plain}",
         f"WhatsApp, sekali tekan: https://wa.me/6281234567890?text=DAFTAR%20{plain}",
         f"Atau buka bot lalu kirim: /start {code}",
@@ -75,7 +77,7 @@ async def test_a_code_for_the_one_open_seat_is_shown_once_and_works(world):
     [page] = await dewi.press_label("Belum terdaftar (1)")
     assert "RT 001" not in page.text
     [told] = await dewi.press(action_choice_id("rtundang", await rt_id(world, RT_1)))
-    assert told.text == "RT 001 Simpang IV Sipin (A): Ketua RT dan Bendahara Pokja sudah terdaftar."
+    assert told.text == "RT 001 Kel. Simpang IV Sipin (Kelompok A): Ketua RT dan Bendahara Pokja sudah terdaftar."
 
 
 async def test_a_new_code_revokes_the_unused_one(world):
@@ -101,11 +103,12 @@ async def test_both_seats_open_asks_whose_code(world):
     dewi = await _open_unregistered(world)
     [which] = await dewi.press_label("Kode RT 002")
     assert which.text == (
-        "RT 002 Simpang IV Sipin (A): Ketua RT dan Bendahara Pokja belum terdaftar. Kode undangan untuk siapa?"
+        "RT 002 Kel. Simpang IV Sipin (Kelompok A): Ketua RT dan Bendahara Pokja belum terdaftar. "
+        "Kode undangan untuk siapa?"
     )
     assert [c.label for c in which.choices] == ["Ketua RT", "Bendahara Pokja"]
     note, forward = await dewi.press_label("Ketua RT")
-    assert note.text.startswith("Kode undangan baru untuk RT 002 Simpang IV Sipin (A), sebagai Ketua RT.")
+    assert note.text.startswith("Kode undangan baru untuk RT 002 Kel. Simpang IV Sipin (Kelompok A), sebagai Ketua RT.")
     budi = Chat(world.engine, user_id="ketua2")
     assert "terdaftar" in text_of(await budi.send(f"/start {CODE.search(forward.text).group(1)}")).lower()
 

@@ -51,14 +51,14 @@ async def test_summary_fits_one_screen_counts_by_reason_and_leaves_out_zeros(wor
     assert lines[0] == "RT yang terlambat, paling mendesak di atas:"
     # RT 2 has five late stages, RT 1 three (Rembuk Warga waits for review, so it is not late).
     assert lines[1] == LINE_RT_2
-    assert lines[2].startswith("RT 001 Simpang IV Sipin (A) — ⚠️ 3 terlambat: Pembentukan Pokja")
+    assert lines[2].startswith("RT 001 Kel. Simpang IV Sipin (Kelompok A) — ⚠️ 3 terlambat: Pembentukan Pokja")
     # Rudi's RT is never shown to Dewi.
     assert "1002" not in late.text and "Buluran Kenali" not in late.text
     assert labels(dewi) == ["Ringkasan"]
 
     await dewi.press_label("Ringkasan")
     [review] = await dewi.press_label("Perlu diperiksa")
-    assert review.text.splitlines()[-1] == "Kirim /tinjau untuk meninjaunya."
+    assert review.text.splitlines()[-1] == "Kirim /tinjau untuk memeriksanya."
     [again] = await dewi.press_label("Ringkasan")
     assert again.text == summary.text
 
@@ -71,7 +71,7 @@ async def test_nothing_to_do_is_said_plainly(world):
     [summary] = await rudi.send("/rt")
     assert summary.text == "RT dampingan: 1.\nSaat ini tidak ada yang perlu ditindaklanjuti. 👍"
     [everything] = await rudi.press_label("Semua RT (1)")
-    assert "RT 003 Buluran Kenali (B) — berikutnya: Sosialisasi (Agustus 2026)" in everything.text
+    assert "RT 003 Kel. Buluran Kenali (Kelompok B) — berikutnya: Sosialisasi (Agustus 2026)" in everything.text
 
 
 async def _add_rts(world, count: int) -> None:
@@ -131,8 +131,9 @@ async def test_people_the_bot_cannot_reach_are_one_list(world):
     assert "📵 tidak bisa dihubungi bot: 2 orang" in summary.text
     [people] = await dewi.press_label("Tak terhubung (2)")
     assert people.text.splitlines()[1:3] == [
-        "RT 001 Simpang IV Sipin (A): Budi (Ketua RT) — memblokir bot sejak 15 Maret 2026",
-        "RT 001 Simpang IV Sipin (A): Sari (Bendahara Pokja) — pesan WhatsApp tidak sampai sejak 15 Maret 2026",
+        "RT 001 Kel. Simpang IV Sipin (Kelompok A): Budi (Ketua RT) — memblokir bot sejak 15 Maret 2026",
+        "RT 001 Kel. Simpang IV Sipin (Kelompok A): Sari (Bendahara Pokja) — "
+        "pesan WhatsApp tidak sampai sejak 15 Maret 2026",
     ]
     assert "mohon hubungi mereka langsung" in people.text
     async with world.db.unit_of_work() as session:
@@ -148,13 +149,13 @@ async def test_admin_sees_the_city(world):
     assert "⚠️ terlambat: 2 RT" in summary.text
     assert "👤 Ketua RT atau Bendahara Pokja belum terdaftar: 3 RT" in summary.text
     [everything] = await admin.press_label("Semua RT")
-    assert "RT 003 Buluran Kenali (B)" in everything.text
+    assert "RT 003 Kel. Buluran Kenali (Kelompok B)" in everything.text
 
 
 async def test_pendamping_without_rts_is_told_whom_to_ask(world):
     chat = await registered(world, Role.PENDAMPING)
     replies = await chat.send("/rt")
-    assert "Belum ada RT yang ditugaskan kepada Anda" in text_of(replies)
+    assert "Belum ada RT dampingan untuk akun ini. Silakan hubungi admin DPMPPA." in text_of(replies)
 
 
 async def test_a_list_button_still_works_in_the_middle_of_another_flow(world):

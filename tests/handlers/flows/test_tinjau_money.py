@@ -34,7 +34,7 @@ async def test_swadaya_in_rupiah_and_an_rt_without_kk_count(world):
     card = await _card_of(
         world, RT_2, "pemetaan_swadaya", {"swadaya_rupiah": 1_500_000, "swadaya_barang": "-"}, Role.KETUA_RT
     )
-    assert "Swadaya warga dalam rupiah (0 jika tidak ada): Rp1.500.000" in card
+    assert "Swadaya uang: Rp1.500.000" in card
     assert "Alokasi RT ini: belum diketahui (jumlah KK belum terdaftar)." in card
     assert "Dikirim oleh Sari (Ketua RT)" in card
 

@@ -58,7 +58,7 @@ async def test_a_spending_amount_is_corrected_logged_and_told_to_the_pendamping(
     assert "Sesudah: 14 Oktober 2026 · Rp1.200.000" in text_of(replies)
     replies = await chat.press_label("Simpan")
     assert "Diubah: 14 Oktober 2026 · Rp1.200.000" in text_of(replies)
-    assert "Sisa saldo: Rp68.800.000." in text_of(replies)
+    assert "Saldo sekarang Rp68.800.000." in text_of(replies)
 
     spending = await one(world, Spending)
     assert spending.amount == 1_200_000 and spending.cancelled_at is None
@@ -67,7 +67,7 @@ async def test_a_spending_amount_is_corrected_logged_and_told_to_the_pendamping(
     told = (await outbox_for(world.engine, dewi.user_id))[-1].payload["text"]
     assert "Bendahara Pokja mengubah catatan belanja" in told and "Sesudah: 14 Oktober 2026 · Rp1.200.000" in told
     replies = await chat.send("/saldo")
-    assert "Dibelanjakan: Rp1.200.000" in text_of(replies)
+    assert "Belanja: Rp1.200.000" in text_of(replies)
 
 
 async def test_a_cancelled_spending_no_longer_counts_in_saldo(world):
@@ -81,7 +81,7 @@ async def test_a_cancelled_spending_no_longer_counts_in_saldo(world):
     await chat.press_label("Hapus")
     replies = await chat.press_label("Ya, hapus")
     assert "Dihapus: 14 Oktober 2026 · Rp1.500.000" in text_of(replies)
-    assert "Sisa saldo: Rp70.000.000." in text_of(replies)
+    assert "Saldo sekarang Rp70.000.000." in text_of(replies)
 
     spending = await one(world, Spending)
     assert spending.cancelled_at is not None and spending.cancelled_by_id is not None
@@ -89,7 +89,7 @@ async def test_a_cancelled_spending_no_longer_counts_in_saldo(world):
     told = (await outbox_for(world.engine, dewi.user_id))[-1].payload["text"]
     assert "Bendahara Pokja menghapus catatan belanja" in told
     saldo = text_of(await chat.send("/saldo"))
-    assert "Dibelanjakan: Rp0" in saldo and "20 sak semen" not in saldo
+    assert "Belanja: Rp0" in saldo and "20 sak semen" not in saldo
     # Nothing is left to correct, so the button is gone; the same nota can be entered again without a warning.
     replies = await chat.send("/belanja")
     assert OFFER not in [c.label for c in replies[-1].choices]
@@ -143,7 +143,7 @@ async def test_a_corrected_funds_receipt_goes_back_to_the_pendamping_for_review(
     assert report.status == ReportStatus.MENUNGGU_TINJAUAN
     told = (await outbox_for(world.engine, dewi.user_id))[-1].payload
     assert "mengubah catatan dana masuk" in told["text"]
-    assert told["choices"] == [{"id": f"act:tinjau:{report.id}", "label": "Tinjau"}]
+    assert told["choices"] == [{"id": f"act:tinjau:{report.id}", "label": "Periksa"}]
 
 
 async def test_a_cancelled_funds_receipt_opens_dana_again(world):
@@ -153,9 +153,9 @@ async def test_a_cancelled_funds_receipt_opens_dana_again(world):
     await chat.press_label("Oktober 2026")
     await chat.press_label("Hapus")
     replies = await chat.press_label("Ya, hapus")
-    assert "Sisa saldo: Rp0." in text_of(replies)
+    assert "Saldo sekarang Rp0." in text_of(replies)
     assert (await one(world, FundReceipt)).cancelled_at is not None
     replies = await chat.send("/dana")
-    assert "Berapa uang yang masuk ke rekening Pokja?" in text_of(replies)
+    assert "Berapa dana yang sudah masuk ke rekening Pokja?" in text_of(replies)
     await chat.send("/batal")
-    assert "Diterima: Rp0" in text_of(await chat.send("/saldo"))
+    assert "Dana masuk: Rp0" in text_of(await chat.send("/saldo"))
