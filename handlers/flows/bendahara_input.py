@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from handlers.context import Context
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
+from handlers.flows.ketua_common import own_rt  # noqa: F401 (the treasurer's flows call it as ask.own_rt)
 from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
@@ -15,7 +16,6 @@ from handlers.parsing import ParseError, parse_date, parse_rupiah
 from services import reports
 from services.funds import MAX_AMOUNT, MAX_DESCRIPTION
 from services.media import Evidence
-from services.models import RT
 
 # Telegram lets a bot download at most 20 MB; refusing bigger files up front saves a failing download later.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -23,13 +23,6 @@ TODAY, YESTERDAY = "today", "yesterday"
 SAVE, CANCEL = "save", "cancel"
 SAVE_WORDS = ("ya", "y", "simpan", "ok", "oke", "yes", "save", "1")
 CANCEL_WORDS = ("tidak", "tdk", "no", "cancel", "2")
-
-
-async def own_rt(ctx: Context) -> RT | None:
-    """The treasurer's own RT: every money operation is on it and nothing else."""
-    if ctx.person is None or ctx.person.rt_id is None:
-        return None
-    return await ctx.session.get(RT, ctx.person.rt_id)
 
 
 def not_linked_reason() -> str:
