@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.bootstrap import App
 from bot.cli.common import Refused, console, run_with_app
 from bot.cli.quota_plan import print_plan
+from handlers.broadcast_reports import cli_broadcast_payload, final_report_reply
 from handlers.delivery_plan import plan_summary
 from handlers.formatting import WIB
 from handlers.i18n import _
-from handlers.reminders import cli_broadcast_payload, final_report_reply
 from services import delivery
 from services.broadcasts import MAX_TEXT, quota_recipients
 from services.contacts import registered_ketua

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 
-from handlers.reminders import report_broadcast_follow_up, report_broadcast_progress
+from handlers.broadcast_reports import report_broadcast_follow_up, report_broadcast_progress
 from services import delivery
 from services.db import Database
 from services.models import utcnow
