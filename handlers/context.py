@@ -3,7 +3,6 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,9 +13,7 @@ from services import outbox
 from services.media import MediaStore
 from services.models import Person
 from services.program import Program
-
-WIB = ZoneInfo("Asia/Jakarta")
-
+from services.wib import WIB
 
 # Supplied by the channel: fetch the bytes of a media item (Telegram getFile, WhatsApp media URL, a local file).
 # It raises MediaTooLarge for a file bigger than the channel lets a bot download, and MediaUnavailable when the

@@ -4,15 +4,13 @@
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
 from handlers.i18n import _, current_locale
+from services.wib import WIB
 from services.wilayah import read_wilayah
-
-WIB = ZoneInfo("Asia/Jakarta")
 
 
 def rupiah(amount: int) -> str:

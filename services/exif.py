@@ -8,12 +8,13 @@ import io
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image
 
+from services.wib import WIB
+
 # A camera's clock has no zone; in Kota Jambi it is WIB unless the photo says otherwise (OffsetTimeOriginal).
-DEFAULT_ZONE = ZoneInfo("Asia/Jakarta")
+DEFAULT_ZONE = WIB
 TAG = ExifTags.Base
 GPS = ExifTags.GPS
 

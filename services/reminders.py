@@ -14,7 +14,6 @@ a catch-up, at the clock's next check — under the same claim, so never twice.
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +22,8 @@ from services import delivery
 from services.models import RT, ChannelIdentity, OutboxMessage, Person, ReminderClaim, Role, utcnow
 from services.program import Program
 from services.schedule import StageState, StageStatus, month_of, stage_states_for_rts, urgency
+from services.wib import WIB
 
-WIB = ZoneInfo("Asia/Jakarta")
 BULANAN = "bulanan"
 SUSULAN = "susulan"
 RT_ROLES = (Role.KETUA_RT, Role.BENDAHARA)

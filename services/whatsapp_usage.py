@@ -6,7 +6,6 @@ The month is the program's (WIB), like every date the bot shows; Meta's invoice 
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,8 +13,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import WhatsAppTemplateSend
+from services.wib import WIB
 
-WIB = ZoneInfo("Asia/Jakarta")
 _INSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 

@@ -16,9 +16,8 @@ from handlers.parsing import ParseError, parse_date, parse_rupiah
 from services import reports
 from services.funds import MAX_AMOUNT, MAX_DESCRIPTION
 from services.media import Evidence
+from services.reports import MAX_FILE_BYTES
 
-# Telegram lets a bot download at most 20 MB; refusing bigger files up front saves a failing download later.
-MAX_FILE_BYTES = 20 * 1024 * 1024
 TODAY, YESTERDAY = "today", "yesterday"
 SAVE, CANCEL = "save", "cancel"
 SAVE_WORDS = ("ya", "y", "simpan", "ok", "oke", "yes", "save", "1")
