@@ -13,6 +13,7 @@ from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
 from handlers.parsing import ParseError, parse_date, parse_rupiah
+from handlers.yes_no import NO, YES
 from services import reports
 from services.funds import MAX_AMOUNT, MAX_DESCRIPTION
 from services.media import Evidence
@@ -20,8 +21,8 @@ from services.reports import MAX_FILE_BYTES
 
 TODAY, YESTERDAY = "today", "yesterday"
 SAVE, CANCEL = "save", "cancel"
-SAVE_WORDS = ("ya", "y", "simpan", "ok", "oke", "yes", "save", "1")
-CANCEL_WORDS = ("tidak", "tdk", "no", "cancel", "2")
+SAVE_WORDS = (*YES, "simpan", "save", "1")
+CANCEL_WORDS = (*NO, "batal", "cancel", "2")
 
 
 def not_linked_reason() -> str:

@@ -20,6 +20,7 @@ from handlers.menu import menu_reply, role_name
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.problems import describe
 from handlers.sapaan import sapaan
+from handlers.yes_no import NO, YES
 from services import numbers, outbox, pesan
 from services.models import RT, Person, Role
 from services.problems import ProblemError
@@ -28,7 +29,7 @@ NAME = "hubungi"
 BALAS = "balas"
 RT_ROLES = (Role.KETUA_RT.value, Role.BENDAHARA.value)
 CANCEL = "cancel"
-OFFER_WORDS = {"send": ("kirim", "ya", "send", "yes", "1"), "no": ("tidak", "no", "2")}
+OFFER_WORDS = {"send": ("kirim", *YES, "send", "1"), "no": (*NO, "2")}
 
 
 def phone_text(phone: str | None) -> str | None:

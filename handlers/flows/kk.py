@@ -27,11 +27,12 @@ from handlers.formatting import number, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from handlers.parsing import ParseError, parse_count
+from handlers.yes_no import NO, YES
 from services import kk_changes, rts
 from services.problems import ProblemError
 
-YA_UBAH = {"yes": ("ya", "y", "yes", "benar", "betul", "1"), "change": ("ubah", "tidak", "no", "2")}
-SIMPAN_UBAH = {"save": ("simpan", "ya", "y", "yes", "kirim", "1"), "change": ("ubah", "tidak", "no", "2")}
+YA_UBAH = {"yes": (*YES, "1"), "change": ("ubah", *NO, "2")}
+SIMPAN_UBAH = {"save": ("simpan", *YES, "kirim", "1"), "change": ("ubah", *NO, "2")}
 
 
 def allocation_line(ctx: Context, jumlah_kk: int) -> str:

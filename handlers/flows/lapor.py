@@ -47,6 +47,7 @@ from handlers.formatting import bulan, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
 from handlers.parsing import ParseError, parse_date
+from handlers.yes_no import NO, YES
 from services import drafts, numbers, reports, schedule
 from services.media import Evidence
 from services.models import StageReport
@@ -54,7 +55,7 @@ from services.problems import ProblemError
 from services.schedule import StageStatus
 
 DATE_WORDS = {"today": ("hari ini", "today"), "yesterday": ("kemarin", "yesterday")}
-CONFIRM_WORDS = {"send": ("kirim", "ya", "yes", "send"), "cancel": ("batal", "tidak", "no", "cancel")}
+CONFIRM_WORDS = {"send": ("kirim", *YES, "send"), "cancel": ("batal", *NO, "cancel")}
 
 
 async def _states(ctx: Context) -> list[schedule.StageState]:

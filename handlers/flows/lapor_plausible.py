@@ -10,15 +10,16 @@ from handlers.flows.ketua_common import own_rt, picked, rt_name
 from handlers.formatting import number
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
+from handlers.yes_no import YES
 from services.program import StageField
 
 KK_HADIR, HADIR = "jumlah_kk_hadir", "jumlah_hadir"
 STEP = "periksa"
-YES = {"yes": ("ya", "ya, benar", "benar", "y", "yes")}
+CONFIRMED = {"yes": (*YES, "ya, benar")}
 
 
 def confirmed(incoming: Incoming) -> bool:
-    return picked(incoming, YES) == "yes"
+    return picked(incoming, CONFIRMED) == "yes"
 
 
 async def doubt(ctx: Context, data: Data, field: StageField, value: int) -> str | None:

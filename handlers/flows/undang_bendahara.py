@@ -13,10 +13,11 @@ from handlers.flows.ketua_common import KETUA, no_rt, own_rt, picked, rt_name
 from handlers.formatting import tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
+from handlers.yes_no import NO, YES
 from services import invitations, seats
 from services.models import RT, Invitation, Role
 
-REPLACE_WORDS = {"new": ("ya", "baru", "buat", "yes", "1"), "keep": ("tidak", "no", "simpan", "2")}
+REPLACE_WORDS = {"new": (*YES, "baru", "buat", "1"), "keep": (*NO, "simpan", "2")}
 
 
 async def _active(ctx: Context, rt_id: int) -> list[Invitation]:
