@@ -16,7 +16,7 @@ from bot import migrate
 from bot.bootstrap import App, bootstrap
 from bot.channels.console import CHANNEL, ConsoleChannel
 from bot.cli.common import Refused, console, errors
-from bot.cli.run import _safe_url, _Texts
+from bot.cli.operator_texts import OperatorTexts, safe_url
 from bot.runner import Part, prepare
 from bot.settings import Settings
 from handlers.i18n import _, use_locale
@@ -108,7 +108,7 @@ async def _read_line() -> str | None:
 async def _session(settings: Settings, code: str | None, as_person: str | None) -> None:
     app = bootstrap(settings)
     try:
-        await prepare(app, console.print, _Texts())
+        await prepare(app, console.print, OperatorTexts())
         if as_person:
             user_id = await identity_as(app, as_person)
         else:
@@ -145,7 +145,7 @@ def chat(
                 _(
                     "chat is meant for the embedded demo database; DATABASE_URL is {url}. "
                     "Add --force to use it anyway.",
-                    url=_safe_url(settings.database_url),
+                    url=safe_url(settings.database_url),
                 ),
                 highlight=False,
                 markup=False,

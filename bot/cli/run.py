@@ -4,9 +4,11 @@ import asyncio
 
 import typer
 
+from bot.cli.chat import console_offer
 from bot.cli.common import console
+from bot.cli.operator_texts import OperatorTexts, safe_url
 from bot.logs import configure_logging
-from bot.runner import RunTexts, serve
+from bot.runner import serve
 from bot.settings import Settings
 from handlers.formatting import waktu
 from handlers.i18n import _, use_locale
@@ -14,22 +16,10 @@ from handlers.problems import describe_row
 from services.problems import ProblemError
 
 
-class _Texts(RunTexts):
-    def demo_loaded(self, count: int) -> str:
-        return _(
-            "Empty database on the embedded default: loaded the DEMO roster ({count} RTs). "
-            "Do not use it for real data; set DATABASE_URL for production.",
-            count=count,
-        )
-
-    def empty_roster(self) -> str:
-        return _("The roster is empty: import it with `kampung-bahagia roster import FILE`.")
-
-
 def _describe_configuration(settings: Settings) -> list[str]:
     default_program = _("built-in default")
     lines = [
-        _("Database: {url}", url=_safe_url(settings.database_url)),
+        _("Database: {url}", url=safe_url(settings.database_url)),
         _("Media folder: {path}", path=str(settings.media_dir)),
         _("Program file: {path}", path=str(settings.program_file or default_program)),
     ]
@@ -61,14 +51,6 @@ def _whatsapp_line(settings: Settings) -> str:
     )
 
 
-def _safe_url(url: str) -> str:
-    # Never print a password from DATABASE_URL.
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
-
-
 def run() -> None:
     settings = Settings()
     configure_logging(settings)
@@ -78,11 +60,10 @@ def run() -> None:
         try:
             from bot import scheduler
             from bot.channels.registry import part as channels_part
-            from bot.cli.chat import console_offer  # here: chat imports this module
             from bot.delivery.part import part as delivery_part
 
             parts = [*console_offer(settings), scheduler.part, delivery_part, channels_part]
-            asyncio.run(serve(settings, parts=parts, say=console.print, texts=_Texts()))
+            asyncio.run(serve(settings, parts=parts, say=console.print, texts=OperatorTexts()))
         except ProblemError as error:
             for problem in error.problems:
                 console.print(f"[red]✗[/red] {describe_row(problem)}", highlight=False)
