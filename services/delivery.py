@@ -9,24 +9,19 @@ the worker keeps it to the milliseconds between the platform's answer and the co
 """
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, case, cast, delete, func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import delivery_status
-from services.models import Broadcast, ChannelIdentity, OutboxMessage, Person, utcnow
-from services.outbox import CHANNEL_PREFERENCE
+from services.models import Broadcast, OutboxMessage, Person, utcnow
+from services.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE
+from services.outbox import enqueue_once as enqueue_once
+from services.outbox import preferred_identities as preferred_identities
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-UNREACHABLE = "unreachable"
-DONE = (SENT, FAILED, UNREACHABLE)
 IN_DOUBT = "in doubt: the previous worker stopped during the send; it may have been delivered twice"
 
 # Payload marks of a message whose send may or may not have arrived (see bot/delivery/uncertain.py for the rule).
@@ -35,60 +30,6 @@ UNCERTAIN_SINCE = "_uncertain_since"
 # BEHIND: the rest of the same answer, queued behind such a message (its row id): it shares that message's fate.
 BEHIND = "_behind"
 SUPERSEDED = "not sent: its first attempt may have arrived, and a newer message went to this chat after it"
-
-
-def insert_ignoring_conflicts(session: AsyncSession, model: type):
-    """INSERT … ON CONFLICT DO NOTHING: a unique key decides atomically, even between concurrent transactions."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model).on_conflict_do_nothing()
-
-
-async def preferred_identities(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, ChannelIdentity]:
-    """The identity each person is reached through (same rule as services.outbox), in one query."""
-    ids = list(set(person_ids))
-    by_person: dict[int, list[ChannelIdentity]] = {}
-    if ids:
-        for identity in await session.scalars(select(ChannelIdentity).where(ChannelIdentity.person_id.in_(ids))):
-            by_person.setdefault(identity.person_id, []).append(identity)
-
-    def rank(identity: ChannelIdentity) -> tuple[bool, int, int]:
-        order = CHANNEL_PREFERENCE.index(identity.channel) if identity.channel in CHANNEL_PREFERENCE else 99
-        return (identity.unreachable_at is not None, order, identity.id)
-
-    return {person_id: min(identities, key=rank) for person_id, identities in by_person.items()}
-
-
-async def enqueue_once(
-    session: AsyncSession,
-    identity: ChannelIdentity,
-    payload: dict,
-    *,
-    dedupe_key: str,
-    broadcast_id: int | None = None,
-    now: datetime | None = None,
-    not_before: datetime | None = None,
-) -> int | None:
-    """Queue one message unless its dedupe key is already queued; returns the new row id, or None.
-
-    `not_before`: not sent before then (a WhatsApp template planned for a later day, services.whatsapp_quota)."""
-    statement = (
-        insert_ignoring_conflicts(session, OutboxMessage)
-        .values(
-            dedupe_key=dedupe_key,
-            channel=identity.channel,
-            external_id=identity.external_id,
-            person_id=identity.person_id,
-            broadcast_id=broadcast_id,
-            payload=payload,
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=not_before or now or utcnow(),
-            created_at=now or utcnow(),
-        )
-        .returning(OutboxMessage.id)
-    )
-    return await session.scalar(statement)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import delivery
+from services.db import insert_ignoring_conflicts
 from services.models import RT, ChannelIdentity, OutboxMessage, Person, ReminderClaim, Role, utcnow
 from services.program import Program
 from services.schedule import StageState, StageStatus, month_of, stage_states_for_rts, urgency
@@ -262,7 +263,7 @@ async def claim(
         return False
     now = now or utcnow()
     claim_id = await session.scalar(
-        delivery.insert_ignoring_conflicts(session, ReminderClaim)
+        insert_ignoring_conflicts(session, ReminderClaim)
         .values(person_id=reminder.person_id, kind=reminder.kind, period=reminder.period, claimed_at=now)
         .returning(ReminderClaim.id)
     )

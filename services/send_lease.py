@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.delivery import insert_ignoring_conflicts
+from services.db import insert_ignoring_conflicts
 from services.models import ChannelLease
 
 
