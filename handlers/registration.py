@@ -77,12 +77,26 @@ async def inactive(ctx: Context) -> list[Reply]:
     ]
 
 
+def _an_attempt_at_a_code(typed: str) -> bool:
+    """One word of letters and digits about a code's length ("ABCD-EFG", "abcd efgh1"): a mistyped code, not a
+    greeting."""
+    squeezed = typed.strip().replace("-", "").replace(" ", "")
+    return (
+        6 <= len(squeezed) <= 12
+        and squeezed.isalnum()
+        and len(typed.split()) <= 2
+        and any(c.isdigit() or c.isupper() for c in squeezed)
+    )
+
+
 async def try_code(ctx: Context, typed: str) -> list[Reply]:
     channel, user_id = ctx.incoming.channel, ctx.incoming.user_id
     locked = await code_attempts.chat_locked_until(ctx.session, channel, user_id, ctx.now)
     if locked is not None:
         return [Reply(_("Too many wrong codes. For your safety, please try again after {time}.", time=waktu(locked)))]
     if not invitations.looks_like_code(typed):
+        if not _an_attempt_at_a_code(typed):
+            return [ask_code_reply()]  # "halo", "selamat pagi": someone new, who needs the welcome first
         # Said once: what a code looks like, and to type it again (the welcome would repeat the example).
         return [
             Reply(

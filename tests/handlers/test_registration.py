@@ -26,6 +26,16 @@ async def test_unregistered_person_is_asked_for_a_code(world):
     assert "invitation code" in chat.texts(replies) or "kode undangan" in chat.texts(replies)
 
 
+async def test_a_greeting_gets_the_welcome_and_a_mistyped_code_what_a_code_looks_like(world):
+    chat = await world.chat()
+    for greeting in ("halo", "Selamat pagi pak"):
+        [reply] = await chat.send(greeting)
+        assert reply.text.startswith("Selamat datang di bot Kampung Bahagia Kota Jambi.")
+    for mistyped in ("ABCD-EFG", "abcd efgh9"):
+        [reply] = await chat.send(mistyped)
+        assert reply.text.startswith("Kode undangan terdiri atas 8 huruf dan angka, misalnya ABCD-EFGH.")
+
+
 async def test_deep_link_registers_in_one_step(world):
     chat = await world.chat()
     code = await world.invite(Role.KETUA_RT, "15.71.01.1001-001")
