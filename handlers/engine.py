@@ -211,14 +211,14 @@ class Engine:
         return [Reply(_("That button is no longer valid.")), *await self._ask_current(ctx, state)]
 
     async def _command(self, ctx: Context, state: ConversationState, command: str, args: str) -> list[Reply]:
-        if command == "start":
-            enter(state, None, None)
-            return await registration.start(ctx, args)
         if state.flow is not None:
             # In the middle of a flow: answer and ask again, or ask before leaving it (see handlers/interruptions).
             kept = await interruptions.intercept(ctx, state, self.flows, self._ask_current, command, args)
             if kept is not None:
                 return kept
+        if command == "start":
+            enter(state, None, None)
+            return await registration.start(ctx, args)
         if command == "batal":
             had_flow = state.flow is not None
             draft = await interruptions.leave(ctx, state, self.flows)

@@ -20,7 +20,8 @@ from services.models import ConversationState
 
 PENDING = "_leave_for"
 READ_ONLY = frozenset({"jadwal", "saldo", "rt"})
-# Commands the engine handles as before in a flow: /start registers, /batal leaves, /bahasa is its own question.
+# Commands the engine handles as before in a flow: /start with a code registers, /batal leaves, /bahasa is its own
+# question.
 ENGINE_OWN = frozenset({"start", "batal", "bahasa"})
 CONTINUE, LEAVE = "stay:continue", "stay:leave"
 TYPED = {"lanjutkan": CONTINUE, "lanjut": CONTINUE, "continue": CONTINUE, "tinggalkan": LEAVE, "leave": LEAVE}
@@ -43,9 +44,14 @@ async def intercept(
 ) -> list[Reply] | None:
     """The answer to a command sent while a flow is open; None when the engine handles it as usual."""
     current = flows.get(state.flow or "")
-    if current is None or ctx.person is None or command in ENGINE_OWN:
+    if current is None or ctx.person is None:
         return None
     role = ctx.person.role
+    if command == "start" and not args.strip():
+        # Telegram's "Start" button, or a person lost in the middle: where they are, not a silent restart.
+        return [menu_list(role), *await ask_current(ctx, state)]
+    if command in ENGINE_OWN:
+        return None
     if command == "bantuan":
         return [help_reply(role), *await ask_current(ctx, state)]
     if command == "menu":

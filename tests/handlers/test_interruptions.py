@@ -50,6 +50,10 @@ async def test_menu_is_a_list_without_buttons_and_bantuan_answers_inside_a_flow(
     replies = await chat.send("/bantuan")
     assert "/lapor" in replies[0].text and QUESTION_2 in replies[-1].text
     assert (await state_of(world, chat)).step == "field"
+    # Telegram's Start button in the middle of a report: the menu as a list, and the report goes on.
+    menu, question = await chat.send("/start")
+    assert menu.text.startswith("Apa yang ingin dilakukan?") and not menu.choices
+    assert QUESTION_2 in question.text and (await state_of(world, chat)).step == "field"
 
 
 async def test_another_flow_asks_first_and_continue_keeps_the_report(world):
