@@ -264,14 +264,7 @@ class Engine:
             enter(state, None, None)
             return [registration.ask_code_reply()] if ctx.person is None else [self._menu(ctx)]
         data = dict(state.data or {})
-        # `Stay` means the answer did not fit and nothing of it is kept: whatever the step wrote before deciding so
-        # goes with its savepoint (files written meanwhile too: services/pending_files.py).
-        savepoint = await ctx.session.begin_nested()
         outcome = await step.handle(ctx, data, ctx.incoming)
-        if isinstance(outcome, Stay):
-            await savepoint.rollback()
-        elif savepoint.is_active:
-            await savepoint.commit()
         return await self._apply(ctx, state, flow, data, outcome)
 
     async def _apply(

@@ -64,9 +64,6 @@ async def handle_jumlah(ctx: Context, data: Data, incoming: Incoming) -> Outcome
     if text == "masalah":
         await _change_kk(ctx, 998)
         raise ProblemError.one("kk_not_positive", value=0)
-    if text == "setengah":
-        await _change_kk(ctx, 997)  # written, then the step says the answer does not fit: nothing of it is kept
-        return Stay("Type a whole number.")
     if incoming.kind != Kind.TEXT or not text.isdigit():
         return Stay("Type a number.")
     data["n"] = int(text)
@@ -286,18 +283,6 @@ async def test_wrong_answer_stays_on_the_question_and_keeps_buttons_valid(world)
     assert replies[-1].token == token
     await chat.press("ya", token)
     assert (await kk_of(world))[0] == 42
-
-
-async def test_a_step_that_stays_keeps_none_of_its_writes(world):
-    before = await kk_of(world)
-    chat = await world.chat(Role.KETUA_RT, RT1)
-    await chat.send("/uji")
-    replies = await chat.send("setengah")
-    assert [r.text for r in replies] == ["Type a whole number.", "How many KK?"]
-    assert await kk_of(world) == before  # the step's write was rolled back with its savepoint
-    await chat.send("12")
-    await chat.press("ya", chat.last.token)
-    assert (await kk_of(world))[0] == 12  # and the rest of the conversation goes on as ever
 
 
 async def test_old_button_is_explained_and_the_current_question_asked(world):
