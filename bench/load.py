@@ -43,7 +43,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -118,7 +118,8 @@ class Results:
     steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # kind → seconds
     http_errors: Counter = field(default_factory=Counter)  # status → count
     went_wrong: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # messages never answered
+    stuck: list[str] = field(default_factory=list)  # answers without the button the person had to press
     unfinished: Counter = field(default_factory=Counter)  # role → people
     finished: Counter = field(default_factory=Counter)
     duplicates: int = 0
@@ -225,16 +226,17 @@ class Actor:
                     if label.lower() in button["text"].lower():
                         update = self.server.callback_update(self.chat, button["callback_data"], message["message_id"])
                         return await self.step(kind, [update], expect)
-        self.run.results.lost.append(f"{self.role} {self.chat} {kind}: no button {label!r}")
+        self.run.results.stuck.append(f"{self.role} {self.chat} {kind}: no button {label!r}")
         raise Lost(kind)
 
     async def _photos(self, kind: str, contents: list[bytes], expect: Callable[[Sent], bool]) -> Sent:
         """Photos as Telegram delivers them: several make an album (one media_group_id), one update each."""
         await self.think()
-        group = f"album-{self.chat}" if len(contents) > 1 else None
+        first = next(self.run.file_ids)
+        group = f"album-{first}" if len(contents) > 1 else None
         updates = []
-        for content in contents:
-            file_id = f"photo-{next(self.run.file_ids)}"
+        for n, content in enumerate(contents):
+            file_id = f"photo-{first}-{n}"
             self.server.add_file(file_id, content)
             updates.append(self.server.photo_update(self.chat, file_id, media_group_id=group))
         return await self.step(kind, updates, expect)
@@ -252,13 +254,26 @@ def card_or_empty(sent: Sent) -> bool:
     return sent.has_button("Setujui") or EMPTY_QUEUE in sent.text
 
 
-# ---- the scripts --------------------------------------------------------------------------------------------------
+# ---- the people and what they do --------------------------------------------------------------------------------
 @dataclass
 class Chair:
     chat: int
     code: str
     kk: int
     photos: list[bytes]
+    role: ClassVar[str] = "ketua"
+
+    async def play(self, p: Actor, _others_done: asyncio.Event) -> None:
+        await p.say("/start CODE", f"/start {self.code}", says("Pendaftaran berhasil"))
+        await p.say("/kk", "/kk", says("Ada berapa KK"))
+        await p.say("KK count", str(self.kk), button("Simpan"))
+        await p.press("Simpan KK", "Simpan", says("sekarang:"))
+        await p.say("/lapor", "/lapor", button("Sosialisasi"))
+        await p.press("stage Sosialisasi", "Sosialisasi", button("Hari ini"))
+        await p.press("Hari ini", "Hari ini", says("Sekarang kirim bukti"))
+        await p.photos(ALBUM, self.photos, says(f"Sudah diterima: {len(self.photos)} foto"))
+        await p.press("Selesai kirim", "Selesai", button("Kirim"))
+        await p.press("Kirim", "Kirim", says("menunggu diperiksa"))
 
 
 @dataclass
@@ -267,48 +282,36 @@ class Treasurer:
     code: str
     amount: int
     proof: bytes
+    role: ClassVar[str] = "bendahara"
+
+    async def play(self, p: Actor, _others_done: asyncio.Event) -> None:
+        await p.say("/start CODE", f"/start {self.code}", says("Pendaftaran berhasil"))
+        await p.say("/dana", "/dana", says("Berapa dana"))
+        await p.say("amount", f"{self.amount:,}".replace(",", "."), says("Tanggal berapa"))
+        await p.press("Hari ini", "Hari ini", says("Kirim satu foto bukti"))
+        await p.photos("proof photo", [self.proof], button("Simpan"))
+        await p.press("Simpan", "Simpan", says("sudah disimpan"))
 
 
 @dataclass
 class Pendamping:
     chat: int
     code: str
+    role: ClassVar[str] = "pendamping"
 
-
-async def chair_script(p: Actor, c: Chair) -> None:
-    await p.say("/start CODE", f"/start {c.code}", says("Pendaftaran berhasil"))
-    await p.say("/kk", "/kk", says("Ada berapa KK"))
-    await p.say("KK count", str(c.kk), button("Simpan"))
-    await p.press("Simpan KK", "Simpan", says("sekarang:"))
-    await p.say("/lapor", "/lapor", button("Sosialisasi"))
-    await p.press("stage Sosialisasi", "Sosialisasi", button("Hari ini"))
-    await p.press("Hari ini", "Hari ini", says("Sekarang kirim bukti"))
-    await p.photos(ALBUM, c.photos, says(f"Sudah diterima: {len(c.photos)} foto"))
-    await p.press("Selesai kirim", "Selesai", button("Kirim"))
-    await p.press("Kirim", "Kirim", says("menunggu diperiksa"))
-
-
-async def treasurer_script(p: Actor, t: Treasurer) -> None:
-    await p.say("/start CODE", f"/start {t.code}", says("Pendaftaran berhasil"))
-    await p.say("/dana", "/dana", says("Berapa dana"))
-    await p.say("amount", f"{t.amount:,}".replace(",", "."), says("Tanggal berapa"))
-    await p.press("Hari ini", "Hari ini", says("Kirim satu foto bukti"))
-    await p.photos("proof photo", [t.proof], button("Simpan"))
-    await p.press("Simpan", "Simpan", says("sudah disimpan"))
-
-
-async def pendamping_script(p: Actor, d: Pendamping, others_done: asyncio.Event) -> None:
-    await p.say("/start CODE", f"/start {d.code}", says("Pendaftaran berhasil"))
-    while True:
-        last_visit = others_done.is_set()
-        answer = await p.say("/tinjau", "/tinjau", card_or_empty)
-        while answer.has_button("Setujui"):
-            answer = await p.press("Setujui", "Setujui", card_or_empty)
-            p.run.results.reviewed += 1
-        if last_visit:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(others_done.wait(), p.run.rng.uniform(20, 40))
+    async def play(self, p: Actor, others_done: asyncio.Event) -> None:
+        """Approves whatever waits, comes back every 20–40 s, and once more after everyone else is done."""
+        await p.say("/start CODE", f"/start {self.code}", says("Pendaftaran berhasil"))
+        while True:
+            last_visit = others_done.is_set()
+            answer = await p.say("/tinjau", "/tinjau", card_or_empty)
+            while answer.has_button("Setujui"):
+                answer = await p.press("Setujui", "Setujui", card_or_empty)
+                p.run.results.reviewed += 1
+            if last_visit:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(others_done.wait(), p.run.rng.uniform(20, 40))
 
 
 # ---- the run ------------------------------------------------------------------------------------------------------
@@ -322,18 +325,20 @@ class Run:
     results: Results = field(default_factory=Results)
     update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    people: list["Actor"] = field(default_factory=list)
+    people: list[Actor] = field(default_factory=list)
 
 
-async def person(run: Run, role: str, chat: int, webhook: str, arrives: float, script) -> None:
-    await asyncio.sleep(max(0.0, arrives - time.monotonic()))
-    p = Actor(run, chat, role, webhook)
+async def arrive(
+    run: Run, who: Chair | Treasurer | Pendamping, webhook: str, at: float, others_done: asyncio.Event
+) -> None:
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    p = Actor(run, who.chat, who.role, webhook)
     run.people.append(p)
     try:
-        await script(p)
-        run.results.finished[role] += 1
+        await who.play(p, others_done)
+        run.results.finished[who.role] += 1
     except (Lost, WentWrong):
-        run.results.unfinished[role] += 1
+        run.results.unfinished[who.role] += 1
 
 
 def arrivals(rng: random.Random, count: int, seconds: float, start: float) -> list[float]:
@@ -346,49 +351,30 @@ def arrivals(rng: random.Random, count: int, seconds: float, start: float) -> li
 async def generate(
     server: LoadServer,
     webhooks: list[str],
-    chairs: list[Chair],
-    treasurers: list[Treasurer],
-    pendamping: list[Pendamping],
+    people: tuple[list[Chair], list[Treasurer], list[Pendamping]],
     seconds: float,
     think: float,
     timeout: float,
 ) -> Results:
+    """Everyone arrives and plays their part; each person's updates go to one web process, people alternating."""
+    chairs, treasurers, pendamping = people
     rng = random.Random(14)
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         run = Run(server, http, think, timeout, rng)
         start = time.monotonic() + 0.5
-        everyone = [("ketua", c.chat, c) for c in chairs] + [("bendahara", t.chat, t) for t in treasurers]
+        others_done = asyncio.Event()
+        everyone: list[Chair | Treasurer] = [*chairs, *treasurers]
         rng.shuffle(everyone)
         when = arrivals(rng, len(everyone), seconds, start)
         others = [
-            asyncio.create_task(
-                person(
-                    run,
-                    role,
-                    chat,
-                    webhooks[i % len(webhooks)],
-                    when[i],
-                    (lambda p, who=who: chair_script(p, who))
-                    if role == "ketua"
-                    else (lambda p, who=who: treasurer_script(p, who)),
-                )
-            )
-            for i, (role, chat, who) in enumerate(everyone)
+            asyncio.create_task(arrive(run, who, webhooks[i % len(webhooks)], when[i], others_done))
+            for i, who in enumerate(everyone)
         ]
-        others_done = asyncio.Event()
         reviewers = [
             asyncio.create_task(
-                person(
-                    run,
-                    "pendamping",
-                    d.chat,
-                    webhooks[i % len(webhooks)],
-                    start + rng.uniform(0, seconds),
-                    lambda p, d=d: pendamping_script(p, d, others_done),
-                )
+                arrive(run, who, webhooks[i % len(webhooks)], start + rng.uniform(0, seconds), others_done)
             )
-            for i, d in enumerate(pendamping)
+            for i, who in enumerate(pendamping)
         ]
         await asyncio.gather(*others)
         others_done.set()
@@ -611,9 +597,7 @@ async def main(arguments: argparse.Namespace, folder: Path) -> None:
             results = await generate(
                 server,
                 webhooks,
-                chairs,
-                treasurers,
-                pendamping,
+                (chairs, treasurers, pendamping),
                 arguments.minutes * 60,
                 arguments.think,
                 arguments.timeout,
@@ -662,7 +646,7 @@ def report(
         f"'something went wrong' answers: {len(r.went_wrong)} (each tried once more); "
         f"people who did not finish: {sum(r.unfinished.values())} {dict(r.unfinished) or ''}"
     )
-    for problem in (r.went_wrong + r.lost)[:10]:
+    for problem in (r.went_wrong + r.stuck + r.lost)[:10]:
         print("  " + problem)
     print(
         f"lost (never answered within {a.timeout:g} s): {len(r.lost)};  "
