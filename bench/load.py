@@ -125,6 +125,8 @@ class Results:
     duplicates: int = 0
     reviewed: int = 0
     wall: float = 0.0  # from the first arrival to the last answer
+    last_done: Counter = field(default_factory=Counter)  # role → seconds after the start its last person finished
+    lag: list[float] = field(default_factory=list)  # how late this process's own loop woke up (seconds)
 
 
 class Lost(Exception):
@@ -184,6 +186,7 @@ class Actor:
                 index += 1
                 if WENT_WRONG in sent.text:
                     self.run.results.went_wrong.append(f"{self.role} {self.chat} {kind}: {sent.text[:80]}")
+                    self.run.results.steps[f"{self.role}: {kind} — went wrong"].append(sent.at - start)
                     raise WentWrong(kind)
                 if expect(sent):
                     self.run.results.steps[f"{self.role}: {kind}"].append(sent.at - start)
@@ -326,6 +329,7 @@ class Run:
     update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     file_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     people: list[Actor] = field(default_factory=list)
+    start: float = 0.0
 
 
 async def arrive(
@@ -337,6 +341,7 @@ async def arrive(
     try:
         await who.play(p, others_done)
         run.results.finished[who.role] += 1
+        run.results.last_done[who.role] = max(run.results.last_done[who.role], time.monotonic() - run.start)
     except (Lost, WentWrong):
         run.results.unfinished[who.role] += 1
 
@@ -346,6 +351,14 @@ def arrivals(rng: random.Random, count: int, seconds: float, start: float) -> li
     gaps = list(itertools.accumulate(rng.expovariate(1.0) for _ in range(count)))
     scale = seconds / gaps[-1] if gaps and gaps[-1] > 0 else 0.0
     return [start + gap * scale for gap in gaps]
+
+
+async def watch_lag(results: Results, every: float = 0.05) -> None:
+    """The generator shares the machine: how late its own loop wakes tells how far its timing can be trusted."""
+    while True:
+        due = time.monotonic() + every
+        await asyncio.sleep(every)
+        results.lag.append(time.monotonic() - due)
 
 
 async def generate(
@@ -361,7 +374,8 @@ async def generate(
     rng = random.Random(14)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         run = Run(server, http, think, timeout, rng)
-        start = time.monotonic() + 0.5
+        watcher = asyncio.create_task(watch_lag(run.results))
+        start = run.start = time.monotonic() + 0.5
         others_done = asyncio.Event()
         everyone: list[Chair | Treasurer] = [*chairs, *treasurers]
         rng.shuffle(everyone)
@@ -380,6 +394,7 @@ async def generate(
         others_done.set()
         await asyncio.gather(*reviewers)
         run.results.wall = time.monotonic() - start
+        watcher.cancel()
         await asyncio.sleep(SETTLE_SECONDS)
         for p in run.people:  # what came after each person's last answer
             p.close_window()
@@ -652,11 +667,18 @@ def report(
         f"lost (never answered within {a.timeout:g} s): {len(r.lost)};  "
         f"duplicates (an answer sent twice): {r.duplicates}"
     )
-    print(f"finished: {dict(r.finished)}; reports approved by the pendamping: {r.reviewed}")
+    last = ", ".join(f"{role} {seconds:.0f} s" for role, seconds in sorted(r.last_done.items()))
+    print(f"finished: {dict(r.finished)} (the last at: {last}); reports approved by the pendamping: {r.reviewed}")
     if reviewers < a.pendamping:
         print(f"  (only {reviewers} pendamping have RTs among the chairs' {a.chairs})")
     print(f"database at the end: {megabytes(database)};  media folder: {megabytes(media)} in {files} files")
     print(f"wall time: {wall:.1f} s ({wall / 60:.1f} min) from the first arrival to the last answer")
+    if r.lag:
+        lag = [v * 1000 for v in r.lag]
+        print(
+            f"(the generator's own loop woke late by p99 {percentile(lag, 99):.0f} ms, max {max(lag):.0f} ms: "
+            "its timing is no better than that)"
+        )
 
 
 if __name__ == "__main__":
