@@ -3,7 +3,7 @@
 Every pendamping and admin conversation asks this module first, so the rule lives in one place.
 """
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -25,15 +25,22 @@ def may_review(person: Person, rt: RT) -> bool:
     return person.role in REVIEWER_ROLES and may_see(person, rt)
 
 
+def visible_rts(person: Person) -> ColumnElement[bool]:
+    """`may_see` as a condition on the `rt` table, for queries over many RTs at once (the dashboard's lists)."""
+    if person.role == Role.ADMIN:
+        return true()
+    if person.role == Role.PENDAMPING:
+        return RT.pendamping_id == person.id
+    if person.rt_id is None:
+        return false()
+    return RT.id == person.rt_id
+
+
 async def rts_for(session: AsyncSession, person: Person) -> list[RT]:
     """The RTs this person may see, ordered by code, with their kelurahan loaded."""
-    query = select(RT).options(selectinload(RT.kelurahan)).order_by(RT.kode)
-    if person.role == Role.PENDAMPING:
-        query = query.where(RT.pendamping_id == person.id)
-    elif person.role != Role.ADMIN:
-        if person.rt_id is None:
-            return []
-        query = query.where(RT.id == person.rt_id)
+    if person.role not in (Role.ADMIN, Role.PENDAMPING) and person.rt_id is None:
+        return []
+    query = select(RT).options(selectinload(RT.kelurahan)).where(visible_rts(person)).order_by(RT.kode)
     return list(await session.scalars(query))
 
 

@@ -185,18 +185,22 @@ async def same_proof(session: AsyncSession, rt_id: int, sha256: str) -> SameProo
     return None
 
 
-def counted_receipts(rt_id: int):
-    """Receipts that count: all but those whose report the pendamping sent back (the treasurer redoes those) and
-    those the treasurer cancelled."""
+def receipts_that_count(*columns):
+    """Receipts that count, of every RT: all but those whose report the pendamping sent back (the treasurer redoes
+    those) and those the treasurer cancelled. `columns`: what to select (the receipt rows by default)."""
     return (
-        select(FundReceipt)
+        select(*(columns or (FundReceipt,)))
         .outerjoin(StageReport, FundReceipt.report_id == StageReport.id)
         .where(
-            FundReceipt.rt_id == rt_id,
             FundReceipt.cancelled_at.is_(None),
             or_(StageReport.id.is_(None), StageReport.status != ReportStatus.DIKEMBALIKAN),
         )
     )
+
+
+def counted_receipts(rt_id: int):
+    """The receipts of one RT that count (see receipts_that_count)."""
+    return receipts_that_count().where(FundReceipt.rt_id == rt_id)
 
 
 async def total_received(session: AsyncSession, rt_id: int) -> int:
@@ -204,9 +208,13 @@ async def total_received(session: AsyncSession, rt_id: int) -> int:
     return int(await session.scalar(select(func.coalesce(func.sum(receipts.c.amount), 0))))
 
 
+# Spending that counts: all but what the treasurer cancelled.
+SPENDING_COUNTS = Spending.cancelled_at.is_(None)
+
+
 def counted_spending(rt_id: int):
-    """Spending that counts: all but what the treasurer cancelled."""
-    return (Spending.rt_id == rt_id, Spending.cancelled_at.is_(None))
+    """The spending of one RT that counts."""
+    return (Spending.rt_id == rt_id, SPENDING_COUNTS)
 
 
 async def total_spent(session: AsyncSession, rt_id: int) -> int:

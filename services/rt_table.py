@@ -1,0 +1,372 @@
+"""The dashboard's RT table: one row per RT the viewer may see, filtered, sorted and paged.
+
+Built from a handful of set-based queries over all the RTs in scope (the RTs, the latest report of each stage,
+funds and spending summed per RT, registered seats, unreachable people), never one query per RT: the city has
+1,583 RTs and the list must stay fast. Stage statuses come from services/schedule.py `stage_states` (the one
+computation), the scope from services/assignments.py, what counts as money received from services/funds.py.
+The stage answers (attendance, swadaya) are read only for the rows actually shown or exported, batch by batch.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.assignments import REVIEWER_ROLES, visible_rts
+from services.contacts import undeliverable, unreachable, unregistered_seats
+from services.funds import SPENDING_COUNTS, receipts_that_count
+from services.models import RT, FundReceipt, Kecamatan, Kelurahan, Person, ReportStatus, Role, Spending, StageReport
+from services.program import Program, Stage
+from services.rt_filter import NOT_STARTED, OVERDUE, RTFilter, Sort
+from services.schedule import StageState, StageStatus, stage_states
+
+# The answer fields the table reads, by their kode in the program file (the stage that asks them is looked up).
+HADIR, KK_HADIR = "jumlah_hadir", "jumlah_kk_hadir"
+SWADAYA_RUPIAH, SWADAYA_BARANG = "swadaya_rupiah", "swadaya_barang"
+# What a Ketua RT types for "no in-kind swadaya".
+NOTHING = {"", "-", "tidak ada"}
+BATCH = 500
+MAX_PER_PAGE = 500
+
+
+@dataclass(frozen=True)
+class RTRow:
+    id: int
+    kode: str
+    nomor: int
+    kelurahan_kode: str
+    kelurahan: str
+    kecamatan_kode: str
+    kecamatan: str
+    kelompok: str
+    jumlah_kk: int | None
+    pilot: bool
+    pendamping_id: int | None
+    pendamping: str | None
+    ketua_registered: bool
+    bendahara_registered: bool
+    states: tuple[StageState, ...]
+    allocation: int | None
+    receipts: int  # counted fund receipts
+    received: int
+    spent: int
+    unreachable: int  # people of the RT blocked or undeliverable on their channel
+    # From the latest report of the stages that ask them (a sent-back report does not count): None if not reported.
+    hadir: int | None = None
+    kk_hadir: int | None = None
+    swadaya_rupiah: int | None = None
+    swadaya_barang: str | None = None
+
+    @property
+    def balance(self) -> int:
+        return self.received - self.spent
+
+    @property
+    def done(self) -> int:
+        return sum(1 for s in self.states if s.status == StageStatus.SELESAI)
+
+    @property
+    def progress(self) -> float:
+        """Share of the stages approved, 0..1."""
+        return self.done / len(self.states) if self.states else 0.0
+
+    @property
+    def fund_mismatch(self) -> bool:
+        """Funds were confirmed, but their total is not the RT's allocation (or the allocation is unknown): the same
+        test the treasurer's /dana applies to an amount, over everything that counts."""
+        return self.receipts > 0 and (self.allocation is None or self.received != self.allocation)
+
+    @property
+    def kk_share(self) -> float | None:
+        """KK present at the rembuk warga as a share of the RT's KK."""
+        if self.kk_hadir is None or not self.jumlah_kk:
+            return None
+        return self.kk_hadir / self.jumlah_kk
+
+    @property
+    def hadir_per_kk(self) -> float | None:
+        """Residents present at the rembuk warga per KK of the RT."""
+        if self.hadir is None or not self.jumlah_kk:
+            return None
+        return self.hadir / self.jumlah_kk
+
+    def state(self, kode: str) -> StageState | None:
+        return next((s for s in self.states if s.stage.kode == kode), None)
+
+
+@dataclass(frozen=True)
+class RTPage:
+    rows: list[RTRow]
+    total: int
+    page: int
+    pages: int
+    per_page: int
+
+
+def status_matches(state: StageState, status: str) -> bool:
+    """A stage state against a filter status (services/rt_filter.py STATUSES)."""
+    if status == OVERDUE:
+        return state.late
+    if status == NOT_STARTED:
+        return state.report_id is None and not state.late
+    return state.status == status
+
+
+def matches(row: RTRow, f: RTFilter) -> bool:
+    """The filter's conditions that need the computed row (the rest narrowed the query already)."""
+    if f.status is not None:
+        states = [row.state(f.stage)] if f.stage else row.states
+        if not any(s is not None and status_matches(s, f.status) for s in states):
+            return False
+    checks = (
+        (f.registered, row.ketua_registered),
+        (f.bendahara_registered, row.bendahara_registered),
+        (f.seats_complete, row.ketua_registered and row.bendahara_registered),
+        (f.fund_mismatch, row.fund_mismatch),
+        (f.unreachable, row.unreachable > 0),
+    )
+    return all(wanted is None or wanted == actual for wanted, actual in checks)
+
+
+def _conditions(viewer: Person, f: RTFilter, only: Sequence[int] | None) -> list | None:
+    """Conditions on the `rt` table for the viewer's scope and the filter's simple fields; None: nothing to see.
+
+    The dashboard is for pendamping and admins: a Ketua RT or Bendahara sees nothing here, even their own RT."""
+    if viewer.role not in REVIEWER_ROLES or not viewer.active:
+        return None
+    conditions = [visible_rts(viewer)]
+    if f.kecamatan is not None:
+        conditions.append(RT.kelurahan_kode.in_(select(Kelurahan.kode).where(Kelurahan.kecamatan_kode == f.kecamatan)))
+    if f.kelurahan is not None:
+        conditions.append(RT.kelurahan_kode == f.kelurahan)
+    if f.kelompok is not None:
+        conditions.append(RT.kelompok == f.kelompok)
+    if f.pendamping_id is not None:
+        conditions.append(RT.pendamping_id == f.pendamping_id)
+    if f.pilot is not None:
+        conditions.append(RT.pilot_2025 == f.pilot)
+    if f.q is not None:
+        conditions.append(RT.kode.contains(f.q, autoescape=True))
+    if only is not None:
+        conditions.append(RT.id.in_(list(only)))
+    return conditions
+
+
+async def _latest(session: AsyncSession, in_scope) -> dict[int, dict[str, object]]:
+    """The newest report (highest id, as services/schedule.py latest_reports) of each stage of each RT: id, status
+    and stage only, since loading 15,000 whole reports with their answers would dominate the page."""
+    newest = (
+        select(func.max(StageReport.id))
+        .where(StageReport.rt_id.in_(in_scope))
+        .group_by(StageReport.rt_id, StageReport.stage_key)
+    )
+    rows = await session.execute(
+        select(StageReport.id, StageReport.rt_id, StageReport.stage_key, StageReport.status).where(
+            StageReport.id.in_(newest)
+        )
+    )
+    result: dict[int, dict[str, object]] = defaultdict(dict)
+    for row in rows:
+        # stage_states reads `.status` and `.id` of a report: the row has both.
+        result[row.rt_id][row.stage_key] = row
+    return result
+
+
+async def _money(session: AsyncSession, in_scope) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+    received = await session.execute(
+        receipts_that_count(FundReceipt.rt_id, func.count(FundReceipt.id), func.sum(FundReceipt.amount))
+        .where(FundReceipt.rt_id.in_(in_scope))
+        .group_by(FundReceipt.rt_id)
+    )
+    spent = await session.execute(
+        select(Spending.rt_id, func.sum(Spending.amount))
+        .where(SPENDING_COUNTS, Spending.rt_id.in_(in_scope))
+        .group_by(Spending.rt_id)
+    )
+    return (
+        {rt_id: (int(count), int(total)) for rt_id, count, total in received},
+        {rt_id: int(total) for rt_id, total in spent},
+    )
+
+
+async def _computed(
+    session: AsyncSession, program: Program, viewer: Person, f: RTFilter, today: date, only: Sequence[int] | None
+) -> tuple[list[RTRow], dict[int, dict[str, object]]]:
+    """Every matching row without the stage answers, and the latest reports (to read the answers from)."""
+    conditions = _conditions(viewer, f, only)
+    if conditions is None:
+        return [], {}
+    base = await session.execute(
+        select(
+            RT.id,
+            RT.kode,
+            RT.nomor,
+            RT.kelurahan_kode,
+            Kelurahan.nama,
+            Kelurahan.kecamatan_kode,
+            Kecamatan.nama,
+            RT.kelompok,
+            RT.jumlah_kk,
+            RT.pilot_2025,
+            RT.pendamping_id,
+            Person.nama,
+        )
+        .join(Kelurahan, RT.kelurahan_kode == Kelurahan.kode)
+        .join(Kecamatan, Kelurahan.kecamatan_kode == Kecamatan.kode)
+        .outerjoin(Person, Person.id == RT.pendamping_id)
+        .where(*conditions)
+        .order_by(RT.kode)
+    )
+    base = base.all()
+    if not base:
+        return [], {}
+    in_scope = select(RT.id).where(*conditions)
+    ids = [b[0] for b in base]
+    latest = await _latest(session, in_scope)
+    received, spent = await _money(session, in_scope)
+    missing = await unregistered_seats(session, ids)
+    cut_off: dict[int, int] = defaultdict(int)
+    for item in (*await unreachable(session, ids), *await undeliverable(session, ids)):
+        cut_off[item.person.rt_id] += 1
+    rows = []
+    for rt_id, kode, nomor, kel_kode, kel, kec_kode, kec, kelompok, jumlah_kk, pilot, pendamping_id, pendamping in base:
+        seats = missing.get(rt_id, ())
+        count, total = received.get(rt_id, (0, 0))
+        row = RTRow(
+            id=rt_id,
+            kode=kode,
+            nomor=nomor,
+            kelurahan_kode=kel_kode,
+            kelurahan=kel,
+            kecamatan_kode=kec_kode,
+            kecamatan=kec,
+            kelompok=kelompok,
+            jumlah_kk=jumlah_kk,
+            pilot=bool(pilot),
+            pendamping_id=pendamping_id,
+            pendamping=pendamping,
+            ketua_registered=Role.KETUA_RT not in seats,
+            bendahara_registered=Role.BENDAHARA not in seats,
+            states=tuple(stage_states(program, kelompok, latest.get(rt_id, {}), today)),
+            allocation=program.allocation(jumlah_kk),
+            receipts=count,
+            received=total,
+            spent=spent.get(rt_id, 0),
+            unreachable=cut_off.get(rt_id, 0),
+        )
+        if matches(row, f):
+            rows.append(row)
+    return rows, latest
+
+
+def _stage_asking(program: Program, field: str) -> Stage | None:
+    return next((s for s in program.stages if any(i.kode == field for i in s.isian)), None)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+async def _with_answers(
+    session: AsyncSession, program: Program, rows: list[RTRow], latest: dict[int, dict[str, object]]
+) -> list[RTRow]:
+    """The rows with attendance and swadaya read from their latest (not sent back) reports, in one query."""
+    stages = {s.kode for s in (_stage_asking(program, KK_HADIR), _stage_asking(program, SWADAYA_RUPIAH)) if s}
+    report_ids = [
+        report.id
+        for row in rows
+        for kode, report in latest.get(row.id, {}).items()
+        if kode in stages and report.status != ReportStatus.DIKEMBALIKAN
+    ]
+    if not report_ids:
+        return rows
+    answers: dict[int, dict] = defaultdict(dict)
+    found = await session.execute(select(StageReport.rt_id, StageReport.answers).where(StageReport.id.in_(report_ids)))
+    for rt_id, given in found:
+        answers[rt_id].update(given or {})
+    result = []
+    for row in rows:
+        given = answers.get(row.id)
+        if not given:
+            result.append(row)
+            continue
+        barang = given.get(SWADAYA_BARANG)
+        barang = str(barang).strip() if barang is not None else None
+        result.append(
+            replace(
+                row,
+                hadir=_int(given.get(HADIR)),
+                kk_hadir=_int(given.get(KK_HADIR)),
+                swadaya_rupiah=_int(given.get(SWADAYA_RUPIAH)),
+                swadaya_barang=None if barang is None or barang.lower() in NOTHING else barang,
+            )
+        )
+    return result
+
+
+_SORT_KEYS = {
+    "kode": lambda r: r.kode,
+    "kelurahan": lambda r: r.kelurahan,
+    "kelompok": lambda r: r.kelompok,
+    "jumlah_kk": lambda r: r.jumlah_kk,
+    "progress": lambda r: r.done,
+    "balance": lambda r: r.balance,
+}
+
+
+def sorted_rows(rows: list[RTRow], sort: Sort) -> list[RTRow]:
+    """Sorted by the key (ties by code, ascending); rows without a value (no KK count yet) always last."""
+    key = _SORT_KEYS.get(sort.key, _SORT_KEYS["kode"])
+    by_kode = sorted(rows, key=lambda r: r.kode)
+    known = [r for r in by_kode if key(r) is not None]
+    unknown = [r for r in by_kode if key(r) is None]
+    return sorted(known, key=key, reverse=sort.descending) + unknown
+
+
+async def rt_rows(
+    session: AsyncSession,
+    program: Program,
+    viewer: Person,
+    filter: RTFilter,
+    today: date,
+    sort: Sort = Sort(),
+    page: int = 1,
+    per_page: int = 50,
+) -> RTPage:
+    """One page of the viewer's RTs matching the filter; a page past the end shows the last one."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    rows, latest = await _computed(session, program, viewer, filter, today, None)
+    rows = sorted_rows(rows, sort)
+    pages = max(1, math.ceil(len(rows) / per_page))
+    page = max(1, min(page, pages))
+    shown = rows[(page - 1) * per_page : page * per_page]
+    return RTPage(await _with_answers(session, program, shown, latest), len(rows), page, pages, per_page)
+
+
+async def iter_rt_rows(
+    session: AsyncSession,
+    program: Program,
+    viewer: Person,
+    filter: RTFilter,
+    today: date,
+    sort: Sort = Sort(),
+    batch: int = BATCH,
+) -> AsyncIterator[list[RTRow]]:
+    """Every matching row, in order, in lists of at most `batch` (for exports): the answers are read per batch."""
+    rows, latest = await _computed(session, program, viewer, filter, today, None)
+    rows = sorted_rows(rows, sort)
+    for start in range(0, len(rows), batch):
+        yield await _with_answers(session, program, rows[start : start + batch], latest)
+
+
+async def rt_row(session: AsyncSession, program: Program, viewer: Person, rt_id: int, today: date) -> RTRow | None:
+    """One RT's row, or None when the viewer may not see it (or it does not exist)."""
+    rows, latest = await _computed(session, program, viewer, RTFilter(), today, [rt_id])
+    return (await _with_answers(session, program, rows, latest))[0] if rows else None
