@@ -36,6 +36,7 @@ class RTFilter:
     stage: str | None = None  # stage kode; with `status`: that stage only, without: any stage
     status: str | None = None  # a value of STATUSES
     pilot: bool | None = None
+    kk_known: bool | None = None  # the RT's KK count is registered (so it has an allocation)
     registered: bool | None = None  # the RT has a registered Ketua RT
     bendahara_registered: bool | None = None
     seats_complete: bool | None = None  # both Ketua RT and Bendahara registered
@@ -79,6 +80,7 @@ class RTFilter:
             stage=stage,
             status=status if status in STATUSES else None,
             pilot=_flag(get("pilot")),
+            kk_known=_flag(get("kk_known")),
             registered=_flag(get("registered")),
             bendahara_registered=_flag(get("bendahara_registered")),
             seats_complete=_flag(get("seats_complete")),

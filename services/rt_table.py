@@ -149,6 +149,8 @@ def _conditions(viewer: Person, f: RTFilter, only: Sequence[int] | None) -> list
         conditions.append(RT.pendamping_id == f.pendamping_id)
     if f.pilot is not None:
         conditions.append(RT.pilot_2025 == f.pilot)
+    if f.kk_known is not None:
+        conditions.append(RT.jumlah_kk.is_not(None) if f.kk_known else RT.jumlah_kk.is_(None))
     if f.q is not None:
         conditions.append(RT.kode.contains(f.q, autoescape=True))
     if only is not None:
