@@ -90,7 +90,9 @@ def _progress(program: Program, name: str, rows: list[RTRow], base: RTFilter) ->
     for stage in program.stages:
         states = [row.state(stage.kode) for row in rows]
         stages[stage.kode] = {
-            bucket: Count(sum(1 for s in states if status_matches(s, bucket)), base.but(stage=stage.kode, status=bucket))
+            bucket: Count(
+                sum(1 for s in states if status_matches(s, bucket)), base.but(stage=stage.kode, status=bucket)
+            )
             for bucket in BUCKETS
         }
     return Progress(name, Count(len(rows), base), stages)

@@ -27,7 +27,7 @@ def counts(value, name=""):
     if isinstance(value, Count):
         yield name, value
     elif isinstance(value, dict):
-        for key, item in value.items():
+        for item in value.values():
             yield from counts(item, name)
     elif isinstance(value, list):
         for item in value:
