@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import ChannelIdentity, Person, Role
@@ -29,18 +29,27 @@ async def registered_ketua(session: AsyncSession, rt_ids: Iterable[int]) -> dict
     return result
 
 
+def _registered_seats() -> Select:
+    """(rt_id, role) of every seat an active person has registered to (bound a channel to)."""
+    has_identity = exists().where(ChannelIdentity.person_id == Person.id)
+    return select(Person.rt_id, Person.role).where(Person.role.in_(SEAT_ROLES), Person.active.is_(True), has_identity)
+
+
+async def registered_seats(session: AsyncSession, rt_scope: Select) -> set[tuple[int, str]]:
+    """(rt_id, role) of the registered seats of the RTs `rt_scope` selects (a select of RT ids): the dashboard's
+    set-based form of unregistered_seats, for the whole city at once."""
+    return {
+        (rt_id, role) for rt_id, role in await session.execute(_registered_seats().where(Person.rt_id.in_(rt_scope)))
+    }
+
+
 async def unregistered_seats(session: AsyncSession, rt_ids: Iterable[int]) -> dict[int, list[str]]:
     """The seats (ketua_rt, bendahara) of these RTs that no active person has registered to (bound a channel to),
     by RT id, in seat order; RTs with both seats registered are absent."""
     ids = list(rt_ids)
     if not ids:
         return {}
-    has_identity = exists().where(ChannelIdentity.person_id == Person.id)
-    rows = await session.execute(
-        select(Person.rt_id, Person.role).where(
-            Person.role.in_(SEAT_ROLES), Person.active.is_(True), Person.rt_id.in_(ids), has_identity
-        )
-    )
+    rows = await session.execute(_registered_seats().where(Person.rt_id.in_(ids)))
     registered = {(rt_id, role) for rt_id, role in rows}
     missing = {rt_id: [role for role in SEAT_ROLES if (rt_id, role) not in registered] for rt_id in ids}
     return {rt_id: roles for rt_id, roles in missing.items() if roles}
@@ -52,6 +61,23 @@ class Unreachable:
     identity: ChannelIdentity
 
 
+# Blocked (unreachable) or, failing that, undeliverable: the two lists /rt shows as "cannot be reached".
+_BLOCKED = ChannelIdentity.unreachable_at.is_not(None)
+_UNDELIVERABLE = ChannelIdentity.undeliverable_at.is_not(None) & ChannelIdentity.unreachable_at.is_(None)
+
+
+async def cut_off_counts(session: AsyncSession, rt_scope: Select) -> dict[int, int]:
+    """How many entries `unreachable` and `undeliverable` together list for each RT `rt_scope` selects (a select
+    of RT ids); RTs with none are absent. Set-based, for the whole city at once."""
+    rows = await session.execute(
+        select(Person.rt_id, func.count())
+        .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
+        .where(Person.rt_id.in_(rt_scope), or_(_BLOCKED, _UNDELIVERABLE))
+        .group_by(Person.rt_id)
+    )
+    return {rt_id: int(count) for rt_id, count in rows}
+
+
 async def unreachable(session: AsyncSession, rt_ids: Iterable[int]) -> list[Unreachable]:
     """People of these RTs (Ketua RT, bendahara) with an identity the platform reported as blocked."""
     ids = list(rt_ids)
@@ -60,7 +86,7 @@ async def unreachable(session: AsyncSession, rt_ids: Iterable[int]) -> list[Unre
     rows = await session.execute(
         select(Person, ChannelIdentity)
         .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
-        .where(Person.rt_id.in_(ids), ChannelIdentity.unreachable_at.is_not(None))
+        .where(Person.rt_id.in_(ids), _BLOCKED)
         .order_by(ChannelIdentity.unreachable_at.desc(), ChannelIdentity.id)
     )
     return [Unreachable(person, identity) for person, identity in rows]
@@ -75,11 +101,7 @@ async def undeliverable(session: AsyncSession, rt_ids: Iterable[int]) -> list[Un
     rows = await session.execute(
         select(Person, ChannelIdentity)
         .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
-        .where(
-            Person.rt_id.in_(ids),
-            ChannelIdentity.undeliverable_at.is_not(None),
-            ChannelIdentity.unreachable_at.is_(None),  # already listed as blocked
-        )
+        .where(Person.rt_id.in_(ids), _UNDELIVERABLE)  # a blocked one is listed as blocked only
         .order_by(ChannelIdentity.undeliverable_at.desc(), ChannelIdentity.id)
     )
     return [Unreachable(person, identity) for person, identity in rows]

@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.assignments import REVIEWER_ROLES, visible_rts
-from services.contacts import undeliverable, unreachable, unregistered_seats
+from services.contacts import cut_off_counts, registered_seats
 from services.funds import SPENDING_COUNTS, receipts_that_count
 from services.models import RT, FundReceipt, Kecamatan, Kelurahan, Person, ReportStatus, Role, Spending, StageReport
 from services.program import Program, Stage
@@ -33,7 +34,7 @@ BATCH = 500
 MAX_PER_PAGE = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RTRow:
     id: int
     kode: str
@@ -158,23 +159,34 @@ def _conditions(viewer: Person, f: RTFilter, only: Sequence[int] | None) -> list
     return conditions
 
 
-async def _latest(session: AsyncSession, in_scope) -> dict[int, dict[str, object]]:
-    """The newest report (highest id, as services/schedule.py latest_reports) of each stage of each RT: id, status
-    and stage only, since loading 15,000 whole reports with their answers would dominate the page."""
-    newest = (
-        select(func.max(StageReport.id))
-        .where(StageReport.rt_id.in_(in_scope))
-        .group_by(StageReport.rt_id, StageReport.stage_key)
+class _Report(NamedTuple):
+    """What stage_states reads of a report: its id and status."""
+
+    id: int
+    status: str
+
+
+async def _latest(session: AsyncSession, in_scope) -> dict[int, dict[str, _Report]]:
+    """The newest report (highest id, as services/schedule.py latest_reports) of each stage of each RT.
+
+    Id, stage and status only, packed into one string per RT by the database ("id:stage:status,..."): reading
+    15,000 report rows one by one costs more than the whole rest of the page. Stage codes and statuses are plain
+    words (services/program.py STAGE_KODE), so the separators cannot occur in them."""
+    packed = func.aggregate_strings(
+        cast(StageReport.id, String) + ":" + StageReport.stage_key + ":" + StageReport.status, ","
     )
     rows = await session.execute(
-        select(StageReport.id, StageReport.rt_id, StageReport.stage_key, StageReport.status).where(
-            StageReport.id.in_(newest)
-        )
+        select(StageReport.rt_id, packed).where(StageReport.rt_id.in_(in_scope)).group_by(StageReport.rt_id)
     )
-    result: dict[int, dict[str, object]] = defaultdict(dict)
-    for row in rows:
-        # stage_states reads `.status` and `.id` of a report: the row has both.
-        result[row.rt_id][row.stage_key] = row
+    result: dict[int, dict[str, _Report]] = {}
+    for rt_id, text in rows:
+        newest: dict[str, _Report] = {}
+        for part in text.split(","):
+            number, stage, status = part.split(":")
+            report = _Report(int(number), status)
+            if stage not in newest or newest[stage].id < report.id:
+                newest[stage] = report
+        result[rt_id] = newest
     return result
 
 
@@ -197,7 +209,7 @@ async def _money(session: AsyncSession, in_scope) -> tuple[dict[int, tuple[int, 
 
 async def _computed(
     session: AsyncSession, program: Program, viewer: Person, f: RTFilter, today: date, only: Sequence[int] | None
-) -> tuple[list[RTRow], dict[int, dict[str, object]]]:
+) -> tuple[list[RTRow], dict[int, dict[str, _Report]]]:
     """Every matching row without the stage answers, and the latest reports (to read the answers from)."""
     conditions = _conditions(viewer, f, only)
     if conditions is None:
@@ -227,16 +239,12 @@ async def _computed(
     if not base:
         return [], {}
     in_scope = select(RT.id).where(*conditions)
-    ids = [b[0] for b in base]
     latest = await _latest(session, in_scope)
     received, spent = await _money(session, in_scope)
-    missing = await unregistered_seats(session, ids)
-    cut_off: dict[int, int] = defaultdict(int)
-    for item in (*await unreachable(session, ids), *await undeliverable(session, ids)):
-        cut_off[item.person.rt_id] += 1
+    seats = await registered_seats(session, in_scope)
+    cut_off = await cut_off_counts(session, in_scope)
     rows = []
     for rt_id, kode, nomor, kel_kode, kel, kec_kode, kec, kelompok, jumlah_kk, pilot, pendamping_id, pendamping in base:
-        seats = missing.get(rt_id, ())
         count, total = received.get(rt_id, (0, 0))
         row = RTRow(
             id=rt_id,
@@ -251,8 +259,8 @@ async def _computed(
             pilot=bool(pilot),
             pendamping_id=pendamping_id,
             pendamping=pendamping,
-            ketua_registered=Role.KETUA_RT not in seats,
-            bendahara_registered=Role.BENDAHARA not in seats,
+            ketua_registered=(rt_id, Role.KETUA_RT) in seats,
+            bendahara_registered=(rt_id, Role.BENDAHARA) in seats,
             states=tuple(stage_states(program, kelompok, latest.get(rt_id, {}), today)),
             allocation=program.allocation(jumlah_kk),
             receipts=count,
@@ -277,7 +285,7 @@ def _int(value: object) -> int | None:
 
 
 async def _with_answers(
-    session: AsyncSession, program: Program, rows: list[RTRow], latest: dict[int, dict[str, object]]
+    session: AsyncSession, program: Program, rows: list[RTRow], latest: dict[int, dict[str, _Report]]
 ) -> list[RTRow]:
     """The rows with attendance and swadaya read from their latest (not sent back) reports, in one query."""
     stages = {s.kode for s in (_stage_asking(program, KK_HADIR), _stage_asking(program, SWADAYA_RUPIAH)) if s}
@@ -332,6 +340,43 @@ def sorted_rows(rows: list[RTRow], sort: Sort) -> list[RTRow]:
     return sorted(known, key=key, reverse=sort.descending) + unknown
 
 
+# Sorts the database can do: with no filter on computed values either, a page needs only its own RTs computed.
+_SQL_SORTS = {
+    "kode": (),
+    "kelurahan": (Kelurahan.nama,),
+    "kelompok": (RT.kelompok,),
+    "jumlah_kk": (RT.jumlah_kk,),
+}
+
+
+def _pages_in_sql(f: RTFilter, sort: Sort) -> bool:
+    computed = (f.status, f.registered, f.bendahara_registered, f.seats_complete, f.fund_mismatch, f.unreachable)
+    return sort.key in _SQL_SORTS and all(value is None for value in computed)
+
+
+async def _page_ids(
+    session: AsyncSession, conditions: list, sort: Sort, page: int, per_page: int
+) -> tuple[list[int], int, int]:
+    """The ids of one page in order, the total and the page number (clamped), straight from the database; the
+    order is sorted_rows' (unknown KK last whichever the direction, ties by code)."""
+    total = await session.scalar(select(func.count()).select_from(RT).where(*conditions))
+    pages = max(1, math.ceil(total / per_page))
+    page = max(1, min(page, pages))
+    order = []
+    for column in _SQL_SORTS[sort.key]:
+        order += [column.is_(None), column.desc() if sort.descending else column.asc()]
+    order.append(RT.kode.desc() if sort.key == "kode" and sort.descending else RT.kode.asc())
+    ids = await session.scalars(
+        select(RT.id)
+        .join(Kelurahan, RT.kelurahan_kode == Kelurahan.kode)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return list(ids), total, page
+
+
 async def rt_rows(
     session: AsyncSession,
     program: Program,
@@ -342,8 +387,19 @@ async def rt_rows(
     page: int = 1,
     per_page: int = 50,
 ) -> RTPage:
-    """One page of the viewer's RTs matching the filter; a page past the end shows the last one."""
+    """One page of the viewer's RTs matching the filter; a page past the end shows the last one.
+
+    When neither the filter nor the sort needs computed values (statuses, money, seats), the database pages and
+    only the page's RTs are computed; otherwise every RT in scope is, then filtered, sorted and cut."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
+    conditions = _conditions(viewer, filter, None)
+    if conditions is not None and _pages_in_sql(filter, sort):
+        ids, total, page = await _page_ids(session, conditions, sort, page, per_page)
+        rows, latest = await _computed(session, program, viewer, filter, today, ids)
+        position = {rt_id: index for index, rt_id in enumerate(ids)}
+        rows.sort(key=lambda row: position[row.id])
+        pages = max(1, math.ceil(total / per_page))
+        return RTPage(await _with_answers(session, program, rows, latest), total, page, pages, per_page)
     rows, latest = await _computed(session, program, viewer, filter, today, None)
     rows = sorted_rows(rows, sort)
     pages = max(1, math.ceil(len(rows) / per_page))

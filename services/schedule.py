@@ -29,7 +29,8 @@ class StageStatus(StrEnum):
 OPEN = (StageStatus.JATUH_TEMPO, StageStatus.TERLAMBAT, StageStatus.DIKEMBALIKAN)
 
 
-@dataclass(frozen=True)
+# slots: the dashboard builds one per stage of every RT of the city (16,000) for a list; this halves their cost.
+@dataclass(frozen=True, slots=True)
 class StageState:
     stage: Stage
     status: StageStatus
@@ -43,6 +44,17 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+# A report's status → the stage's status. A dict and module names rather than enum lookups in the loop: the dashboard
+# runs this for every RT of the city per page, and attribute access on an enum class is slow.
+_BY_REPORT = {
+    ReportStatus.DISETUJUI: StageStatus.SELESAI,  # approved by the pendamping
+    ReportStatus.MENUNGGU_TINJAUAN: StageStatus.MENUNGGU_TINJAUAN,
+    ReportStatus.DIKEMBALIKAN: StageStatus.DIKEMBALIKAN,
+}
+_SUBMITTED = frozenset((StageStatus.SELESAI, StageStatus.MENUNGGU_TINJAUAN))
+_TERLAMBAT, _JATUH_TEMPO, _AKAN_DATANG = StageStatus.TERLAMBAT, StageStatus.JATUH_TEMPO, StageStatus.AKAN_DATANG
+
+
 def stage_states(
     program: Program, kelompok: str, latest_reports: dict[str, StageReport], today: date
 ) -> list[StageState]:
@@ -53,20 +65,17 @@ def stage_states(
         months = stage.months(kelompok)
         report = latest_reports.get(stage.kode)
         late = current > months[-1]
-        if report is not None and report.status == ReportStatus.DISETUJUI:
-            status = StageStatus.SELESAI
-        elif report is not None and report.status == ReportStatus.MENUNGGU_TINJAUAN:
-            status = StageStatus.MENUNGGU_TINJAUAN
-        elif report is not None and report.status == ReportStatus.DIKEMBALIKAN:
-            status = StageStatus.DIKEMBALIKAN
-        elif late:
-            status = StageStatus.TERLAMBAT
-        elif current >= months[0]:
-            status = StageStatus.JATUH_TEMPO
-        else:
-            status = StageStatus.AKAN_DATANG
-        done = status in (StageStatus.SELESAI, StageStatus.MENUNGGU_TINJAUAN)
-        states.append(StageState(stage, status, months, report.id if report else None, late and not done))
+        status = _BY_REPORT.get(report.status) if report is not None else None
+        if status is None:
+            if late:
+                status = _TERLAMBAT
+            elif current >= months[0]:
+                status = _JATUH_TEMPO
+            else:
+                status = _AKAN_DATANG
+        states.append(
+            StageState(stage, status, months, report.id if report else None, late and status not in _SUBMITTED)
+        )
     return states
 
 

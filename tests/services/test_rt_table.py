@@ -120,3 +120,25 @@ async def test_sorting_and_paging(db, program, town):
     assert ([r.kode for r in page.rows], page.total, page.page, page.pages) == ([RT4], 4, 2, 2)
     assert beyond.page == 2
     assert batches == [[RT1, RT2, RT3], [RT4]]
+
+
+@pytest.mark.parametrize("sort", ["kode", "-kode", "kelurahan", "-kelurahan", "kelompok", "-kelompok", "jumlah_kk",
+                                  "-jumlah_kk"])  # fmt: skip
+async def test_a_page_cut_by_the_database_is_the_same_as_one_cut_after_computing(db, program, town, sort):
+    # rt_rows pages in the database for these sorts; iter_rt_rows always computes every row, then sorts.
+    async with db.unit_of_work() as session:
+        paged = [
+            row.kode
+            for number in (1, 2)
+            for row in (
+                await rt_rows(
+                    session, program, town.admin, RTFilter(), TODAY, Sort.from_query(sort), page=number, per_page=2
+                )
+            ).rows
+        ]
+        computed = [
+            row.kode
+            async for batch in iter_rt_rows(session, program, town.admin, RTFilter(), TODAY, Sort.from_query(sort))
+            for row in batch
+        ]
+    assert paged == computed
