@@ -35,11 +35,13 @@ def role_commands(role: str | None) -> list[tuple[str, str]]:
             ("rt", _("your RTs and what is late")),
             ("tinjau", _("review reports")),
             ("siaran", _("send a message to your RTs")),
+            ("masuk", _("open the dashboard on a computer")),
         ],
         Role.ADMIN: [
             ("rt", _("RTs and what is late")),
             ("tinjau", _("review reports")),
             ("siaran", _("send a message to RTs")),
+            ("masuk", _("open the dashboard on a computer")),
         ],
     }[Role(role)]
     return [*specific, *general]

@@ -19,6 +19,7 @@ FLOW_MODULES = (
     "nama",
     "hubungi",
     "laporan",
+    "masuk",
 )
 
 
