@@ -18,7 +18,8 @@ from handlers.flows.pendamping_format import rt_label
 from handlers.flows.pendamping_review import already_reviewed, approved_notice, sent_back_notice, stage_name
 from handlers.i18n import _
 from services import review
-from services.models import RT, Person, ReportStatus, StageReport
+from services.models import RT, Person, ReportStatus, Role, StageReport
+from services.program import Program
 
 # The purpose of the sender's notice (WhatsApp template outside the person's window, handlers/payload.py).
 PURPOSE = "pemberitahuan"
@@ -46,6 +47,15 @@ class Decided:
         if self.told:
             return [done, _("{name} has been told.", name=name)]
         return [done, _("{name} cannot be reached in the bot; please tell them yourself.", name=name)]
+
+
+def fix_parts(program: Program, stage_key: str) -> list[str]:
+    """The parts of a report of this stage its sender can be asked again (review.FIX_PARTS): answers only for a
+    stage with questions, and none for a stage not reported with /lapor (the reason alone says it for /dana)."""
+    stage = next((s for s in program.stages if s.kode == stage_key), None)
+    if stage is None or stage.pelapor != Role.KETUA_RT:
+        return []
+    return [p for p in review.FIX_PARTS if p != "isian" or stage.isian]
 
 
 async def approve(desk: Desk, report_id: int) -> Decided:

@@ -111,10 +111,7 @@ async def _fix_parts(ctx: Context, report_id: int) -> list[str]:
         report, _rt = await review.report_for_review(ctx.session, ctx.person, report_id)
     except ProblemError:
         return []
-    stage = next((s for s in ctx.program.stages if s.kode == report.stage_key), None)
-    if stage is None or stage.pelapor != Role.KETUA_RT:
-        return []  # only /lapor asks again part by part; the reason alone says it for /dana
-    return [p for p in review.FIX_PARTS if p != "isian" or stage.isian]
+    return review_decision.fix_parts(ctx.program, report.stage_key)
 
 
 async def ask_reason(ctx: Context, data: Data) -> Reply:
