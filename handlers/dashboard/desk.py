@@ -13,6 +13,11 @@ from services.models import Person
 from services.program import Program
 
 
+def web_actor(person: Person) -> str:
+    # Audit rows say where a change came from: "telegram:<id>" from the chat, "web:<person id>" from here.
+    return f"web:{person.id}"
+
+
 @dataclass
 class WebDesk:
     session: AsyncSession
@@ -22,8 +27,7 @@ class WebDesk:
 
     @property
     def actor(self) -> str:
-        # Audit rows say where a change came from: "telegram:<id>" from the chat, "web:<person id>" from here.
-        return f"web:{self.person.id}"
+        return web_actor(self.person)
 
     async def notify(
         self,

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import review_decision
-from handlers.dashboard.desk import WebDesk
+from handlers.dashboard.desk import WebDesk, web_actor
 from handlers.dashboard.pages import not_found, page, refused, speaking
 from handlers.flows.lapor_edit import part_names
 from handlers.flows.pendamping_format import person_label, rt_label
@@ -325,9 +325,9 @@ async def set_contoh(
         return found
     try:
         if marked:
-            await examples.mark(session, viewer.person, report_id, actor=f"web:{viewer.person.id}", now=now)
+            await examples.mark(session, viewer.person, report_id, actor=web_actor(viewer.person), now=now)
         else:
-            await examples.unmark(session, viewer.person, report_id, actor=f"web:{viewer.person.id}")
+            await examples.unmark(session, viewer.person, report_id, actor=web_actor(viewer.person))
     except ProblemError as error:
         if error.problems[0].code != "contoh_not_approved":
             raise
