@@ -36,6 +36,7 @@ class App:
             settings={
                 "whatsapp_daily_limit": self.settings.whatsapp_daily_limit,
                 "invite_links": invite_links(self.settings),
+                "web_url": self.settings.public_web_url(),
             },
         )
 

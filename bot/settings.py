@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     web_host: str = "127.0.0.1"
     web_port: int = 8080
+    # The address people open the dashboard at, as their browser sees it (behind a proxy: https://kampung…): the
+    # sign-in links sent by /masuk start with it, and an https address makes the session cookie Secure.
+    web_public_url: str | None = None
     # How long a webhook update taken up by one process is its alone; a process that died holding it gives it up
     # after this (bot/channels/stored.py). Renewed while the work goes on, so a long download is not cut short.
     inbound_lease_seconds: float = Field(default=30.0, gt=0)
@@ -143,6 +146,10 @@ class Settings(BaseSettings):
         with os.fdopen(descriptor, "w") as file:
             file.write(value)
         return value
+
+    def public_web_url(self) -> str:
+        """WEB_PUBLIC_URL, else the address the web app listens on (a single machine, opened on itself)."""
+        return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     def invitation_pepper(self) -> bytes:
         return self.secret("secret_key", self.secret_key).encode()

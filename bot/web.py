@@ -1,5 +1,5 @@
 """The ASGI app and the one web server of a process: each channel contributes its webhook router (Telegram now,
-WhatsApp next), the dashboard later. Routes stay thin; the server belongs to no channel."""
+WhatsApp), and the dashboard (bot/dashboard). Routes stay thin; the server belongs to no channel."""
 
 import asyncio
 import contextlib
@@ -10,6 +10,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 
 from bot.bootstrap import App
+from bot.dashboard import app as dashboard
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def create_web_app(app: App, routers: Sequence[APIRouter] = ()) -> FastAPI:
 
     for router in routers:
         web.include_router(router)
+    dashboard.install(web)
     return web
 
 

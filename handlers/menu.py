@@ -20,6 +20,7 @@ def role_commands(role: str | None) -> list[tuple[str, str]]:
             ("kk", _("register the number of KK")),
             ("jadwal", _("your RT's schedule")),
             ("lapor", _("report a stage with photos")),
+            ("contoh", _("examples from other RTs")),
             ("laporan", _("what your RT has reported")),
             ("undang_bendahara", _("invite the Pokja treasurer")),
             ("hubungi", _("contact your pendamping")),
@@ -35,11 +36,13 @@ def role_commands(role: str | None) -> list[tuple[str, str]]:
             ("rt", _("your RTs and what is late")),
             ("tinjau", _("review reports")),
             ("siaran", _("send a message to your RTs")),
+            ("masuk", _("open the dashboard on a computer")),
         ],
         Role.ADMIN: [
             ("rt", _("RTs and what is late")),
             ("tinjau", _("review reports")),
             ("siaran", _("send a message to RTs")),
+            ("masuk", _("open the dashboard on a computer")),
         ],
     }[Role(role)]
     return [*specific, *general]

@@ -16,6 +16,7 @@ from bot.cli import (
     roster,
     rt,
     run,
+    web_login,
     whatsapp,
 )
 from bot.logs import install_redaction
@@ -56,6 +57,7 @@ remind.register(app)
 broadcast.register(app)
 processes.register(app)
 backup.register(app)
+web_login.register(app)
 
 
 def main() -> None:

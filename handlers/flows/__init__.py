@@ -19,6 +19,8 @@ FLOW_MODULES = (
     "nama",
     "hubungi",
     "laporan",
+    "masuk",
+    "contoh",
 )
 
 

@@ -17,6 +17,7 @@ from services.models.people import AuditLog, ChannelIdentity, Person, Role
 from services.models.pesan import Pesan
 from services.models.reports import Media, ReportDraft, ReportStatus, StageReport
 from services.models.rt import RT, JumlahKKHistory
+from services.models.web import WebLoginLink, WebSession
 from services.models.whatsapp import WhatsAppMenu, WhatsAppTemplateSend
 from services.models.wilayah import Kecamatan, Kelurahan
 
@@ -48,6 +49,8 @@ __all__ = [
     "Role",
     "Spending",
     "StageReport",
+    "WebLoginLink",
+    "WebSession",
     "WhatsAppMenu",
     "WhatsAppTemplateSend",
     "utcnow",

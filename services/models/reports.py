@@ -35,6 +35,9 @@ class StageReport(Base):
     # What a send-back asks to fix (services.review.FIX_PARTS, in that order); None: see the reason.
     review_fix: Mapped[list | None] = mapped_column(JSON)
 
+    # Marked by a pendamping or admin as an example for other RTs (the dashboard's Contoh, the bot's /contoh).
+    contoh_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    contoh_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     media: Mapped[list["Media"]] = relationship(back_populates="report", order_by="Media.id")
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.models.base import Base, UtcDateTime, utcnow
@@ -26,6 +26,8 @@ class RT(Base):
     kelompok: Mapped[str] = mapped_column(String(1), index=True)
     jumlah_kk: Mapped[int | None] = mapped_column(Integer)
     pilot_2025: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A training RT (the dashboard's simulator, pendamping training): never counted, listed or reminded as real.
+    latihan: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     pendamping_id: Mapped[int | None] = mapped_column(
         # use_alter breaks the person <-> rt cycle: the constraint is added after both tables exist.
         ForeignKey("person.id", use_alter=True),
