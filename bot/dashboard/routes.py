@@ -15,6 +15,7 @@ from bot.dashboard.auth import (
     set_session_cookie,
     viewer,
 )
+from bot.dashboard.rt import program_today
 from handlers.dashboard.pages import not_found, page, refused, speaking
 from handlers.dashboard.ringkasan import ringkasan_page
 from handlers.dashboard.signin import link_problem
@@ -80,7 +81,7 @@ async def overview(request: Request) -> HTMLResponse:
     app = app_of(request)
     async with app.db.unit_of_work() as session:
         signed_in = await viewer(request, session)
-        return HTMLResponse(await ringkasan_page(session, signed_in))
+        return HTMLResponse(await ringkasan_page(session, app.program, signed_in, program_today(app)))
 
 
 @router.get("/media/{media_id}")
