@@ -152,9 +152,15 @@ async def table_xlsx(
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(_label(labels, "sheet_rt")[:31])
     sheet.append(table_header(program, labels))
-    async for batch in iter_rt_rows(session, program, viewer, filter, today, sort):
+
+    def append(batch: list[RTRow]) -> None:
         for row in batch:
             sheet.append(table_values(row, labels))
+
+    # openpyxl is slow (about a second for the whole city): its work goes to a thread, a batch at a time, so the
+    # event loop keeps serving other requests meanwhile. One thread at a time touches the workbook.
+    async for batch in iter_rt_rows(session, program, viewer, filter, today, sort):
+        await asyncio.to_thread(append, batch)
     path = _temp_file(".xlsx", folder)
     await asyncio.to_thread(workbook.save, path)
     return path

@@ -15,7 +15,7 @@ from services.models import Person
 from services.program import KELOMPOK, Program
 from services.rt_filter import NOT_STARTED, RTFilter
 from services.rt_table import RTRow, iter_rt_rows, status_matches
-from services.schedule import StageStatus
+from services.schedule import StageState, StageStatus
 
 # Where a stage stands for one RT, in five buckets that never overlap and together cover every RT: approved,
 # waiting for review, sent back (late or not), never reported and its month has passed, never reported and not
@@ -85,16 +85,23 @@ class Overview:
     stage_names: dict[str, str] = field(default_factory=dict)
 
 
-def _progress(program: Program, name: str, rows: list[RTRow], base: RTFilter) -> Progress:
-    stages = {}
-    for stage in program.stages:
-        states = [row.state(stage.kode) for row in rows]
-        stages[stage.kode] = {
-            bucket: Count(
-                sum(1 for s in states if status_matches(s, bucket)), base.but(stage=stage.kode, status=bucket)
-            )
-            for bucket in BUCKETS
-        }
+def bucket_of(state: StageState) -> str:
+    """The one bucket a stage state falls in, by the same test the RT list's filter applies."""
+    return next(bucket for bucket in BUCKETS if status_matches(state, bucket))
+
+
+def _progress(
+    program: Program, name: str, rows: list[RTRow], base: RTFilter, buckets: dict[int, list[tuple[str, str]]]
+) -> Progress:
+    """`buckets`: each row's (stage kode, bucket) pairs, worked out once for all the groups."""
+    tally = {stage.kode: dict.fromkeys(BUCKETS, 0) for stage in program.stages}
+    for row in rows:
+        for kode, bucket in buckets[row.id]:
+            tally[kode][bucket] += 1
+    stages = {
+        kode: {bucket: Count(n, base.but(stage=kode, status=bucket)) for bucket, n in counts.items()}
+        for kode, counts in tally.items()
+    }
     return Progress(name, Count(len(rows), base), stages)
 
 
@@ -128,14 +135,17 @@ async def overview(session: AsyncSession, program: Program, viewer: Person, toda
         return Count(sum(1 for row in rows if keep(row)), f)
 
     unreachable = RTFilter(unreachable=True)
+    buckets = {row.id: [(s.stage.kode, bucket_of(s)) for s in row.states] for row in rows}
     return Overview(
         today=today,
         rts=Count(len(rows), everyone),
-        progress=_progress(program, "", rows, everyone),
+        progress=_progress(program, "", rows, everyone, buckets),
         by_kelompok=[
-            _progress(program, k, [r for r in rows if r.kelompok == k], RTFilter(kelompok=k)) for k in KELOMPOK
+            _progress(program, k, [r for r in rows if r.kelompok == k], RTFilter(kelompok=k), buckets) for k in KELOMPOK
         ],
-        by_kecamatan=[_progress(program, nama, part, RTFilter(kecamatan=kode)) for kode, nama, part in by_kecamatan],
+        by_kecamatan=[
+            _progress(program, nama, part, RTFilter(kecamatan=kode), buckets) for kode, nama, part in by_kecamatan
+        ],
         funds=_funds("", rows, everyone),
         funds_by_kecamatan=[_funds(nama, part, RTFilter(kecamatan=kode)) for kode, nama, part in by_kecamatan],
         participation=Participation(

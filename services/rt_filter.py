@@ -47,11 +47,11 @@ class RTFilter:
     def to_query(self) -> dict[str, str]:
         """URL query parameters; only what is set."""
         query = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for name in _FIELDS:
+            value = getattr(self, name)
             if value is None:
                 continue
-            query[field.name] = (_YES if value else _NO) if isinstance(value, bool) else str(value)
+            query[name] = (_YES if value else _NO) if isinstance(value, bool) else str(value)
         return query
 
     @classmethod
@@ -92,6 +92,9 @@ class RTFilter:
     def but(self, **changes) -> "RTFilter":
         """The same filter with some fields changed (None clears one)."""
         return dataclasses.replace(self, **changes)
+
+
+_FIELDS = tuple(field.name for field in fields(RTFilter))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ The stage answers (attendance, swadaya) are read only for the rows actually show
 import math
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import NamedTuple
 
@@ -97,6 +97,11 @@ class RTRow:
 
     def state(self, kode: str) -> StageState | None:
         return next((s for s in self.states if s.stage.kode == kode), None)
+
+
+_ANSWER_FIELDS = ("hadir", "kk_hadir", "swadaya_rupiah", "swadaya_barang")
+_COMPUTED_FIELDS = tuple(f.name for f in fields(RTRow))[: -len(_ANSWER_FIELDS)]
+assert tuple(f.name for f in fields(RTRow))[-len(_ANSWER_FIELDS) :] == _ANSWER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -309,13 +314,14 @@ async def _with_answers(
             continue
         barang = given.get(SWADAYA_BARANG)
         barang = str(barang).strip() if barang is not None else None
+        # Positional, the answers being the last four fields: dataclasses.replace is slow, and this runs per row.
         result.append(
-            replace(
-                row,
-                hadir=_int(given.get(HADIR)),
-                kk_hadir=_int(given.get(KK_HADIR)),
-                swadaya_rupiah=_int(given.get(SWADAYA_RUPIAH)),
-                swadaya_barang=None if barang is None or barang.lower() in NOTHING else barang,
+            RTRow(
+                *(getattr(row, name) for name in _COMPUTED_FIELDS),
+                _int(given.get(HADIR)),
+                _int(given.get(KK_HADIR)),
+                _int(given.get(SWADAYA_RUPIAH)),
+                None if barang is None or barang.lower() in NOTHING else barang,
             )
         )
     return result
