@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from services.models import Person, Role
+from services.models import RT, Person, Role
 from services.rt_filter import RTFilter, Sort
 from services.rt_table import iter_rt_rows, rt_row, rt_rows
 from services.schedule import StageStatus
@@ -36,6 +36,15 @@ async def test_admin_sees_the_city_a_pendamping_their_rts_a_ketua_nothing(db, pr
         session.add(stranger)
         await session.flush()
         assert (await rt_rows(session, program, stranger, RTFilter(), TODAY)).total == 0
+
+
+async def test_a_training_rt_is_never_listed(db, program, town):
+    async with db.unit_of_work() as session:
+        (await session.get(RT, town.rts[RT4].id)).latihan = True
+    assert await kodes(db, program, town.admin) == [RT1, RT2, RT3]
+    assert await kodes(db, program, town.rudi) == [RT3]
+    async with db.unit_of_work() as session:
+        assert await rt_row(session, program, town.admin, town.rts[RT4].id, TODAY) is None
 
 
 async def test_a_row_has_the_rts_stages_money_seats_and_answers(db, program, town):
