@@ -52,6 +52,8 @@ class ImportSummary:
 
 def read_table(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV or XLSX roster as dicts of text, keyed by the lower-cased header."""
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise ProblemError.one("roster_bad_format", suffix=path.suffix.lower())
     return read_bytes(path.read_bytes(), path.suffix)
 
 

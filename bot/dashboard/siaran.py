@@ -26,10 +26,12 @@ def _field(form, name: str) -> str:
 
 
 @router.get("/siaran", response_class=HTMLResponse)
-async def siaran(request: Request, halaman: int = 1) -> HTMLResponse:
+async def siaran(request: Request, halaman: str = "1") -> HTMLResponse:
+    # A page number edited by hand into nonsense shows the first page, not an error.
+    page_number = int(halaman) if halaman.isdigit() else 1
     async with app_of(request).db.unit_of_work() as session:
         signed_in = await viewer(request, session)
-        return HTMLResponse(await siaran_page(session, signed_in, page_number=halaman))
+        return HTMLResponse(await siaran_page(session, signed_in, page_number=page_number))
 
 
 @router.post("/siaran/pratinjau", response_class=HTMLResponse)

@@ -246,11 +246,8 @@ async def send(
 
 
 def sent_notice(count: int) -> str:
-    # Not the chat's sentence: its report "comes here", which on the dashboard would be this page.
-    return _(
-        "Message scheduled for {count} recipients. Its delivery report is below, and the bot sends it to you too.",
-        count=number(count),
-    )
+    # Not the chat's sentence: there the report "comes here", in the chat; on the dashboard it is this page.
+    return _("Message scheduled for {count} recipients. Its delivery report is below.", count=number(count))
 
 
 def cancelled_notice() -> str:
