@@ -103,6 +103,21 @@ def visible_broadcasts(viewer: Person) -> ColumnElement[bool]:
     return literal(True) if _sees_all(viewer) else Broadcast.created_by_id == viewer.id
 
 
+async def just_sent(session: AsyncSession, sender: Person, text: str, since: datetime) -> Broadcast | None:
+    """The same text this person already broadcast since `since` (a double click, a form posted again), if any.
+
+    The sender's row is locked first (PostgreSQL): of two identical posts at the same moment, the second waits for
+    the first to commit and then finds its broadcast. SQLite runs one writer at a time anyway.
+    """
+    await session.execute(select(Person.id).where(Person.id == sender.id).with_for_update())
+    return await session.scalar(
+        select(Broadcast)
+        .where(Broadcast.created_by_id == sender.id, Broadcast.text == text, Broadcast.created_at >= since)
+        .order_by(Broadcast.id.desc())
+        .limit(1)
+    )
+
+
 async def may_see_broadcast(session: AsyncSession, viewer: Person, broadcast_id: int) -> Broadcast | None:
     """The broadcast, if this person may see it (else None, as for one that does not exist)."""
     return await session.scalar(select(Broadcast).where(Broadcast.id == broadcast_id, visible_broadcasts(viewer)))

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.dashboard.auth import app_of, checked_form, viewer
 from handlers.dashboard.pages import not_found, speaking
 from handlers.dashboard.siaran import (
+    already_sent_notice,
     cancelled_notice,
     check,
     confirm_page,
@@ -72,7 +73,7 @@ async def send_or_not(request: Request) -> Response:
                 session, signed_in, choice=checked.choice, text=checked.text, problem=checked.problem
             )
             return HTMLResponse(body, status_code=400)
-        broadcast, _queued = await send(
+        broadcast, new = await send(
             session,
             app.program,
             signed_in,
@@ -82,18 +83,18 @@ async def send_or_not(request: Request) -> Response:
             actor=f"web:{signed_in.person.id}",
         )
     # 303 to the broadcast's page: a reload shows it again instead of posting (and sending) a second time.
-    return RedirectResponse(f"/siaran/{broadcast.id}?baru=1", status_code=303)
+    return RedirectResponse(f"/siaran/{broadcast.id}?{'baru' if new else 'lagi'}=1", status_code=303)
 
 
 @router.get("/siaran/{broadcast_id}", response_class=HTMLResponse)
-async def detail(request: Request, broadcast_id: int, baru: bool = False) -> HTMLResponse:
+async def detail(request: Request, broadcast_id: int, baru: bool = False, lagi: bool = False) -> HTMLResponse:
     async with app_of(request).db.unit_of_work() as session:
         signed_in = await viewer(request, session)
         broadcast = await broadcast_history.may_see_broadcast(session, signed_in.person, broadcast_id)
         if broadcast is None:
             return HTMLResponse(not_found(signed_in), status_code=404)
         notice = None
-        if baru:
+        if baru or lagi:
             with speaking(signed_in):
-                notice = sent_notice(broadcast.total)
+                notice = sent_notice(broadcast.total) if baru else already_sent_notice(broadcast.created_at)
         return HTMLResponse(await detail_page(session, signed_in, broadcast, notice=notice))

@@ -3,7 +3,7 @@ detail, and the form that starts a broadcast — the same groups, limits, confir
 /siaran (handlers/flows/siaran.py), so a pendamping only ever reaches their own RTs."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,9 @@ from services.models import Broadcast, Person
 from services.program import Program
 from services.web_sessions import SignedIn
 from services.wib import WIB
+
+# An identical message from the same person within this time is taken as the same broadcast posted again.
+RESEND_GUARD = timedelta(minutes=10)
 
 
 def state_names() -> dict[str, str]:
@@ -186,7 +189,8 @@ async def check(
 ) -> Checked:
     """The chat's checks in the chat's order and words: a group this person is offered, one with someone to
     receive it, then the text's limits."""
-    text = (text or "").strip()
+    # A browser posts a textarea's line breaks as CRLF; the chat counts (and sends) "\n".
+    text = (text or "").replace("\r\n", "\n").strip()
     rts = await rts_for(session, viewer.person)
     with speaking(viewer):
         if not rts:
@@ -229,10 +233,15 @@ async def send(
     now: datetime,
     daily_limit: int,
     actor: str,
-) -> tuple[Broadcast, int]:
+) -> tuple[Broadcast, bool]:
     """Queue it: one Broadcast and one outbox row per recipient of the audience chosen again now (someone may
-    have registered, or fallen behind, since the preview)."""
-    broadcast, queued = await broadcasts.create_broadcast(
+    have registered, or fallen behind, since the preview). Returns the broadcast and whether it is new: the same
+    text sent by the same person in the last minutes is that broadcast, not a second one (in the chat the
+    conversation's state prevents a double send; a web form can be posted twice)."""
+    earlier = await broadcast_history.just_sent(session, viewer.person, checked.text, now - RESEND_GUARD)
+    if earlier is not None:
+        return earlier, False
+    broadcast, _queued = await broadcasts.create_broadcast(
         session,
         viewer.person,
         checked.audience,
@@ -242,7 +251,11 @@ async def send(
         now=now,
         daily_limit=daily_limit,
     )
-    return broadcast, queued
+    return broadcast, True
+
+
+def already_sent_notice(at: datetime) -> str:
+    return _("This message was already sent at {time}; it is not sent twice.", time=waktu(at))
 
 
 def sent_notice(count: int) -> str:

@@ -104,6 +104,16 @@ async def test_the_form_previews_then_queues_only_for_the_viewers_rts(dashboard:
     detail = await browser.get(sent.headers["location"])
     assert "Pesan dijadwalkan untuk 1 penerima." in detail.text
 
+    # The same form posted again (a double click, "back" and send): the same broadcast, nothing queued twice.
+    twice = await browser.post(
+        "/siaran/kirim", data={"csrf": csrf, "penerima": "all", "teks": "Rapat Sabtu", "aksi": "kirim"}
+    )
+    assert (
+        twice.status_code == 303 and twice.headers["location"].split("?")[0] == sent.headers["location"].split("?")[0]
+    )
+    assert "sudah dikirim pada" in (await browser.get(twice.headers["location"])).text
+    assert len(await _outbox(dashboard)) == 1
+
     # A pendamping cannot post the city (or any group not offered to them): nothing more is queued.
     city = await browser.post("/siaran/pratinjau", data={"csrf": csrf, "penerima": "city", "teks": "Halo"})
     sneaky = await browser.post(
@@ -131,6 +141,11 @@ async def test_the_chats_limits_and_words(dashboard: Dashboard) -> None:
     csrf = csrf_of((await browser.get("/siaran")).text)
     long = await browser.post("/siaran/pratinjau", data={"csrf": csrf, "penerima": "all", "teks": "x" * 1001})
     assert long.status_code == 400 and "Pesannya terlalu panjang (1001 huruf)" in long.text
+    # A browser sends line breaks as CRLF: counted as the chat counts them, so 1,000 characters fit.
+    lines = await browser.post(
+        "/siaran/pratinjau", data={"csrf": csrf, "penerima": "all", "teks": ("x" * 99 + "\r\n") * 10}
+    )
+    assert lines.status_code == 200 and "Kirim pesan ini?" in lines.text
     empty = await browser.post("/siaran/pratinjau", data={"csrf": csrf, "penerima": "all", "teks": "   "})
     assert empty.status_code == 400 and "Pesannya kosong." in empty.text
     not_offered = await browser.post("/siaran/pratinjau", data={"csrf": csrf, "penerima": "kel:B", "teks": "Halo"})
