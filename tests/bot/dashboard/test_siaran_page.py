@@ -2,6 +2,9 @@
 counts per channel and status, reminders beside them, and the form that previews (recipients, quota plan) and then
 queues outbox rows for the viewer's own RTs only, behind the CSRF check."""
 
+import re
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from services.models import RT, Broadcast, ChannelIdentity, OutboxMessage, Person, ReminderClaim, Role
@@ -177,3 +180,26 @@ async def test_without_the_csrf_token_nothing_is_sent(dashboard: Dashboard) -> N
     async with dashboard.app.db.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
         assert await session.scalar(select(func.count()).select_from(RT)) == 3
+
+
+async def test_the_history_is_paginated_newest_first(dashboard: Dashboard) -> None:
+    dewi = await dashboard.person("Dewi Lubis")
+    start = dashboard.app.clock() - timedelta(days=30)
+    async with dashboard.app.db.unit_of_work() as session:
+        for number in range(1, 26):
+            session.add(
+                Broadcast(
+                    created_by_id=dewi.id,
+                    created_by="test",
+                    text=f"Pesan nomor {number:02d}",
+                    audience={"scope": "assigned"},
+                    created_at=start + timedelta(hours=number),
+                )
+            )
+    browser = await dashboard.signed_in(dewi)
+    first = (await browser.get("/siaran")).text
+    second = (await browser.get("/siaran?halaman=2")).text
+    shown = re.compile(r"Pesan nomor (\d\d)")
+    assert shown.findall(first) == [f"{n:02d}" for n in range(25, 5, -1)] and "Halaman 1 dari 2" in first
+    assert shown.findall(second) == ["05", "04", "03", "02", "01"] and 'href="/siaran?halaman=1"' in second
+    assert shown.findall((await browser.get("/siaran?halaman=x")).text) == shown.findall(first)
