@@ -39,6 +39,9 @@ def _messages() -> dict[str, str]:
         "pesan_not_found": _("That message no longer exists."),
         "pesan_not_yours": _("That message was not sent to you, so you cannot answer it."),
         "roster_bad_format": _("The roster must be a .csv or .xlsx file, not {suffix}."),
+        "roster_unreadable": _(
+            "The {suffix} file cannot be read. Save it again from the spreadsheet program (CSV as UTF-8) and retry."
+        ),
         "roster_empty": _("The roster file has no RT rows."),
         "roster_missing_columns": _("The roster header lacks the column(s): {columns}."),
         "roster_unknown_kelurahan": _("kode_kelurahan {value!r} is not a kelurahan of Kota Jambi."),

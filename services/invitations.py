@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,6 +99,45 @@ async def create_invitation(
         replaces_nama=replaces.nama if replaces else None,
     )
     return IssuedInvitation(invitation, code, rt.kode if rt else None)
+
+
+@dataclass(frozen=True)
+class SeatBatch:
+    """Codes made for many RTs at once: one per RT whose seat is free, and the RTs skipped because it is held."""
+
+    issued: list[IssuedInvitation]
+    skipped: list[RT]
+
+
+async def create_for_free_seats(
+    session: AsyncSession,
+    pepper: bytes,
+    rts: list[RT],
+    *,
+    role: Role,
+    created_by: str,
+    validity: timedelta = DEFAULT_VALIDITY,
+    now: datetime | None = None,
+    progress: Callable[[], None] | None = None,
+) -> SeatBatch:
+    """One invitation per RT for its `role` seat (ketua_rt or bendahara), in the order given (`invite create
+    --all-rts`, the dashboard's printable invitations). An RT whose seat has an active holder is skipped: a code
+    for it could never be redeemed."""
+    if role not in (Role.KETUA_RT, Role.BENDAHARA):
+        raise ProblemError.one("invite_needs_rt", role=role.value)
+    held = set(await session.scalars(seats.held_rt_ids(role.value)))
+    issued = []
+    for rt in rts:
+        if rt.id in held:
+            continue
+        issued.append(
+            await create_invitation(
+                session, pepper, role=role, created_by=created_by, rt=rt, validity=validity, now=now
+            )
+        )
+        if progress:
+            progress()
+    return SeatBatch(issued, [rt for rt in rts if rt.id in held])
 
 
 async def reissue_for_seat(

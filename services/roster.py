@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services import audit, numbers
+from services import audit, numbers, wilayah
 from services.models import RT, JumlahKKHistory, Kelurahan
 from services.people import find_or_create_pendamping
 from services.problems import Problem, ProblemError
@@ -52,20 +52,37 @@ class ImportSummary:
 
 def read_table(path: Path) -> list[dict[str, str]]:
     """Rows of a CSV or XLSX roster as dicts of text, keyed by the lower-cased header."""
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in (".csv", ".xlsx"):
+        raise ProblemError.one("roster_bad_format", suffix=path.suffix.lower())
+    return read_bytes(path.read_bytes(), path.suffix)
+
+
+def read_bytes(data: bytes, suffix: str) -> list[dict[str, str]]:
+    """The same from a file's content (an upload on the dashboard); `suffix` is the file name's, like ".csv".
+
+    Raises roster_bad_format, roster_unreadable (not UTF-8 text, a damaged workbook), roster_empty or
+    roster_missing_columns.
+    """
+    suffix = suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(path)
+        return _read_xlsx(data)
     if suffix == ".csv":
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ProblemError.one("roster_unreadable", suffix=suffix) from None
         dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t") if text.strip() else csv.excel
         return _normalize_rows(csv.reader(io.StringIO(text), dialect))
     raise ProblemError.one("roster_bad_format", suffix=suffix)
 
 
-def _read_xlsx(path: Path) -> list[dict[str, str]]:
+def _read_xlsx(data: bytes) -> list[dict[str, str]]:
     import openpyxl  # imported here: only this path needs it, and it is slow to import
 
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # a damaged or disguised file: zipfile, XML and openpyxl's own errors alike
+        raise ProblemError.one("roster_unreadable", suffix=".xlsx") from None
     try:
         sheet = workbook.worksheets[0]
         rows = (["" if cell is None else _cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True))
@@ -151,6 +168,16 @@ def validate_rows(table: list[dict[str, str]], known_kelurahan: set[str], progra
 def _positive_int(text: str) -> int | None:
     value = numbers.whole_number(text)
     return value if value else None
+
+
+async def validate_and_import(
+    session: AsyncSession, table: list[dict[str, str]], program: Program, *, actor: str, progress=None
+) -> ImportSummary:
+    """Every row validated, then all imported in the caller's unit of work: on any bad row ProblemError lists
+    them all and nothing is written (the CLI's `roster import` and the dashboard's upload alike)."""
+    await wilayah.ensure_wilayah(session)
+    rows = validate_rows(table, await known_kelurahan(session), program)
+    return await import_rows(session, rows, actor=actor, progress=progress)
 
 
 async def import_rows(session: AsyncSession, rows: list[RosterRow], *, actor: str, progress=None) -> ImportSummary:

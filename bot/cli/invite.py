@@ -210,32 +210,37 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[i
                 select(RT).options(selectinload(RT.kelurahan).selectinload(Kelurahan.kecamatan)).order_by(RT.kode)
             )
         )
-        held = set(await session.scalars(seats.held_rt_ids(role.value)))
-        all_rts = [rt for rt in all_rts if rt.id not in held]
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(_("Creating invitations"), total=len(all_rts))
-            for rt in all_rts:
-                issued = await invitations.create_invitation(
-                    session, app_.pepper, role=role, created_by=ACTOR, rt=rt, validity=validity
-                )
-                sheet.append(
-                    [
-                        rt.kode,
-                        rt.kelurahan.kecamatan.nama,
-                        rt.kelurahan.nama,
-                        rt.nomor,
-                        role.value,
-                        invitations.display_code(issued.code),
-                        tanggal(issued.invitation.expires_at),
-                        deep_link(username, issued.code) if username else None,
-                        daftar_link(number, issued.code) if number else None,
-                    ]
-                )
-                progress.advance(task)
+            batch = await invitations.create_for_free_seats(
+                session,
+                app_.pepper,
+                all_rts,
+                role=role,
+                created_by=ACTOR,
+                validity=validity,
+                progress=lambda: progress.advance(task),
+            )
+        by_kode = {rt.kode: rt for rt in all_rts}
+        for issued in batch.issued:
+            rt = by_kode[issued.rt_kode]
+            sheet.append(
+                [
+                    rt.kode,
+                    rt.kelurahan.kecamatan.nama,
+                    rt.kelurahan.nama,
+                    rt.nomor,
+                    role.value,
+                    invitations.display_code(issued.code),
+                    tanggal(issued.invitation.expires_at),
+                    deep_link(username, issued.code) if username else None,
+                    daftar_link(number, issued.code) if number else None,
+                ]
+            )
         # Written before the commit: if the file cannot be written, no code exists that nobody has seen.
         out.parent.mkdir(parents=True, exist_ok=True)
         workbook.save(out)
-    return len(all_rts), len(held)
+    return len(batch.issued), len(batch.skipped)
 
 
 @app.command("list", help=_("Invitations (never the codes themselves: only their last two characters)."))

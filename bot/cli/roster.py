@@ -8,7 +8,7 @@ from rich.progress import Progress
 from bot.bootstrap import App
 from bot.cli.common import console, run_with_app
 from handlers.i18n import _
-from services import roster, wilayah
+from services import roster
 from services.demo import demo_roster
 
 app = typer.Typer(help=_("The RT roster."), no_args_is_help=True)
@@ -17,12 +17,12 @@ app = typer.Typer(help=_("The RT roster."), no_args_is_help=True)
 async def import_table(app_: App, table: list[dict[str, str]], *, actor: str) -> roster.ImportSummary:
     """Validate every row, then import all of them in one transaction (nothing on any error)."""
     async with app_.db.unit_of_work() as session:
-        await wilayah.ensure_wilayah(session)
-        known = await roster.known_kelurahan(session)
-        rows = roster.validate_rows(table, known, app_.program)
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(_("Importing RTs"), total=len(rows))
-            return await roster.import_rows(session, rows, actor=actor, progress=lambda: progress.advance(task))
+            # Blank rows are skipped, so this is the number of RTs whenever the file is valid (and then imported).
+            task = progress.add_task(_("Importing RTs"), total=sum(1 for row in table if row))
+            return await roster.validate_and_import(
+                session, table, app_.program, actor=actor, progress=lambda: progress.advance(task)
+            )
 
 
 def _print_summary(summary: roster.ImportSummary) -> None:

@@ -28,7 +28,57 @@ from handlers.messages import Choice, Expect, Incoming, Kind, Reply
 from services import broadcasts
 from services.assignments import rts_for
 from services.models import Role
-from services.whatsapp_quota import DEFAULT_DAILY_LIMIT
+from services.whatsapp_quota import DEFAULT_DAILY_LIMIT, QuotaPlan
+
+
+def audience_problem(choice: str, audience: broadcasts.Audience) -> str | None:
+    """Why this group cannot be sent to (nobody in it, nobody registered), or None. The dashboard asks it too."""
+    if not audience.rts:
+        if choice == "late":
+            return _("None of these RTs is behind schedule. 👍 Please choose another group.")
+        return _("No RT is in this group. Please choose another group.")
+    if not audience.recipients:
+        return _(
+            "No Ketua RT of these {count} RTs has registered yet, so nobody would receive the message. "
+            "Please choose another group.",
+            count=len(audience.rts),
+        )
+    return None
+
+
+def text_problem(text: str) -> str | None:
+    """Why this (stripped) text cannot be broadcast, or None: the limits of services.broadcasts.check_text."""
+    if not text:
+        return _("The message is empty. Please type the text you want to send.")
+    if len(text) > broadcasts.MAX_TEXT:
+        return _(
+            "The message is too long ({length} characters). Please shorten it to at most {maximum} characters.",
+            length=len(text),
+            maximum=broadcasts.MAX_TEXT,
+        )
+    return None
+
+
+def confirmation_lines(choice: str, audience: broadcasts.Audience, plan: QuotaPlan) -> list[str]:
+    """Who receives it and when (WhatsApp's daily quota): what the sender confirms, in the chat and on the
+    dashboard."""
+    lines = [
+        _(
+            "To: {group}. Recipients: {count} Ketua RT in {rts} RTs.",
+            group=audience_name(choice),
+            count=len(audience.recipients),
+            rts=len(audience.rts) - audience.unregistered_rts,
+        )
+    ]
+    if audience.unregistered_rts:
+        lines.append(
+            _(
+                "Not registered yet (belum terdaftar): {count} RTs; their Ketua RT will not receive it.",
+                count=audience.unregistered_rts,
+            )
+        )
+    lines.append(plan_summary(plan))
+    return lines
 
 
 def daily_limit(ctx: Context) -> int:
@@ -63,19 +113,9 @@ async def handle_audience(ctx: Context, data: Data, incoming: Incoming) -> Outco
     offered = {c.id for c in audience_choices(ctx.person, await rts_for(ctx.session, ctx.person))}
     if choice not in offered:
         return Stay(_("Please choose one of the groups with the buttons."))
-    audience = await _audience(ctx, choice)
-    if not audience.rts:
-        if choice == "late":
-            return Stay(_("None of these RTs is behind schedule. 👍 Please choose another group."))
-        return Stay(_("No RT is in this group. Please choose another group."))
-    if not audience.recipients:
-        return Stay(
-            _(
-                "No Ketua RT of these {count} RTs has registered yet, so nobody would receive the message. "
-                "Please choose another group.",
-                count=len(audience.rts),
-            )
-        )
+    problem = audience_problem(choice, await _audience(ctx, choice))
+    if problem:
+        return Stay(problem)
     data["audience"] = choice
     return Goto("text")
 
@@ -95,44 +135,24 @@ async def handle_text(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
     if incoming.kind != Kind.TEXT:
         return Stay(_("Please type the message as text. Photos, files and stickers cannot be broadcast."))
     text = incoming.text.strip()
-    if not text:
-        return Stay(_("The message is empty. Please type the text you want to send."))
-    if len(text) > broadcasts.MAX_TEXT:
-        return Stay(
-            _(
-                "The message is too long ({length} characters). Please shorten it to at most {maximum} characters.",
-                length=len(text),
-                maximum=broadcasts.MAX_TEXT,
-            )
-        )
+    problem = text_problem(text)
+    if problem:
+        return Stay(problem)
     data["text"] = text
     return Goto("confirm")
 
 
 async def ask_confirm(ctx: Context, data: Data) -> Reply:
     audience = await _audience(ctx, data["audience"])
+    plan = await broadcasts.delivery_plan(ctx.session, audience, ctx.now, daily_limit(ctx))
     lines = [
         _("Preview: this is what the Ketua RT will receive."),
         "",
         broadcast_text(ctx.person, data["text"]),
         "",
-        _(
-            "To: {group}. Recipients: {count} Ketua RT in {rts} RTs.",
-            group=audience_name(data["audience"]),
-            count=len(audience.recipients),
-            rts=len(audience.rts) - audience.unregistered_rts,
-        ),
+        *confirmation_lines(data["audience"], audience, plan),
+        _("Send the message?"),
     ]
-    if audience.unregistered_rts:
-        lines.append(
-            _(
-                "Not registered yet (belum terdaftar): {count} RTs; their Ketua RT will not receive it.",
-                count=audience.unregistered_rts,
-            )
-        )
-    plan = await broadcasts.delivery_plan(ctx.session, audience, ctx.now, daily_limit(ctx))
-    lines.append(plan_summary(plan))
-    lines.append(_("Send the message?"))
     return Reply(
         "\n".join(lines),
         (Choice("send", _("Send")), Choice("edit", _("Change the text")), Choice("cancel", _("Cancel"))),
