@@ -5,6 +5,7 @@ list. The numbers are computed from the same rows as the list (services/rt_table
 (`status_matches`, the row's own flags), so a number and its list cannot disagree.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.models import Person
 from services.program import KELOMPOK, Program
 from services.rt_filter import NOT_STARTED, RTFilter
-from services.rt_table import RTRow, iter_rt_rows, status_matches
+from services.rt_table import IN_THREAD_FROM, RTRow, iter_rt_rows, status_matches
 from services.schedule import StageState, StageStatus
 
 # Where a stage stands for one RT, in five buckets that never overlap and together cover every RT: approved,
@@ -124,6 +125,16 @@ def _funds(name: str, rows: list[RTRow], base: RTFilter) -> Funds:
 async def overview(session: AsyncSession, program: Program, viewer: Person, today: date) -> Overview:
     """The overview of every RT the viewer may see (nothing for anyone but pendamping and admins)."""
     rows = [row async for batch in iter_rt_rows(session, program, viewer, RTFilter(), today) for row in batch]
+    # Summing 16,000 stage states for the city: in a thread, so the event loop keeps answering others meanwhile.
+    return (
+        await asyncio.to_thread(summarise, program, rows, today)
+        if len(rows) > IN_THREAD_FROM
+        else summarise(program, rows, today)
+    )
+
+
+def summarise(program: Program, rows: list[RTRow], today: date) -> Overview:
+    """The overview of these rows. Pure: safe to run in a thread."""
     everyone = RTFilter()
     kecamatan = sorted({(row.kecamatan_kode, row.kecamatan) for row in rows})
     by_kecamatan = [(kode, nama, [r for r in rows if r.kecamatan_kode == kode]) for kode, nama in kecamatan]

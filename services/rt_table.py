@@ -7,6 +7,7 @@ computation), the scope from services/assignments.py, what counts as money recei
 The stage answers (attendance, swadaya) are read only for the rows actually shown or exported, batch by batch.
 """
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
@@ -31,6 +32,8 @@ SWADAYA_RUPIAH, SWADAYA_BARANG = "swadaya_rupiah", "swadaya_barang"
 # What a Ketua RT types for "no in-kind swadaya".
 NOTHING = {"", "-", "tidak ada"}
 BATCH = 500
+# Above this many RTs the rows are computed in a worker thread (a pendamping's 25 RTs are not worth the hop).
+IN_THREAD_FROM = 200
 MAX_PER_PAGE = 500
 
 
@@ -249,6 +252,14 @@ async def _computed(
     received, spent = await _money(session, in_scope)
     seats = await registered_seats(session, in_scope)
     cut_off = await cut_off_counts(session, in_scope)
+    build = (program, base, latest, received, spent, seats, cut_off, f, today)
+    # The whole city is ~16,000 stage states to work out: in a thread, so the event loop keeps answering others.
+    rows = await asyncio.to_thread(_rows, *build) if len(base) > IN_THREAD_FROM else _rows(*build)
+    return rows, latest
+
+
+def _rows(program, base, latest, received, spent, seats, cut_off, f: RTFilter, today: date) -> list[RTRow]:
+    """The rows from what the queries found, those matching the filter only. Pure: safe to run in a thread."""
     rows = []
     for rt_id, kode, nomor, kel_kode, kel, kec_kode, kec, kelompok, jumlah_kk, pilot, pendamping_id, pendamping in base:
         count, total = received.get(rt_id, (0, 0))
@@ -276,7 +287,7 @@ async def _computed(
         )
         if matches(row, f):
             rows.append(row)
-    return rows, latest
+    return rows
 
 
 def _stage_asking(program: Program, field: str) -> Stage | None:

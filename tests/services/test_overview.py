@@ -4,8 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from services import roster, wilayah
+from services.demo import demo_roster
+from services.models import Person, Role
 from services.overview import Count, overview
-from services.rt_table import RTRow, rt_rows
+from services.rt_table import IN_THREAD_FROM, RTRow, rt_rows
 from tests.services.dashboard_town import RT2, TODAY, build
 
 # For a sum, the row value it adds up; any other Count is a count of the RTs its filter lists.
@@ -89,3 +92,21 @@ async def test_the_numbers_of_the_city(db, program, town):
     assert (seen.unreachable_people.value, seen.unreachable_rts.value) == (1, 1)
     assert dewi.unreachable_people.value == 0 and dewi.funds.received.value == 120_000_000
     assert [r.kode for r in await listed(db, program, town.admin, seen.funds.mismatch.filter)] == [RT2]
+
+
+async def test_a_city_big_enough_to_be_computed_in_a_worker_thread(db, program):
+    # Over IN_THREAD_FROM RTs both the rows and the overview are computed in a thread: same numbers as the list.
+    async with db.unit_of_work() as session:
+        await wilayah.ensure_wilayah(session)
+        rows = roster.validate_rows(
+            demo_roster(rts=IN_THREAD_FROM + 30), await roster.known_kelurahan(session), program
+        )
+        await roster.import_rows(session, rows, actor="test")
+        admin = Person(nama="Admin", role=Role.ADMIN)
+        session.add(admin)
+    async with db.unit_of_work() as session:
+        seen = await overview(session, program, admin, TODAY)
+        assert seen.rts.value == IN_THREAD_FROM + 30
+        for count in seen.progress.stages["sosialisasi"].values():
+            assert (await rt_rows(session, program, admin, count.filter, TODAY)).total == count.value
+        assert sum(p.rts.value for p in seen.by_kecamatan) == IN_THREAD_FROM + 30
