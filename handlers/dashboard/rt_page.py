@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from handlers.dashboard.pages import not_found, page, refused, speaking
-from handlers.dashboard.rt_words import status_label, symbol
+from handlers.dashboard.rt_words import list_href, status_label, symbol
 from handlers.dashboard.tinjauan import ReportView, Shown, report_view
 from handlers.flows.jadwal import months_text
 from handlers.flows.pendamping_format import rt_label
@@ -27,6 +27,7 @@ from services.models import (
     StageReport,
 )
 from services.program import Program
+from services.rt_filter import RTFilter
 from services.rt_table import RTRow, rt_row
 from services.web_sessions import SignedIn
 
@@ -166,6 +167,9 @@ async def rt_page(session: AsyncSession, program: Program, viewer: SignedIn, rt_
             kk=kk,
             trail=trail,
             pack_href=f"/rt/{rt_id}/bukti.zip",
+            kelurahan_pack_href=f"/kelurahan/{rt.kelurahan_kode}/bukti.zip",
+            kelurahan_list_href=list_href(RTFilter(kelurahan=rt.kelurahan_kode)),
+            kelurahan=rt.kelurahan.nama,
         )
     )
 
