@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, MediaItem, Reply
 from handlers.payload import payload_of
-from services import outbox
+from services import outbox, training
 from services.media import MediaStore
 from services.models import Person
 from services.program import Program
@@ -67,6 +67,8 @@ class Context:
 
         It is part of this unit of work: if the step fails, the notification is never sent.
         """
+        if not await training.may_reach(self.session, self.person, recipient):
+            return 0  # the simulator's training persons tell no real person anything (services/training.py)
         with use_locale(recipient.locale):
             reply = render()
         return await outbox.enqueue_for_person(

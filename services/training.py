@@ -52,6 +52,15 @@ def user_id(viewer: Person, role: str) -> str:
     return f"{viewer.id}:{role}"
 
 
+async def may_reach(session: AsyncSession, sender: Person | None, recipient: Person) -> bool:
+    """Whether what `sender` does may be told to `recipient`: a training person's doings stay in their training RT
+    (a mismatched /dana alerts every admin, a report its pendamping: never a real one for a training RT)."""
+    if sender is None or sender.rt_id is None or recipient.rt_id == sender.rt_id:
+        return True
+    rt = await session.get(RT, sender.rt_id)
+    return rt is None or not rt.latihan
+
+
 @dataclass(frozen=True)
 class Training:
     rt: RT

@@ -2,15 +2,18 @@
 reminded — and started over without touching anything real. On SQLite and PostgreSQL."""
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from services import reminders, training
+from services import budget, reminders, review, training
 from services.assignments import all_rts, rts_for
 from services.db import Database
+from services.media import MediaStore, record_media
 from services.models import RT, ChannelIdentity, JumlahKKHistory, Person, ReportStatus, StageReport
 from services.program import Program
+from tests.images import jpeg
 from tests.people import Town, add_person, build_town, report
 
 NAMES = {"ketua_rt": "Ketua RT Latihan", "bendahara": "Bendahara Pokja Latihan"}
@@ -100,3 +103,50 @@ async def test_someone_who_never_trained_has_nothing_to_reset(db: Database, town
     async with db.unit_of_work() as session:
         assert await training.training_of(session, town.dewi) is None
         assert not await training.reset_training(session, town.dewi, actor="test")
+
+
+async def test_a_training_report_is_in_no_review_queue(db: Database, town: Town) -> None:
+    admin = await add_person(db, "admin", nama="Ani Admin")
+    mine = await _start(db, town.dewi)
+    await report(db, mine.rt, "sosialisasi", ReportStatus.MENUNGGU_TINJAUAN, by=mine.people["ketua_rt"])
+    await report(db, town.rt_a, "sosialisasi", ReportStatus.MENUNGGU_TINJAUAN, by=town.ketua_a)
+    async with db.unit_of_work() as session:
+        for reviewer in (admin, town.dewi):
+            assert [r.rt_id for r in await review.review_queue(session, reviewer)] == [town.rt_a.id]
+
+
+async def test_a_training_person_reaches_only_their_own_training_rt(db: Database, town: Town) -> None:
+    mine = await _start(db, town.dewi)
+    ketua, bendahara = mine.people["ketua_rt"], mine.people["bendahara"]
+    async with db.unit_of_work() as session:
+        assert await training.may_reach(session, bendahara, ketua)
+        assert not await training.may_reach(session, bendahara, town.dewi)
+        assert not await training.may_reach(session, ketua, town.ketua_a)
+        assert await training.may_reach(session, town.ketua_a, town.dewi)  # real people as before
+        assert await training.may_reach(session, None, town.dewi)
+
+
+async def test_a_training_rt_adds_nothing_to_the_budget(db: Database, program: Program, town: Town) -> None:
+    async with db.unit_of_work() as session:
+        before = await budget.budget_totals(session, program)
+    mine = await _start(db, town.dewi)
+    async with db.unit_of_work() as session:
+        (await session.get(RT, mine.rt.id)).jumlah_kk = 45
+    async with db.unit_of_work() as session:
+        after = await budget.budget_totals(session, program)
+    assert (after.overall, after.unregistered) == (before.overall, before.unregistered)
+
+
+async def test_a_training_photo_never_flags_a_real_rts_photo_as_reused(
+    db: Database, town: Town, tmp_path: Path
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    mine = await _start(db, town.dewi)
+    content = jpeg(7)
+    stored = {}
+    for name, rt_id in (("training", mine.rt.id), ("rt_a", town.rt_a.id), ("rt_b", town.rt_b.id)):
+        async with db.unit_of_work() as session:
+            media = await record_media(session, store, content, kind="photo", uploaded_by_id=None, rt_id=rt_id)
+            stored[name] = (media.id, media.reuse_of_media_id)
+    assert stored["rt_a"][1] is None  # the same photo was only in training before
+    assert stored["rt_b"][1] == stored["rt_a"][0]  # a real RT's earlier photo still flags it
