@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services import budget, reminders, review, training
+from services import budget, kk_changes, reminders, review, training
 from services.assignments import all_rts, rts_for
 from services.db import Database
 from services.media import MediaStore, record_media
-from services.models import RT, ChannelIdentity, JumlahKKHistory, Person, ReportStatus, StageReport
+from services.models import RT, ChannelIdentity, JumlahKKHistory, KKChangeRequest, Person, ReportStatus, StageReport
 from services.program import Program
 from tests.images import jpeg
 from tests.people import Town, add_person, build_town, report
@@ -150,3 +150,13 @@ async def test_a_training_photo_never_flags_a_real_rts_photo_as_reused(
             stored[name] = (media.id, media.reuse_of_media_id)
     assert stored["rt_a"][1] is None  # the same photo was only in training before
     assert stored["rt_b"][1] == stored["rt_a"][0]  # a real RT's earlier photo still flags it
+
+
+async def test_a_training_kk_change_is_nobodys_to_decide(db: Database, town: Town) -> None:
+    admin = await add_person(db, "admin", nama="Ani Admin")
+    mine = await _start(db, town.dewi)
+    async with db.unit_of_work() as session:
+        for rt, by in ((mine.rt, mine.people["ketua_rt"]), (town.rt_a, town.ketua_a)):
+            session.add(KKChangeRequest(rt_id=rt.id, old=80, new=90, requested_by_id=by.id))
+    async with db.unit_of_work() as session:
+        assert [rt.id for _request, rt in await kk_changes.pending_for(session, admin)] == [town.rt_a.id]
