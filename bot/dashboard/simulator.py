@@ -8,6 +8,7 @@ reads are committed before the core writes (SQLite has one writer at a time).
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 
 from bot.channels.simulator import SimulatorChannel, new_nonce, read_upload
@@ -20,6 +21,8 @@ from services.models import utcnow
 
 router = APIRouter()
 PAGE = "/simulator"
+# Each retry loses only to one other starter: enough for a room of people pressing "Mulai latihan" together.
+START_ATTEMPTS = 10
 
 
 def _back(role: str, anchor: str = "") -> RedirectResponse:
@@ -39,12 +42,20 @@ async def simulator(request: Request, peran: str = "") -> HTMLResponse:
 @router.post(f"{PAGE}/mulai")
 async def start(request: Request) -> Response:
     app = app_of(request)
-    async with app.db.unit_of_work() as session:
-        signed_in = await viewer(request, session)
-        form = await checked_form(request, signed_in)
-        await training.start_training(
-            session, signed_in.person, training_names(signed_in), actor=f"web:{signed_in.person.id}", now=app.clock()
-        )
+    for attempt in range(START_ATTEMPTS):
+        try:
+            async with app.db.unit_of_work() as session:
+                signed_in = await viewer(request, session)
+                form = await checked_form(request, signed_in)
+                names = training_names(signed_in)
+                actor = f"web:{signed_in.person.id}"
+                await training.start_training(session, signed_in.person, names, actor=actor, now=app.clock())
+            break
+        except IntegrityError:
+            # Two people of one kelurahan starting at the same moment took the same RT number: the later one
+            # tries again and gets the next number (or, the same person twice, finds the training made).
+            if attempt == START_ATTEMPTS - 1:
+                raise
     return _back(played_role(form.get("peran")))
 
 

@@ -1,6 +1,7 @@
 """The simulator over real HTTP (uvicorn serving the app), on SQLite and PostgreSQL: a pendamping or admin plays a
 training Ketua RT through the same conversation core as Telegram, on a training RT of their own."""
 
+import asyncio
 import html
 import re
 
@@ -8,7 +9,7 @@ import httpx
 from sqlalchemy import func, select
 
 from services.assignments import all_rts, rts_for
-from services.models import RT, InboundUpdate, JumlahKKHistory, Media, OutboxMessage, ReportStatus, StageReport
+from services.models import RT, InboundUpdate, JumlahKKHistory, Media, OutboxMessage, ReportStatus, Role, StageReport
 from tests.bot.dashboard.running import Dashboard, csrf_of
 from tests.handlers.flows.ketua_setup import FEB_10, photo
 
@@ -246,3 +247,20 @@ async def test_a_file_that_is_no_photo_is_refused_by_its_bytes(dashboard: Dashbo
     async with dashboard.app.db.unit_of_work() as session:
         assert await session.scalar(select(func.count()).select_from(Media)) == 0
         assert await session.scalar(select(func.count()).select_from(StageReport)) == 0
+
+
+async def test_people_starting_at_the_same_moment_each_get_a_training_rt(dashboard: Dashboard) -> None:
+    players = [Player(await dashboard.signed_in(await dashboard.person("Dewi Lubis")))]
+    for n in range(3):
+        admin = await dashboard.add_person(f"Admin {n}", Role.ADMIN)
+        players.append(Player(await dashboard.signed_in(admin)))
+    for player in players:
+        await player.open()
+    starts = [
+        player.browser.post("/simulator/mulai", data={"csrf": csrf_of(player.page), "peran": "ketua_rt"})
+        for player in players
+    ]
+    assert [response.status_code for response in await asyncio.gather(*starts)] == [303] * 4
+    async with dashboard.app.db.unit_of_work() as session:
+        codes = [*await session.scalars(select(RT.kode).where(RT.latihan.is_(True)).order_by(RT.kode))]
+    assert [kode[-3:] for kode in codes] == ["901", "902", "903", "904"]
