@@ -46,7 +46,7 @@ class RunTexts:
         raise NotImplementedError
 
 
-def _report_early_end(task: asyncio.Task, stop: asyncio.Event) -> None:
+def _part_ended(task: asyncio.Task, stop: asyncio.Event, one_ends_all: bool) -> None:
     if stop.is_set() or task.cancelled():
         return
     error = task.exception()
@@ -54,22 +54,26 @@ def _report_early_end(task: asyncio.Task, stop: asyncio.Event) -> None:
         log.error("a part of the service stopped with an error", exc_info=error)
     else:
         log.warning("a part of the service ended before the service was stopped")
+    if one_ends_all:
+        stop.set()
 
 
-async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None], texts: RunTexts) -> None:
-    migrate_in_thread = asyncio.to_thread(migrate.upgrade, settings.database_url)
-    await migrate_in_thread
-    app = bootstrap(settings)
+async def run_parts(app: App, parts: list[Part], *, one_ends_all: bool) -> None:
+    """Run the parts until SIGINT/SIGTERM, then give them STOP_GRACE_SECONDS to finish; the one lifecycle of
+    `run` and of the separate `web` / `worker` / `clock` processes.
+
+    `one_ends_all`: a separate process has one job, so a part that ends early ends the process (with its error,
+    for systemd to restart it); in `run` the other parts carry on and the early end is logged.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     settling = heap.settle_soon(loop)
     try:
-        await prepare(app, say, texts)
         tasks = [asyncio.create_task(part(app, stop)) for part in parts]
         for task in tasks:
-            task.add_done_callback(lambda t: _report_early_end(t, stop))
+            task.add_done_callback(lambda t: _part_ended(t, stop, one_ends_all))
         await stop.wait()
         # Parts finish on `stop` by themselves (the worker hands back what it claimed, records what it sent);
         # only one that does not within the grace period is cancelled.
@@ -78,6 +82,21 @@ async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None
             log.warning("a part did not stop within %s s; cancelling it", STOP_GRACE_SECONDS)
             task.cancel()
         await asyncio.gather(*stuck, return_exceptions=True)
+        failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception() is not None]
+        if one_ends_all and failed:
+            raise failed[0]
     finally:
         settling.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def serve(settings: Settings, parts: list[Part], say: Callable[[str], None], texts: RunTexts) -> None:
+    migrate_in_thread = asyncio.to_thread(migrate.upgrade, settings.database_url)
+    await migrate_in_thread
+    app = bootstrap(settings)
+    try:
+        await prepare(app, say, texts)
+        await run_parts(app, parts, one_ends_all=False)
+    finally:
         await app.close()

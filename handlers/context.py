@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,16 +62,51 @@ class Context:
         dedupe_key: str | None = None,
         purpose: str | None = None,
     ) -> int:
-        """Queue a message to someone else, written in their language, sent by the delivery worker.
-
-        `purpose`: which WhatsApp template carries it outside the person's window (handlers/payload.py PURPOSE).
-
-        It is part of this unit of work: if the step fails, the notification is never sent.
-        """
+        """Queue a message to someone else (see `notify`); part of this unit of work: if the step fails, the
+        notification is never sent."""
         if not await training.may_reach(self.session, self.person, recipient):
             return 0  # the simulator's training persons tell no real person anything (services/training.py)
-        with use_locale(recipient.locale):
-            reply = render()
-        return await outbox.enqueue_for_person(
-            self.session, recipient.id, payload_of(reply, purpose=purpose), dedupe_key=dedupe_key
-        )
+        return await notify(self.session, recipient, render, dedupe_key=dedupe_key, purpose=purpose)
+
+
+async def notify(
+    session: AsyncSession,
+    recipient: Person,
+    render: Callable[[], Reply],
+    *,
+    dedupe_key: str | None = None,
+    purpose: str | None = None,
+) -> int:
+    """Queue a message to someone else, written in their language, sent by the delivery worker; the number of
+    outbox rows (0: the person cannot be reached in the bot).
+
+    `purpose`: which WhatsApp template carries it outside the person's window (handlers/payload.py PURPOSE).
+    The chat's Context and the dashboard both tell people through here, so a message is the same from either.
+    """
+    with use_locale(recipient.locale):
+        reply = render()
+    return await outbox.enqueue_for_person(
+        session, recipient.id, payload_of(reply, purpose=purpose), dedupe_key=dedupe_key
+    )
+
+
+class Desk(Protocol):
+    """What a decision taken on someone's behalf needs (handlers/review_decision.py): the chat's `Context` is one,
+    the dashboard builds another (handlers/dashboard/desk.py)."""
+
+    session: AsyncSession
+    program: Program
+    person: Person | None
+    now: datetime
+
+    @property
+    def actor(self) -> str: ...
+
+    async def notify(
+        self,
+        recipient: Person,
+        render: Callable[[], Reply],
+        *,
+        dedupe_key: str | None = None,
+        purpose: str | None = None,
+    ) -> int: ...

@@ -22,7 +22,7 @@ from handlers.state import enter, load_conversation, save_data
 from services import inbound, people
 from services.db import Database
 from services.media import MediaStore
-from services.models import ChannelIdentity, ConversationState, Role, utcnow
+from services.models import ChannelIdentity, ConversationState, Person, Role, utcnow
 from services.problems import ProblemError
 from services.program import Program
 
@@ -57,6 +57,12 @@ class Engine:
         self.flows = flows
         self.clock = clock
 
+    def context(self, session: AsyncSession, incoming: Incoming, person: Person | None, fetch: MediaFetcher) -> Context:
+        """The one way a Context is made (the engine's steps, a console showing the open question again)."""
+        return Context(
+            session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch, self.settings
+        )
+
     async def handle(self, incoming: Incoming, fetch: MediaFetcher) -> list[Reply]:
         """Answer one message. Never raises: on a failure nothing is saved and the question is asked again.
 
@@ -65,9 +71,7 @@ class Engine:
         try:
             async with self.db.unit_of_work() as session:
                 state, identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
-                ctx = Context(
-                    session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch, self.settings
-                )
+                ctx = self.context(session, incoming, person, fetch)
                 # WhatsApp's 24-hour window runs on Meta's clock, never on a training session's simulated one.
                 if identity is not None:
                     self._touch_identity(identity, utcnow())
@@ -108,9 +112,7 @@ class Engine:
                 if not await claimed(session, incoming):
                     return []
                 state, _identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
-                ctx = Context(
-                    session, self.program, self.pepper, self.clock(), incoming, person, self.media, fetch, self.settings
-                )
+                ctx = self.context(session, incoming, person, fetch)
                 with use_locale(person.locale if person else state.locale):
                     if problem is not None:
                         sorry = Reply(describe(problem.problems[0]))

@@ -20,6 +20,7 @@ def role_commands(role: str | None) -> list[tuple[str, str]]:
             ("kk", _("register the number of KK")),
             ("jadwal", _("your RT's schedule")),
             ("lapor", _("report a stage with photos")),
+            ("contoh", _("examples from other RTs")),
             ("laporan", _("what your RT has reported")),
             ("undang_bendahara", _("invite the Pokja treasurer")),
             ("hubungi", _("contact your pendamping")),

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from handlers.context import Context
 from handlers.engine import Engine
 from handlers.i18n import _, use_locale
 from handlers.incoming_text import text_incoming
@@ -172,9 +171,7 @@ class ConsoleChannel:
             if step is None or person is None:
                 return state.flow, None
             incoming = Incoming(CHANNEL, self.user_id, Kind.TEXT)
-            ctx = Context(
-                session, engine.program, engine.pepper, engine.clock(), incoming, person, engine.media, self.fetch
-            )
+            ctx = engine.context(session, incoming, person, self.fetch)
             with use_locale(person.locale):
                 question = await step.ask(ctx, dict(state.data or {}))
             return state.flow, dataclasses.replace(question, token=state.version)

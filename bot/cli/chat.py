@@ -56,6 +56,11 @@ def describe_person(person: Person) -> str:
     return _("{name}, {role}", name=person.nama or "-", role=role_name(person.role))
 
 
+def people_listing(people: list[Person]) -> str:
+    """One line per person (id: name, role), the first 20: to pick one by its number."""
+    return "\n".join(f"  {p.id}: {describe_person(p)}" for p in people[:20])
+
+
 async def identity_as(app: App, reference: str) -> str:
     """The console identity of the person `reference` names, bound now if they have none."""
     async with app.db.unit_of_work() as session:
@@ -63,7 +68,7 @@ async def identity_as(app: App, reference: str) -> str:
         if not people:
             raise _Refused(_("Nobody matches {reference}.", reference=reference))
         if len(people) > 1:
-            listing = "\n".join(f"  {p.id}: {describe_person(p)}" for p in people[:20])
+            listing = people_listing(people)
             raise _Refused(
                 _(
                     "Several people match {reference}:\n{people}\nUse the number: kampung-bahagia chat --as ID",

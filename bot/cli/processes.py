@@ -1,17 +1,16 @@
 """`kampung-bahagia clock` and `kampung-bahagia worker`: the Procfile's scheduler and delivery processes."""
 
 import asyncio
-import signal
 from datetime import timedelta
 
 import typer
 
-from bot import heap, migrate
+from bot import migrate
 from bot.bootstrap import bootstrap
 from bot.cli.common import console
 from bot.delivery.part import make_part
 from bot.logs import configure_logging
-from bot.runner import Part
+from bot.runner import Part, run_parts
 from bot.settings import Settings
 from handlers.i18n import _, use_locale
 from handlers.problems import describe_row
@@ -25,15 +24,9 @@ def _serve(parts: list[Part]) -> None:
 
     async def main() -> None:
         app = bootstrap(settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        settling = heap.settle_soon(loop)
         try:
-            await asyncio.gather(*(part(app, stop) for part in parts))
+            await run_parts(app, parts, one_ends_all=True)
         finally:
-            settling.cancel()
             await app.close()
 
     with use_locale("id"):

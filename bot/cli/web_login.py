@@ -7,7 +7,7 @@ typo never creates anyone.
 import typer
 
 from bot.bootstrap import App
-from bot.cli.chat import describe_person, find_people
+from bot.cli.chat import find_people, people_listing
 from bot.cli.common import Refused, console, run_with_app
 from handlers.i18n import _
 from services import audit, web_sessions
@@ -38,12 +38,11 @@ def register(app: typer.Typer) -> None:
                         _("Nobody matches {reference}. For the first admin, add --admin-baru.", reference=person)
                     )
                 if len(people) > 1:
-                    listing = "\n".join(f"  {p.id}: {describe_person(p)}" for p in people[:20])
                     raise Refused(
                         _(
                             "Several people match {reference}:\n{people}\nUse the number.",
                             reference=person,
-                            people=listing,
+                            people=people_listing(people),
                         )
                     )
                 [chosen] = people

@@ -20,6 +20,7 @@ FLOW_MODULES = (
     "hubungi",
     "laporan",
     "masuk",
+    "contoh",
 )
 
 

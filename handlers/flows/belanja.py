@@ -21,7 +21,7 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step
 from handlers.flows import bendahara_input as ask
-from handlers.flows import date_example, same_proof, ubah_lalu
+from handlers.flows import date_example, past_date, same_proof, ubah_lalu
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
@@ -115,13 +115,13 @@ async def ask_date(ctx: Context, data: Data) -> Reply:
             "On which date was it bought or paid? Choose a button or type the date, for example {date}.",
             date=date_example.written(ctx),
         ),
-        ask.date_choices(),
+        past_date.choices(),
         Expect.TEXT,
     )
 
 
 async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
-    value, reason = ask.read_date(ctx, incoming)
+    value, reason = past_date.read(ctx, incoming)
     if reason:
         return Stay(reason)
     data["tanggal"] = value.isoformat()

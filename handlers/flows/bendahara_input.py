@@ -4,22 +4,19 @@ Each reader returns `(value, None)` or `(None, reason)`; a reason becomes `Stay(
 never writes anything and the same question is asked again.
 """
 
-from datetime import date, timedelta
-
 from handlers.context import Context
 from handlers.flows.evidence_fetch import TOO_LARGE, fetch_checked, file_label, problem_text
 from handlers.flows.ketua_common import own_rt  # noqa: F401 (the treasurer's flows call it as ask.own_rt)
 from handlers.formatting import rupiah
 from handlers.i18n import _
 from handlers.messages import Choice, Incoming, Kind, MediaItem
-from handlers.parsing import ParseError, parse_date, parse_rupiah
+from handlers.parsing import ParseError, parse_rupiah
 from handlers.yes_no import NO, YES
 from services import reports
 from services.funds import MAX_AMOUNT, MAX_DESCRIPTION
 from services.media import Evidence
 from services.reports import MAX_FILE_BYTES
 
-TODAY, YESTERDAY = "today", "yesterday"
 SAVE, CANCEL = "save", "cancel"
 SAVE_WORDS = (*YES, "simpan", "save", "1")
 CANCEL_WORDS = (*NO, "batal", "cancel", "2")
@@ -72,29 +69,6 @@ def read_description(incoming: Incoming) -> tuple[str | None, str | None]:
 
 def too_large_amount_text() -> str:
     return _("That amount is too large for one entry. Check the number of zeros and type it again.")
-
-
-def date_choices() -> tuple[Choice, ...]:
-    return (Choice(TODAY, _("Today")), Choice(YESTERDAY, _("Yesterday")))
-
-
-def read_date(ctx: Context, incoming: Incoming) -> tuple[date | None, str | None]:
-    # As for amounts: the question asked again after the reason carries the buttons and the example.
-    if incoming.kind == Kind.CHOICE and incoming.choice in (TODAY, YESTERDAY):
-        return (ctx.today if incoming.choice == TODAY else ctx.today - timedelta(days=1)), None
-    if incoming.kind != Kind.TEXT or not incoming.text.strip():
-        return None, _("I need a date here.")
-    try:
-        value = parse_date(incoming.text, ctx.today)
-    except ParseError as error:
-        if error.code == "future_date":
-            return None, _("That date is in the future. Please give the day it actually happened.")
-        if error.code == "no_such_date":
-            return None, _("That date does not exist.")
-        return None, _("I could not read that as a date.")
-    if value.year < ctx.program.tahun:
-        return None, _("That date is before the {year} program started. Please check the year.", year=ctx.program.tahun)
-    return value, None
 
 
 def read_evidence(incoming: Incoming) -> tuple[dict | None, str | None]:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
-from handlers.flows import dana_diterima, date_example, same_proof, ubah_lalu
+from handlers.flows import dana_diterima, date_example, past_date, same_proof, ubah_lalu
 from handlers.formatting import bulan, rt_nama_dari_kode, rupiah, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Reply
@@ -114,13 +114,13 @@ async def ask_date(ctx: Context, data: Data) -> Reply:
             "On which date did the money arrive? Choose a button or type the date, for example {date}.",
             date=date_example.written(ctx),
         ),
-        ask.date_choices(),
+        past_date.choices(),
         Expect.TEXT,
     )
 
 
 async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
-    value, reason = ask.read_date(ctx, incoming)
+    value, reason = past_date.read(ctx, incoming)
     if reason:
         return Stay(reason)
     data["tanggal"] = value.isoformat()

@@ -3,7 +3,7 @@ and the Bendahara Pokja when the pendamping confirms them (approves the `pencair
 
 from datetime import date
 
-from handlers.context import Context
+from handlers.context import Context, Desk
 from handlers.flows.ketua_common import ketua_of, rt_name
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
@@ -33,7 +33,7 @@ async def recorded(ctx: Context, rt: RT, amount: int, on: date) -> None:
         await ctx.notify(ketua, render, purpose="pemberitahuan")
 
 
-async def confirmed(ctx: Context, report: StageReport, rt: RT) -> None:
+async def confirmed(ctx: Desk, report: StageReport, rt: RT) -> None:
     """After a review: when funds were confirmed, tell the RT's Ketua and Bendahara (the sender heard already)."""
     if report.stage_key != funds.STAGE_PENCAIRAN or report.status != ReportStatus.DISETUJUI:
         return

@@ -23,7 +23,7 @@ from datetime import date
 
 from handlers.context import Context
 from handlers.flow import Data, Finish, Flow, Goto, Outcome, Stay, Step, action_choice_id
-from handlers.flows import date_example, lapor_plausible
+from handlers.flows import date_example, lapor_plausible, past_date
 from handlers.flows.evidence_fetch import TOO_LARGE, UNAVAILABLE, fetch_checked, file_label, problem_text
 from handlers.flows.jadwal import SYMBOLS
 from handlers.flows.ketua_common import KETUA, no_rt, own_rt, pendamping_of, picked, rt_name_with_code
@@ -46,7 +46,6 @@ from handlers.flows.lapor_next import ROLE, blocked_reason, what_next
 from handlers.formatting import bulan, tanggal
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, MediaItem, Reply
-from handlers.parsing import ParseError, parse_date
 from handlers.yes_no import NO, YES
 from services import drafts, numbers, reports, schedule
 from services.media import Evidence
@@ -54,7 +53,6 @@ from services.models import StageReport
 from services.problems import ProblemError
 from services.schedule import StageStatus
 
-DATE_WORDS = {"today": ("hari ini", "today"), "yesterday": ("kemarin", "yesterday")}
 CONFIRM_WORDS = {"send": ("kirim", *YES, "send"), "cancel": ("batal", *NO, "cancel")}
 
 
@@ -130,40 +128,13 @@ async def ask_date(ctx: Context, data: Data) -> Reply:
     )
     if data.get("reason") and not data.get(EDITING):
         text = _("Your pendamping sent this stage back: {reason}", reason=data["reason"]) + "\n" + text
-    return Reply(text, (Choice("today", _("Today")), Choice("yesterday", _("Yesterday"))), Expect.TEXT)
+    return Reply(text, past_date.choices(), Expect.TEXT)
 
 
 async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
-    pressed = picked(incoming, DATE_WORDS)
-    if pressed is not None:
-        day = ctx.today if pressed == "today" else date.fromordinal(ctx.today.toordinal() - 1)
-    elif incoming.kind == Kind.TEXT and incoming.text.strip():
-        try:
-            day = parse_date(incoming.text, ctx.today)
-        except ParseError as error:
-            reasons = {
-                "future_date": _("That date is in the future. Report a stage after it has happened."),
-                "no_such_date": _("That date does not exist. Please check the day and the month."),
-            }
-            return Stay(
-                reasons.get(
-                    error.code,
-                    _(
-                        "I could not read that date. Type it like {typed} or {written}.",
-                        typed=date_example.typed(ctx),
-                        written=date_example.written(ctx),
-                    ),
-                )
-            )
-    else:
-        return Stay(
-            _(
-                "Please press Today or Yesterday, or type the date, for example {date}.",
-                date=date_example.typed(ctx),
-            )
-        )
-    if day.year < ctx.program.tahun:
-        return Stay(_("The program runs in {year}. Please check the year of the date.", year=ctx.program.tahun))
+    day, reason = past_date.read(ctx, incoming)
+    if reason:
+        return Stay(reason)
     data["happened_on"] = day.isoformat()
     if edited(data):
         return after_change(ctx, data)

@@ -35,7 +35,7 @@ def _files(report: StageReport) -> str:
 
 
 def _lines(ctx: Context, report: StageReport, redone: bool) -> list[str]:
-    line = f"• {stage_name(ctx, report.stage_key)} — {tanggal(report.happened_on)} — {_status(report)} — "
+    line = f"• {stage_name(ctx.program, report.stage_key)} — {tanggal(report.happened_on)} — {_status(report)} — "
     line += _files(report)
     amount = (report.answers or {}).get("jumlah")
     if report.stage_key == funds.STAGE_PENCAIRAN and isinstance(amount, int):

@@ -11,19 +11,20 @@ from services import media_reuse
 from services.funds import STAGE_PENCAIRAN
 from services.media_reuse import EarlierUse
 from services.models import RT, Person, ReportStatus, Role, StageReport
-from services.program import Stage
+from services.program import Program, Stage
 
 # The answer /dana stores on the pencairan_dana report: the rupiah that reached the Pokja's account.
 RECEIVED = "jumlah"
 
 
-def _stage(ctx: Context, stage_key: str) -> Stage | None:
+def _stage(program: Program, stage_key: str) -> Stage | None:
     # A report may name a stage since removed from the program file: show its key rather than fail.
-    return next((s for s in ctx.program.stages if s.kode == stage_key), None)
+    return next((s for s in program.stages if s.kode == stage_key), None)
 
 
-def _answer_lines(ctx: Context, report: StageReport) -> list[str]:
-    stage = _stage(ctx, report.stage_key)
+def answer_lines(program: Program, report: StageReport) -> list[str]:
+    """The stage's answers as `label: value` lines (rupiah and numbers formatted), as the review card shows them."""
+    stage = _stage(program, report.stage_key)
     fields = {f.kode: f for f in stage.isian} if stage else {}
     lines = []
     for kode, value in (report.answers or {}).items():
@@ -52,13 +53,13 @@ def _is_money(report: StageReport, kode: str, field) -> bool:
     return (field is not None and field.jenis == "rupiah") or _is_received(report, kode)
 
 
-def _money_lines(ctx: Context, report: StageReport, rt: RT) -> list[str]:
+def money_lines(program: Program, report: StageReport, rt: RT) -> list[str]:
     """For a report about money: the RT's allocation, and how the amount received differs from it."""
-    stage = _stage(ctx, report.stage_key)
+    stage = _stage(program, report.stage_key)
     fields = {f.kode: f for f in stage.isian} if stage else {}
     if not any(_is_money(report, kode, fields.get(kode)) for kode in report.answers or {}):
         return []
-    allocation = ctx.program.allocation(rt.jumlah_kk)
+    allocation = program.allocation(rt.jumlah_kk)
     if allocation is None:
         return [_("Allocation of this RT: not known yet (the KK count is not registered).")]
     lines = [_("Allocation of this RT: {amount} ({kk} KK)", amount=rupiah(allocation), kk=number(rt.jumlah_kk))]
@@ -71,12 +72,12 @@ def _money_lines(ctx: Context, report: StageReport, rt: RT) -> list[str]:
     return lines
 
 
-def stage_name(ctx: Context, stage_key: str) -> str:
-    stage = _stage(ctx, stage_key)
+def stage_name(program: Program, stage_key: str) -> str:
+    stage = _stage(program, stage_key)
     return stage.nama if stage else stage_key
 
 
-def _earlier_use_text(ctx: Context, item: str, use: EarlierUse) -> str:
+def earlier_use_text(program: Program, item: str, use: EarlierUse) -> str:
     if use.what == media_reuse.RECEIPT:
         return _("⚠️ {item}: this RT already sent the same file as the proof of transfer.", item=item)
     if use.what == media_reuse.SPENDING:
@@ -88,7 +89,7 @@ def _earlier_use_text(ctx: Context, item: str, use: EarlierUse) -> str:
     return _(
         "⚠️ {item}: this RT already sent the same file for {stage} ({date}).",
         item=item,
-        stage=stage_name(ctx, use.stage_key),
+        stage=stage_name(program, use.stage_key),
         date=tanggal(use.on),
     )
 
@@ -107,15 +108,15 @@ def report_card(
     documents = [m for m in report.media if m.kind != "photo"]
     lines = [
         _("📋 Report for review: {rt}", rt=rt_label(rt)),
-        _("Stage: {stage}", stage=stage_name(ctx, report.stage_key)),
+        _("Stage: {stage}", stage=stage_name(ctx.program, report.stage_key)),
         _("Date of the activity: {date}", date=tanggal(report.happened_on)),
         _(
             "Sent by {person} on {time}",
             person=person_label(sender) if sender else "-",
             time=waktu(report.submitted_at),
         ),
-        *_answer_lines(ctx, report),
-        *_money_lines(ctx, report, rt),
+        *answer_lines(ctx.program, report),
+        *money_lines(ctx.program, report, rt),
     ]
     if photos or documents:
         lines.append(_("Evidence: {evidence}", evidence=evidence_text(len(photos), len(documents))))
@@ -123,12 +124,12 @@ def report_card(
         if media.reuse_of_media_id is not None:
             lines.append(_("⚠️ Photo {number}: this photo was also used by another RT.", number=index))
         if media.id in earlier:
-            lines.append(_earlier_use_text(ctx, _("Photo {number}", number=index), earlier[media.id]))
+            lines.append(earlier_use_text(ctx.program, _("Photo {number}", number=index), earlier[media.id]))
     for index, media in enumerate(documents, start=1):
         if media.reuse_of_media_id is not None:
             lines.append(_("⚠️ Document {number}: this file was also used by another RT.", number=index))
         if media.id in earlier:
-            lines.append(_earlier_use_text(ctx, _("Document {number}", number=index), earlier[media.id]))
+            lines.append(earlier_use_text(ctx.program, _("Document {number}", number=index), earlier[media.id]))
     if report.latitude is not None and report.longitude is not None:
         lines.append(_("Location: {latitude}, {longitude}", latitude=report.latitude, longitude=report.longitude))
     lines += ["", _("Reports waiting in your queue: {count}", count=waiting)]

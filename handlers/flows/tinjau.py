@@ -17,22 +17,15 @@ earlier report must never act on the one shown now. The action `tinjau:<report i
 "new report" notification) opens one report directly.
 """
 
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
+from handlers import review_decision
 from handlers.context import Context
 from handlers.flow import Data, Enter, Finish, Flow, Goto, Outcome, Stay, Step
-from handlers.flows import dana_diterima
-from handlers.flows.pendamping_format import rt_label
-from handlers.flows.pendamping_review import (
-    already_reviewed,
-    approved_notice,
-    report_card,
-    sent_back_notice,
-    stage_name,
-)
+from handlers.flows.pendamping_review import report_card
 from handlers.i18n import _
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
+from handlers.review_decision import Decided
 from services import media_reuse, numbers, review
 from services.models import Person, ReportStatus, Role, StageReport
 from services.problems import ProblemError
@@ -105,7 +98,7 @@ async def handle_decide(ctx: Context, data: Data, incoming: Incoming) -> Outcome
     if action == "back":
         data["fix"] = []
         return Goto("reason")
-    return await _decided(ctx, data, review.approve(ctx.session, ctx.person, report_id, actor=ctx.actor, now=ctx.now))
+    return await _decided(ctx, data, lambda: review_decision.approve(ctx, report_id))
 
 
 def _fix_labels() -> dict[str, str]:
@@ -118,10 +111,7 @@ async def _fix_parts(ctx: Context, report_id: int) -> list[str]:
         report, _rt = await review.report_for_review(ctx.session, ctx.person, report_id)
     except ProblemError:
         return []
-    stage = next((s for s in ctx.program.stages if s.kode == report.stage_key), None)
-    if stage is None or stage.pelapor != Role.KETUA_RT:
-        return []  # only /lapor asks again part by part; the reason alone says it for /dana
-    return [p for p in review.FIX_PARTS if p != "isian" or stage.isian]
+    return review_decision.fix_parts(ctx.program, report.stage_key)
 
 
 async def ask_reason(ctx: Context, data: Data) -> Reply:
@@ -166,47 +156,24 @@ async def handle_reason(ctx: Context, data: Data, incoming: Incoming) -> Outcome
                 maximum=review.MAX_REASON,
             )
         )
-    decision = review.send_back(
-        ctx.session, ctx.person, report_id, reason, actor=ctx.actor, now=ctx.now, fix=data.get("fix", [])
-    )
-    return await _decided(ctx, data, decision)
+    fix = data.get("fix", [])
+    return await _decided(ctx, data, lambda: review_decision.send_back(ctx, report_id, reason, fix))
 
 
-async def _decided(ctx: Context, data: Data, decision: Coroutine[Any, Any, StageReport]) -> Outcome:
-    """Run the decision, tell the sender at once, then move on to the next report."""
+async def _decided(ctx: Context, data: Data, decision: Callable[[], Awaitable[Decided]]) -> Outcome:
+    """Decide and tell the sender (handlers/review_decision.py, shared with the dashboard), then move on."""
     try:
-        report = await decision
+        decided = await decision()
     except ProblemError as error:
         if error.problems[0].code == "report_already_reviewed":
             report, _rt = await review.report_for_review(ctx.session, ctx.person, data["report_id"])
             return await _next(ctx, data, (Reply(await _already(ctx, report)),))
         return await _next(ctx, data, (Reply(_("This report is no longer available.")),))
-    found = await review.load_report(ctx.session, report.id)
-    rt = found[1]
-    stage = stage_name(ctx, report.stage_key)
-    sender = await ctx.session.get(Person, report.submitted_by_id)
-    reviewer = ctx.person
-    if report.status == ReportStatus.DISETUJUI:
-        told = await ctx.notify(
-            sender, lambda: approved_notice(report, rt, stage, reviewer, sender), purpose="pemberitahuan"
-        )
-        done = _("✅ Approved: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
-        await dana_diterima.confirmed(ctx, report, rt)
-    else:
-        told = await ctx.notify(
-            sender, lambda: sent_back_notice(report, rt, stage, reviewer, sender), purpose="pemberitahuan"
-        )
-        done = _("↩️ Sent back with your reason: {rt} — {stage}.", rt=rt_label(rt), stage=stage)
-    if told:
-        done += "\n" + _("{name} has been told.", name=sender.nama or "-")
-    else:
-        done += "\n" + _("{name} cannot be reached in the bot; please tell them yourself.", name=sender.nama or "-")
-    return await _next(ctx, data, (Reply(done),))
+    return await _next(ctx, data, (Reply("\n".join(decided.summary())),))
 
 
 async def _already(ctx: Context, report: StageReport) -> str:
-    reviewer = await ctx.session.get(Person, report.reviewed_by_id) if report.reviewed_by_id else None
-    return already_reviewed(report, reviewer)
+    return await review_decision.already_text(ctx.session, report)
 
 
 async def open_report(ctx: Context, argument: str) -> list[Reply] | Enter:

@@ -21,6 +21,7 @@ from datetime import date
 from handlers.context import Context
 from handlers.flow import Data, Finish, Goto, Outcome, Stay, Step, action_choice_id
 from handlers.flows import bendahara_input as ask
+from handlers.flows import past_date
 from handlers.flows.ketua_common import pendamping_of, picked
 from handlers.formatting import rupiah, tanggal
 from handlers.i18n import _
@@ -149,11 +150,11 @@ async def handle_amount(ctx: Context, data: Data, incoming: Incoming) -> Outcome
 
 
 async def ask_date(ctx: Context, data: Data) -> Reply:
-    return Reply(_("Choose a button or type the right date."), ask.date_choices(), Expect.TEXT)
+    return Reply(_("Choose a button or type the right date."), past_date.choices(), Expect.TEXT)
 
 
 async def handle_date(ctx: Context, data: Data, incoming: Incoming) -> Outcome:
-    value, reason = ask.read_date(ctx, incoming)
+    value, reason = past_date.read(ctx, incoming)
     if reason:
         return Stay(reason)
     _remember(data, on=value.isoformat())

@@ -271,7 +271,7 @@ async def test_a_photo_of_the_paper_counts_as_the_document(world):
         ("besok", "Tanggal itu tidak bisa dibaca."),
         ("31/2/2026", "Tanggal itu tidak ada di kalender."),
         ("20/2/2026", "Tanggal itu belum tiba."),
-        ("17 Agustus 2025", "Program berjalan pada tahun 2026."),
+        ("17 Agustus 2025", "sebelum program 2026 dimulai"),
         ("", "Tekan Hari ini atau Kemarin, atau ketik tanggalnya, misalnya 7/2/2026."),
         ("'; DELETE FROM stage_report; --", "Tanggal itu tidak bisa dibaca."),
     ],
