@@ -7,11 +7,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services import budget, kk_changes, reminders, review, training
+from services import budget, examples, kk_changes, reminders, review, training
 from services.assignments import all_rts, rts_for
 from services.db import Database
 from services.media import MediaStore, record_media
-from services.models import RT, ChannelIdentity, JumlahKKHistory, KKChangeRequest, Person, ReportStatus, StageReport
+from services.models import (
+    RT,
+    ChannelIdentity,
+    JumlahKKHistory,
+    KKChangeRequest,
+    Media,
+    Person,
+    ReportStatus,
+    StageReport,
+)
 from services.program import Program
 from tests.images import jpeg
 from tests.people import Town, add_person, build_town, report
@@ -160,3 +169,26 @@ async def test_a_training_kk_change_is_nobodys_to_decide(db: Database, town: Tow
             session.add(KKChangeRequest(rt_id=rt.id, old=80, new=90, requested_by_id=by.id))
     async with db.unit_of_work() as session:
         assert [rt.id for _request, rt in await kk_changes.pending_for(session, admin)] == [town.rt_a.id]
+
+
+async def test_a_training_report_is_never_shown_as_an_example(db: Database, town: Town) -> None:
+    mine = await _start(db, town.dewi)
+    await report(db, mine.rt, "sosialisasi", by=mine.people["ketua_rt"])
+    await report(db, town.rt_a, "sosialisasi", by=town.ketua_a)
+    async with db.unit_of_work() as session:
+        for stage_report in await session.scalars(select(StageReport)):
+            stage_report.contoh_at = NOW
+            session.add(
+                Media(
+                    sha256=f"{stage_report.id:064d}",
+                    path="x.jpg",
+                    size=1,
+                    mime_type="image/jpeg",
+                    kind="photo",
+                    rt_id=stage_report.rt_id,
+                    report_id=stage_report.id,
+                )
+            )
+    async with db.unit_of_work() as session:
+        shown = await examples.examples_for_stage(session, "sosialisasi")
+    assert [example.rt.id for example in shown] == [town.rt_a.id]
