@@ -1,14 +1,15 @@
-"""The dashboard in a real browser (Chromium through Playwright): signing in with a link, signing out, and the
-simulator — with the page's own script running under the Content-Security-Policy."""
+"""The dashboard in a real browser (Chromium through Playwright): signing in with a link, signing out, the
+simulator and the review queue's keys — with the pages' own scripts running under the Content-Security-Policy."""
 
 import re
 
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
-from services.models import RT
+from services.models import RT, ReportStatus, Role, StageReport
 from tests.bot.dashboard.running import Dashboard
 from tests.handlers.flows.ketua_setup import FEB_10
+from tests.handlers.flows.pendamping import RT_1, make_report
 from tests.images import jpeg
 
 
@@ -69,3 +70,20 @@ async def test_a_photo_chosen_in_the_file_picker_reaches_the_report(page: Page, 
     await page.locator(".sim-bot").last.get_by_role("button", name="Selesai kirim").click()
     await page.locator(".sim-bot").last.get_by_role("button", name="Kirim", exact=True).click()
     await expect(page.locator(".sim-bot").last).to_contain_text("sudah terkirim")
+
+
+async def test_the_review_queue_approves_with_the_a_key(page: Page, dashboard: Dashboard) -> None:
+    budi = await dashboard.add_person("Budi", Role.KETUA_RT, RT_1)
+    report_id = await make_report(dashboard.app, RT_1, "rembuk_warga", budi, minutes_ago=30, photos=1)
+    await _sign_in(page, dashboard, "Dewi Lubis")
+    await page.get_by_role("link", name="Periksa").click()
+    await expect(page.locator("main")).to_contain_text("Rembuk Warga")
+    await page.keyboard.press("k")  # tinjauan.js: the send-back reason, typed keys are text there
+    await expect(page.locator("#alasan")).to_be_focused()
+    await page.keyboard.type("a")
+    await expect(page.locator("#alasan")).to_have_value("a")
+    await page.locator("h1").click()  # out of the field: now "a" approves
+    await page.keyboard.press("a")
+    await expect(page.locator(".notice")).to_contain_text("Disetujui: RT 001 Kel. Simpang IV Sipin")
+    async with dashboard.app.db.unit_of_work() as session:
+        assert (await session.get(StageReport, report_id)).status == ReportStatus.DISETUJUI
