@@ -1,9 +1,12 @@
 """Which RTs a person may see: the whole city for an admin, the assigned set for a pendamping, one RT otherwise.
 
 Every pendamping and admin conversation asks this module first, so the rule lives in one place.
+
+Training RTs (`rt.latihan`, the dashboard's simulator) are nobody's real work: never in a pendamping's or admin's
+list, never in the city. A training Ketua RT or Bendahara still has their own RT (they are test persons of it).
 """
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -29,8 +32,10 @@ async def rts_for(session: AsyncSession, person: Person) -> list[RT]:
     """The RTs this person may see, ordered by code, with their kelurahan loaded."""
     query = select(RT).options(selectinload(RT.kelurahan)).order_by(RT.kode)
     if person.role == Role.PENDAMPING:
-        query = query.where(RT.pendamping_id == person.id)
-    elif person.role != Role.ADMIN:
+        query = query.where(RT.pendamping_id == person.id, real_rt())
+    elif person.role == Role.ADMIN:
+        query = query.where(real_rt())
+    else:
         if person.rt_id is None:
             return []
         query = query.where(RT.id == person.rt_id)
@@ -38,4 +43,11 @@ async def rts_for(session: AsyncSession, person: Person) -> list[RT]:
 
 
 async def all_rts(session: AsyncSession) -> list[RT]:
-    return list(await session.scalars(select(RT).options(selectinload(RT.kelurahan)).order_by(RT.kode)))
+    """Every real RT of the city (no training RT)."""
+    query = select(RT).where(real_rt()).options(selectinload(RT.kelurahan)).order_by(RT.kode)
+    return list(await session.scalars(query))
+
+
+def real_rt() -> ColumnElement[bool]:
+    """The condition every list or count of RTs needs: not a training RT."""
+    return RT.latihan.is_(False)
