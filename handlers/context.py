@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, MediaItem, Reply
 from handlers.payload import payload_of
-from services import outbox
+from services import outbox, training
 from services.media import MediaStore
 from services.models import Person
 from services.program import Program
@@ -64,6 +64,8 @@ class Context:
     ) -> int:
         """Queue a message to someone else (see `notify`); part of this unit of work: if the step fails, the
         notification is never sent."""
+        if not await training.may_reach(self.session, self.person, recipient):
+            return 0  # the simulator's training persons tell no real person anything (services/training.py)
         return await notify(self.session, recipient, render, dedupe_key=dedupe_key, purpose=purpose)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.assignments import real_rt
 from services.models import RT, Kecamatan, Kelurahan
 from services.program import Program
 
@@ -34,6 +35,7 @@ async def budget_totals(session: AsyncSession, program: Program) -> BudgetTotals
         select(RT.jumlah_kk, RT.kelompok, Kecamatan.nama)
         .join(Kelurahan, RT.kelurahan_kode == Kelurahan.kode)
         .join(Kecamatan, Kelurahan.kecamatan_kode == Kecamatan.kode)
+        .where(real_rt())
     )
     for jumlah_kk, kelompok, kecamatan in rows:
         if jumlah_kk is None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services import audit
+from services.assignments import real_rt
 from services.models import RT, Media, Person, ReportStatus, StageReport, utcnow
 from services.problems import ProblemError
 from services.review import report_for_review
@@ -98,6 +99,7 @@ async def examples_for_stage(session: AsyncSession, stage_key: str, limit: int =
             StageReport.status == ReportStatus.DISETUJUI,
             StageReport.contoh_at.is_not(None),
             has_photo,
+            real_rt(),  # a training RT's report (the simulator's) is never shown as how a real RT did it
         )
         .order_by(RT.pilot_2025.desc(), StageReport.happened_on.desc(), StageReport.id.desc())
         .limit(limit)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import audit, rts
+from services.assignments import real_rt
 from services.funds import counted_receipts
 from services.models import RT, KKChangeRequest, Person, Role, utcnow
 from services.problems import ProblemError
@@ -127,7 +128,8 @@ async def pending_for(session: AsyncSession, person: Person) -> list[tuple[KKCha
     query = (
         select(KKChangeRequest, RT)
         .join(RT, RT.id == KKChangeRequest.rt_id)
-        .where(KKChangeRequest.status == PENDING)
+        # A training RT's request (the simulator's) is nobody's to decide, not even an admin's.
+        .where(KKChangeRequest.status == PENDING, real_rt())
         .order_by(KKChangeRequest.id)
     )
     if person.role != Role.ADMIN:

@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.assignments import real_rt
 from services.filecheck import CheckedFile, check_file
-from services.models import Media
+from services.models import RT, Media
 from services.pending_files import publish_on_commit, temporary_name
 from services.private_paths import FILE_MODE, private_dir
 
@@ -131,8 +132,13 @@ async def record_media(
         store.write_thumbnail(session, sha256, checked.thumbnail)
     reuse = None
     if rt_id is not None:
+        # A training RT's photo (the simulator) is no real RT's: a real report is never flagged for it.
         reuse = await session.scalar(
-            select(Media.id).where(Media.sha256 == sha256, Media.rt_id != rt_id).order_by(Media.id).limit(1)
+            select(Media.id)
+            .join(RT, RT.id == Media.rt_id)
+            .where(Media.sha256 == sha256, Media.rt_id != rt_id, real_rt())
+            .order_by(Media.id)
+            .limit(1)
         )
     media = Media(
         sha256=sha256,

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import delivery
+from services.assignments import real_rt
 from services.db import insert_ignoring_conflicts
 from services.models import RT, ChannelIdentity, OutboxMessage, Person, ReminderClaim, Role, utcnow
 from services.program import Program
@@ -157,7 +158,8 @@ async def plan(
     """Every reminder of `slot` with its content as of `today`, ordered by person id (the claim order)."""
     month = month_of(today)
     active = reminded_kelompok(program, month)
-    query = select(RT).where(RT.kelompok.in_(active)).order_by(RT.kode)
+    # A training RT's test persons are reached in the simulator only, and never chased (services/training.py).
+    query = select(RT).where(RT.kelompok.in_(active), real_rt()).order_by(RT.kode)
     if rt_kode:
         query = query.where(RT.kode == rt_kode.strip())
     rts = list(await session.scalars(query))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services import audit
-from services.assignments import REVIEWER_ROLES, may_review
+from services.assignments import REVIEWER_ROLES, may_review, real_rt
 from services.models import RT, Person, ReportStatus, Role, StageReport, utcnow
 from services.problems import ProblemError
 
@@ -29,8 +29,10 @@ async def review_queue(session: AsyncSession, reviewer: Person) -> list[StageRep
         .where(StageReport.status == ReportStatus.MENUNGGU_TINJAUAN)
         .order_by(StageReport.submitted_at, StageReport.id)
     )
+    # Not a training RT's (the simulator's): an admin sees every RT's reports, but those are nobody's work.
+    query = query.join(RT, RT.id == StageReport.rt_id).where(real_rt())
     if reviewer.role != Role.ADMIN:
-        query = query.join(RT, RT.id == StageReport.rt_id).where(RT.pendamping_id == reviewer.id)
+        query = query.where(RT.pendamping_id == reviewer.id)
     return list(await session.scalars(query))
 
 

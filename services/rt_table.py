@@ -147,8 +147,8 @@ def _conditions(viewer: Person, f: RTFilter, only: Sequence[int] | None) -> list
     The dashboard is for pendamping and admins: a Ketua RT or Bendahara sees nothing here, even their own RT."""
     if viewer.role not in REVIEWER_ROLES or not viewer.active:
         return None
-    # Training RTs (the simulator's) are never counted or listed as real ones.
-    conditions = [visible_rts(viewer), RT.latihan.is_(False)]
+    # visible_rts leaves the training RTs (the simulator's) out: never counted or listed as real ones.
+    conditions = [visible_rts(viewer)]
     if f.kecamatan is not None:
         conditions.append(RT.kelurahan_kode.in_(select(Kelurahan.kode).where(Kelurahan.kecamatan_kode == f.kecamatan)))
     if f.kelurahan is not None:

@@ -15,6 +15,7 @@ from handlers.delivery_plan import plan_summary
 from handlers.formatting import WIB
 from handlers.i18n import _
 from services import delivery
+from services.assignments import real_rt
 from services.broadcasts import MAX_TEXT, quota_recipients
 from services.contacts import registered_ketua
 from services.delivery import Progress as DeliveryProgress
@@ -29,7 +30,7 @@ POLL = 0.5
 
 async def _audience(session: AsyncSession, kelompok: str | None, rt_codes: list[str]) -> tuple[list[RT], list[Person]]:
     """The chosen RTs and their registered Ketua RT."""
-    query = select(RT).order_by(RT.kode)
+    query = select(RT).where(real_rt()).order_by(RT.kode)
     if kelompok:
         query = query.where(RT.kelompok == kelompok)
     if rt_codes:

@@ -19,6 +19,7 @@ from handlers.i18n import _
 from handlers.menu import role_name
 from handlers.problems import invitation_state_name
 from services import invitations, rts, seats
+from services.assignments import real_rt
 from services.models import RT, Invitation, Kelurahan, Person, Role
 from services.people import find_or_create_pendamping
 from services.problems import ProblemError
@@ -207,7 +208,10 @@ async def _create_for_all(app_: App, role: Role, validity, out: Path) -> tuple[i
     async with app_.db.unit_of_work() as session:
         all_rts = list(
             await session.scalars(
-                select(RT).options(selectinload(RT.kelurahan).selectinload(Kelurahan.kecamatan)).order_by(RT.kode)
+                select(RT)
+                .where(real_rt())
+                .options(selectinload(RT.kelurahan).selectinload(Kelurahan.kecamatan))
+                .order_by(RT.kode)
             )
         )
         with Progress(console=console, transient=True) as progress:

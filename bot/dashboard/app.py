@@ -6,13 +6,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bot.dashboard import roster, routes, rt, siaran, tinjauan, undangan
+from bot.dashboard import roster, routes, rt, siaran, simulator, tinjauan, undangan
 from bot.dashboard.auth import CsrfRefused, NotSignedIn
 from handlers.dashboard.pages import message_page, speaking
 from handlers.i18n import _
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (routes.router, tinjauan.router, roster.router, undangan.router, siaran.router, rt.router)
+ROUTERS = (routes.router, tinjauan.router, roster.router, undangan.router, siaran.router, simulator.router, rt.router)
 # Everything the pages use is served by the app itself (no CDN: the city's network may be offline), so the
 # browser may load nothing from elsewhere, and no other site may frame a page or post to it.
 CONTENT_SECURITY_POLICY = (

@@ -95,5 +95,6 @@ async def checked_form(request: Request, signed_in: SignedIn) -> FormData:
     form = await request.form()
     given = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
     if not isinstance(given, str) or not signed_in.csrf_ok(given):
+        await form.close()  # an uploaded file's temporary copy goes now, not when the request object is collected
         raise CsrfRefused()
     return form

@@ -221,14 +221,14 @@ async def test_chat_command_registers_and_talks_indonesian(db, program, database
     assert refused.returncode == 2
     assert "--force" in refused.stderr and "basis data demo bawaan" in refused.stderr
 
-    typed = ["7", "/batal", f"/foto {files / 'hilang.jpg'}", "/bahasa", "/keluar", "tidak terbaca"]
+    typed = ["8", "/batal", f"/foto {files / 'hilang.jpg'}", "/bahasa", "/keluar", "tidak terbaca"]
     done = await chat_process(tmp_path, database_url, "--code", code, "--force", lines=typed)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Bot Kampung Bahagia di terminal ini." in out
     assert f"Pendaftaran berhasil. Bapak/Ibu Siti Hasibuan terdaftar sebagai Ketua RT untuk {RT1_NAME}." in out
     assert "  1. /kk — daftarkan jumlah KK" in out and "(Ketik nomor pilihannya.)" in out
-    assert "Perintah yang bisa dipakai:" in out  # 7 = /bantuan in the menu
+    assert "Perintah yang bisa dipakai:" in out  # 8 = /bantuan in the menu
     assert "Tidak ada yang perlu dibatalkan." in out
     assert "Berkas tidak ditemukan" in out
     assert "Pilih bahasa:\n  1. Bahasa Indonesia\n  2. English" in out
