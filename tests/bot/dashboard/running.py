@@ -3,6 +3,10 @@ one test database; and people who sign in to it the way they do: a link from the
 
 `Dashboard.browser(person)` is an httpx client holding that person's session cookie (a signed-in browser);
 `Dashboard.browser()` one without a session.
+
+`running(..., telegram=fake)` also runs the delivery worker (bot/delivery/part.py, as `kampung-bahagia worker`
+does) sending through the fake Telegram Bot API server (tests/fakes/telegram_api.py): what the dashboard's actions
+put in the outbox reaches people's chats there.
 """
 
 import asyncio
@@ -16,6 +20,7 @@ import httpx
 from sqlalchemy import select
 
 from bot.bootstrap import App
+from bot.delivery import part as delivery
 from bot.settings import Settings
 from bot.web import serve
 from services import web_sessions
@@ -23,6 +28,7 @@ from services.db import Database
 from services.models import RT, Person, Role
 from services.program import Program
 from tests.bot.test_processes import free_port
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegramServer
 from tests.handlers.conftest import load_roster
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -85,10 +91,19 @@ def dashboard_settings(database_url: str, tmp_path: Path, **extra) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running(
-    database_url: str, tmp_path: Path, program: Program, pepper: bytes, **extra
+    database_url: str,
+    tmp_path: Path,
+    program: Program,
+    pepper: bytes,
+    *,
+    telegram: FakeTelegramServer | None = None,
+    **extra,
 ) -> AsyncIterator[Dashboard]:
     """The web app serving the dashboard on the small test roster (tests/handlers/conftest.py: RTs of Dewi Lubis
-    and Rudi Saputra), with an admin, Ani Admin."""
+    and Rudi Saputra), with an admin, Ani Admin. With `telegram`, the delivery worker runs beside it, sending as
+    the bot through that fake server."""
+    if telegram is not None:
+        extra = {"telegram_bot_token": DEFAULT_TOKEN, "telegram_api_url": telegram.base_url, **extra}
     settings = dashboard_settings(database_url, tmp_path, **extra)
     db = Database(database_url)
     await load_roster(db, program)
@@ -96,7 +111,9 @@ async def running(
     dashboard = Dashboard(app, f"http://127.0.0.1:{settings.web_port}")
     await dashboard.add_person("Ani Admin", Role.ADMIN)
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, stop))
+    tasks = [asyncio.create_task(serve(app, stop))]
+    if telegram is not None:
+        tasks.append(asyncio.create_task(delivery.part(app, stop)))
     try:
         async with httpx.AsyncClient(base_url=dashboard.base_url) as probe:
             for _ in range(200):
@@ -109,5 +126,5 @@ async def running(
         for client in dashboard.clients:
             await client.aclose()
         stop.set()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(asyncio.gather(*tasks), 10)
         await db.dispose()

@@ -77,6 +77,9 @@ async def test_the_review_queue_approves_with_the_a_key(page: Page, dashboard: D
     report_id = await make_report(dashboard.app, RT_1, "rembuk_warga", budi, minutes_ago=30, photos=1)
     await _sign_in(page, dashboard, "Dewi Lubis")
     await page.get_by_role("link", name="Periksa").click()
+    # The overview names stages too: wait for the review page itself, its deferred tinjauan.js run, before a key.
+    await expect(page).to_have_url(re.compile(r"/tinjauan"))
+    await page.wait_for_load_state("domcontentloaded")
     await expect(page.locator("main")).to_contain_text("Rembuk Warga")
     await page.keyboard.press("k")  # tinjauan.js: the send-back reason, typed keys are text there
     await expect(page.locator("#alasan")).to_be_focused()
