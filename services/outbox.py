@@ -3,12 +3,29 @@ that caused it, and the delivery worker sends it. The one module that queues row
 which channel; services/delivery.py is the worker's side (claims, outcomes, progress).
 
 Statuses: pending → sending (claimed: the send is about to start or is running) → sent | failed | unreachable.
+An answer to the person who just wrote starts as `answering` instead (see `record_answers`).
+
+Answers (the transactional outbox, issue 14). Every answer a channel runtime gives is recorded here as rows in the
+same unit of work as the change it reports, so a crash between that commit and the send loses nothing:
+- `answering`: recorded with the work; the direct path of the process that made it (bot/channels/direct.py) sends
+  it at once. `claimed_by` is that process, `claimed_until` the end of its grace: until then the worker leaves the
+  row alone. Just before its first send the direct path makes it `sending` (claimed_by "direct:…",
+  `next_attempt_at` = when that send started), then `sent`, or hands it back `pending` as any outbox row.
+- A row still `answering` past its grace was never tried (its process died between the commit and the send): the
+  worker sends it, once. A row still `sending` by "direct:…" past its grace may have left: it goes back as a
+  message whose fate is unknown (bot/delivery/uncertain.py). services/direct_answers.py `recover` does both.
+- Order: a person's answers go out in the order they were made, whichever path sends them. An answer recorded while
+  the chat has an earlier one not sent yet (`earlier_unsent`) is recorded `pending` instead, for the worker, which
+  sends an answer only once no earlier one of its chat is waiting (bot/delivery/worker.py).
+Answer rows carry `ANSWER` in their payload, have no broadcast and no dedupe key: broadcast counts, reports and
+WhatsApp's delivery statuses (found by platform message id, which a direct send does not store) never see them.
 """
 
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import insert_ignoring_conflicts
@@ -19,7 +36,17 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
+ANSWERING = "answering"  # an answer recorded with its work, which the direct path is about to send (see above)
 DONE = (SENT, FAILED, UNREACHABLE)
+UNSENT = (PENDING, SENDING, ANSWERING)
+
+# Payload marks. ANSWER: an answer to someone who wrote (its order per chat is kept).
+ANSWER = "_answer"
+# Of a message whose send may or may not have arrived (see bot/delivery/uncertain.py for the rule).
+# UNCERTAIN_SINCE: when the send whose fate is unknown started (ISO 8601, UTC); it is tried at most once more.
+UNCERTAIN_SINCE = "_uncertain_since"
+# BEHIND: the rest of the same answer, queued behind such a message (its row id): it shares that message's fate.
+BEHIND = "_behind"
 
 # Where a person has several channels, the first reachable one in this order is used (Telegram has no quota).
 CHANNEL_PREFERENCE = ("telegram", "whatsapp", "console")
@@ -125,3 +152,67 @@ def enqueue_to(
         message.next_attempt_at = not_before
     session.add(message)
     return message
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The rows of one answer, in order; `direct`: the direct path sends them (else they wait for the worker)."""
+
+    ids: tuple[int, ...]
+    direct: bool
+
+
+def blocks_order(payload: dict) -> bool:
+    """Does this unsent row hold a later answer of its chat back? An answer does, unless its first send's fate is
+    unknown (or it is the rest of such a one): that may be in the chat already, and a newer answer going out sets
+    it aside instead of waiting for it (bot/delivery/uncertain.py)."""
+    return ANSWER in payload and UNCERTAIN_SINCE not in payload and BEHIND not in payload
+
+
+async def earlier_unsent(session: AsyncSession, channel: str, external_id: str, before: int | None = None) -> bool:
+    """Has this chat an answer not sent yet (made before row `before`, when given)? One probe of ix_outbox_chat."""
+    query = select(OutboxMessage.payload).where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.external_id == external_id,
+        OutboxMessage.status.in_(UNSENT),
+    )
+    if before is not None:
+        query = query.where(OutboxMessage.id < before)
+    return any(blocks_order(payload) for payload in await session.scalars(query))
+
+
+async def record_answers(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    payloads: Sequence[dict],
+    *,
+    person_id: int | None,
+    holder: str,
+    grace: timedelta,
+    now: datetime | None = None,
+) -> Recorded:
+    """Record an answer (its replies' payloads, in order) in the caller's unit of work: `answering` for the direct
+    path, or `pending` behind an earlier answer of the chat not sent yet. One query and one INSERT."""
+    now = now or utcnow()
+    if not payloads:
+        return Recorded((), direct=True)
+    queued = await earlier_unsent(session, channel, external_id)
+    values = [
+        {
+            "channel": channel,
+            "external_id": external_id,
+            "person_id": person_id,
+            "payload": {**payload, ANSWER: True},
+            "status": PENDING if queued else ANSWERING,
+            "attempts": 0,
+            "claimed_by": None if queued else holder,
+            "claimed_until": None if queued else now + grace,
+            "next_attempt_at": now if queued else now + grace,
+            "created_at": now,
+        }
+        for payload in payloads
+    ]
+    statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
+    ids = tuple(await session.scalars(statement, values))
+    return Recorded(ids, direct=not queued)
