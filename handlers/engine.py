@@ -50,11 +50,13 @@ class Recording:
 
     `holder`: the process that will send them (outbox `claimed_by`); `grace`: how long the worker leaves them to it;
     `before`: replies the channel puts ahead of the conversation's own (a "these files were too large" notice),
-    recorded with them, and only when there is an answer at all."""
+    recorded with them, and only when there is an answer at all. `check`: False when the channel knows the chat
+    has no earlier answer waiting (bot/channels/direct.py `Watch`): the order query is skipped."""
 
     holder: str
     grace: timedelta
     before: tuple[Reply, ...] = ()
+    check: bool = True
 
 
 @dataclass(frozen=True)
@@ -384,6 +386,7 @@ async def record(
         person_id=person_id,
         holder=recording.holder,
         grace=recording.grace,
+        check=recording.check,
     )
     return Answer(replies, recorded.ids, recorded.direct)
 

@@ -17,9 +17,8 @@ from sqlalchemy import String, case, cast, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import delivery_status
-from services.direct_answers import DIRECT
 from services.models import Broadcast, OutboxMessage, Person, utcnow
-from services.outbox import BEHIND, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
+from services.outbox import BEHIND, DIRECT, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
 from services.outbox import enqueue_once as enqueue_once
 from services.outbox import preferred_identities as preferred_identities
 

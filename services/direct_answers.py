@@ -15,11 +15,10 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import OutboxMessage
-from services.outbox import ANSWERING, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
+from services.outbox import ANSWERING, DIRECT, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
 
-# `claimed_by` of a row whose direct send has started: the worker's lease rules ("sent again, in doubt") do not
-# apply to it, `recover` does.
-DIRECT = "direct:"
+# DIRECT, the `claimed_by` of a row whose direct send has started: the worker's lease rules ("sent again, in
+# doubt") do not apply to it, `recover` does.
 PASSED_OVER = "taken over: the answer was not sent in time by the process that made it"
 
 
@@ -28,16 +27,19 @@ def holder_name(process: str) -> str:
     return (DIRECT + process)[:64]
 
 
-async def start(session: AsyncSession, ids: Sequence[int], holder: str, now: datetime, grace: timedelta) -> bool:
-    """The answer's send starts now. False when a row is no longer this process's (its grace ran out and the
-    worker took it over): then nothing may be sent from here."""
-    result = await session.execute(
+async def start(session: AsyncSession, ids: Sequence[int], holder: str, now: datetime, grace: timedelta) -> set[int]:
+    """These answers' sends start now (the answers of several people at once: one UPDATE). Returns the ids that
+    are still this process's; a missing one ran out of its grace and the worker took it over: not to be sent here."""
+    if not ids:
+        return set()
+    started = await session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.status == ANSWERING)
         .values(status=SENDING, claimed_by=holder, claimed_until=now + grace, next_attempt_at=now)
+        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == len(ids)
+    return set(started)
 
 
 async def sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:

@@ -40,6 +40,9 @@ ANSWERING = "answering"  # an answer recorded with its work, which the direct pa
 DONE = (SENT, FAILED, UNREACHABLE)
 UNSENT = (PENDING, SENDING, ANSWERING)
 
+# `claimed_by` of an answer whose direct send has started (services/direct_answers.py).
+DIRECT = "direct:"
+
 # Payload marks. ANSWER: an answer to someone who wrote (its order per chat is kept).
 ANSWER = "_answer"
 # Of a message whose send may or may not have arrived (see bot/delivery/uncertain.py for the rule).
@@ -162,23 +165,42 @@ class Recorded:
     direct: bool
 
 
-def blocks_order(payload: dict) -> bool:
-    """Does this unsent row hold a later answer of its chat back? An answer does, unless its first send's fate is
-    unknown (or it is the rest of such a one): that may be in the chat already, and a newer answer going out sets
-    it aside instead of waiting for it (bot/delivery/uncertain.py)."""
+def blocks_order(payload: dict, claimed_by: str | None = None) -> bool:
+    """Does this unsent row hold a later answer of its chat back? An answer does, unless
+    - its first send's fate is unknown (or it is the rest of such a one): that may be in the chat already, and a
+      newer answer going out sets it aside instead of waiting for it (bot/delivery/uncertain.py);
+    - the direct path has started sending it (`claimed_by` "direct:…", services/direct_answers.py): a person's next
+      message is handled only after that send ended, so it went (its sent mark is on its way) or its process died
+      mid-send, which makes it one whose fate is unknown."""
+    if claimed_by is not None and claimed_by.startswith(DIRECT):
+        return False
     return ANSWER in payload and UNCERTAIN_SINCE not in payload and BEHIND not in payload
 
 
 async def earlier_unsent(session: AsyncSession, channel: str, external_id: str, before: int | None = None) -> bool:
     """Has this chat an answer not sent yet (made before row `before`, when given)? One probe of ix_outbox_chat."""
-    query = select(OutboxMessage.payload).where(
+    query = select(OutboxMessage.payload, OutboxMessage.status, OutboxMessage.claimed_by).where(
         OutboxMessage.channel == channel,
         OutboxMessage.external_id == external_id,
         OutboxMessage.status.in_(UNSENT),
     )
     if before is not None:
         query = query.where(OutboxMessage.id < before)
-    return any(blocks_order(payload) for payload in await session.scalars(query))
+    rows = (await session.execute(query)).all()
+    return any(blocks_order(payload, claimed_by if status == SENDING else None) for payload, status, claimed_by in rows)
+
+
+async def chats_with_unsent(session: AsyncSession, channel: str, holder: str) -> set[str]:
+    """The chats with an answer not sent yet that is not `holder`'s own in flight: what the direct path keeps in
+    mind (bot/channels/direct.py `Watch`) so that nearly every answer skips `earlier_unsent`. Usually none."""
+    query = select(OutboxMessage.external_id, OutboxMessage.payload, OutboxMessage.claimed_by).where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.status.in_(UNSENT),
+        OutboxMessage.broadcast_id.is_(None),
+        OutboxMessage.dedupe_key.is_(None),
+    )
+    rows = (await session.execute(query)).all()
+    return {chat for chat, payload, claimed_by in rows if claimed_by != holder and blocks_order(payload, claimed_by)}
 
 
 async def record_answers(
@@ -191,13 +213,15 @@ async def record_answers(
     holder: str,
     grace: timedelta,
     now: datetime | None = None,
+    check: bool = True,
 ) -> Recorded:
     """Record an answer (its replies' payloads, in order) in the caller's unit of work: `answering` for the direct
-    path, or `pending` behind an earlier answer of the chat not sent yet. One query and one INSERT."""
+    path, or `pending` behind an earlier answer of the chat not sent yet. One query (none with `check=False`: the
+    caller knows the chat has none waiting) and one INSERT."""
     now = now or utcnow()
     if not payloads:
         return Recorded((), direct=True)
-    queued = await earlier_unsent(session, channel, external_id)
+    queued = check and await earlier_unsent(session, channel, external_id)
     values = [
         {
             "channel": channel,
@@ -213,6 +237,8 @@ async def record_answers(
         }
         for payload in payloads
     ]
-    statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
-    ids = tuple(await session.scalars(statement, values))
+    # One multi-row INSERT (the plain table, no ORM bookkeeping: the rows are not used as objects here). Ids are
+    # given in the order of the VALUES on both databases; sorted, they follow the replies.
+    statement = insert(OutboxMessage.__table__).values(values).returning(OutboxMessage.__table__.c.id)
+    ids = tuple(sorted(await session.scalars(statement)))
     return Recorded(ids, direct=not queued)

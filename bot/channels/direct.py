@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot import faults
+from bot.channels.answer_marks import AnswerMarks
 from bot.channels.base import TRANSIENT, Sender, SendResult
 from handlers.engine import Answer
 from handlers.messages import Reply
@@ -56,6 +57,11 @@ class Watch:
     - The chats with unknown-fate messages waiting in the outbox, asked at most once a second: an answer that
       reaches one of them sets those messages aside, and the other answers (nearly all) cost no query. A message
       handed over by another process less than a second before an answer is missed; it then waits for its gate.
+    - Likewise the chats with answers not sent yet (handed to the outbox, queued behind another, left by a process
+      that died), asked at most once a second: only an answer to one of them asks the database whether it must
+      wait behind them (services/outbox.py `earlier_unsent`, in the answer's own unit of work); nearly all skip it.
+      This process's own hand-overs are known at once; another process's, within a second (several `web`
+      processes only: one person's updates move between them only after the earlier one was answered).
     """
 
     def __init__(self, pause: float, refresh: float = 1.0) -> None:
@@ -67,6 +73,9 @@ class Watch:
         self._asking = asyncio.Lock()
         self._probed_at = float("-inf")
         self._probing = asyncio.Lock()
+        self._unsent: set[str] = set()
+        self._unsent_asked_at = float("-inf")
+        self._asking_unsent = asyncio.Lock()
 
     @property
     def tripped(self) -> bool:
@@ -98,6 +107,20 @@ class Watch:
 
     def handed_over(self, external_id: str) -> None:
         self._uncertain.add(external_id)
+        self._unsent.add(external_id)
+
+    def queued(self, external_id: str) -> None:
+        self._unsent.add(external_id)
+
+    async def may_have_unsent(self, db: Database, channel: str, external_id: str, holder: str) -> bool:
+        """Might this chat have an answer not sent yet (other than this process's own in flight)?"""
+        async with self._asking_unsent:
+            now = asyncio.get_running_loop().time()
+            if now - self._unsent_asked_at >= self.refresh:
+                async with db.sessions() as session:
+                    self._unsent = await outbox.chats_with_unsent(session, channel, holder)
+                self._unsent_asked_at = now
+        return external_id in self._unsent
 
     async def may_have_uncertain(self, db: Database, channel: str, external_id: str) -> bool:
         async with self._asking:
@@ -121,30 +144,28 @@ async def send_answer(
     answer: Answer,
     db: Database,
     watch: Watch | None,
-    holder: str,
-    grace: timedelta,
+    marks: AnswerMarks,
 ) -> SendResult:
     """Send an answer the engine recorded (`answer.rows`) and record how it went, on those rows.
 
-    `holder`: this process's direct sender (services/direct_answers.py `holder_name`); `grace`: how long a started
-    send is left to it before the worker treats it as one whose fate is unknown.
+    `marks`: this process's start and sent marks (bot/channels/answer_marks.py), with its holder name and the
+    grace a started send is left to it before the worker treats it as one whose fate is unknown.
     """
     if not answer.rows:
         return await direct_send(sender, external_id, answer.replies, db, watch)
     if not answer.direct:
+        if watch is not None:
+            watch.queued(external_id)
         log.info("answer to %s waits in the outbox behind an earlier one", external_id)
         return QUEUED
     faults.point("after_commit_before_send")  # test-only (bot/faults.py): the crash the outbox rows are for
-    async with db.unit_of_work() as session:
-        mine = await direct_answers.start(session, answer.rows, holder, utcnow(), grace)
-    if not mine:
+    if not await marks.start(answer.rows):
         log.warning("answer to %s not sent here: its grace ran out and the worker has it", external_id)
         return TAKEN_OVER
     replies, rows = answer.replies, answer.rows
     result, index, done, started = await _send_all(sender, external_id, replies, db, watch)
     if result.ok:
-        async with db.unit_of_work() as session:
-            await direct_answers.sent(session, rows, utcnow())
+        marks.sent(rows)  # written with the next transaction (bot/channels/answer_marks.py)
         await _set_aside_older(db, sender.channel, external_id, watch)
         return result
     passing = result.retry_after is not None or (result.error or "").startswith(TRANSIENT)
@@ -156,9 +177,8 @@ async def send_answer(
             not_before = utcnow() + timedelta(seconds=result.retry_after or 0)
             payloads = _handed_over(replies[index:], rows[index:], done, started if result.uncertain else None)
             error = result.error or "not sent"
-            await direct_answers.hand_over(
-                session, list(zip(rows[index:], payloads, strict=True)), holder, not_before, error
-            )
+            handed = list(zip(rows[index:], payloads, strict=True))
+            await direct_answers.hand_over(session, handed, marks.holder, not_before, error)
         else:  # a bad request stays bad, a chat that blocked the bot is gone: the outbox would only repeat it
             unreachable = result.unreachable
             await direct_answers.give_up(session, rows[index:], unreachable=unreachable, error=result.error or "")

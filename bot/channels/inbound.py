@@ -25,6 +25,7 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.answer_marks import AnswerMarks
 from bot.channels.base import Sender, SendResult
 from bot.channels.direct import Watch, direct_send, send_answer
 from bot.channels.ordering import Lanes
@@ -124,6 +125,7 @@ class InboundProcessor(Generic[Raw]):
         self.adapter = adapter
         self.grace = grace
         self.holder = direct_answers.holder_name(worker_id())
+        self.marks = AnswerMarks(engine.db, self.holder, grace or REPLY_GRACE)
         self.channel = adapter.channel
         self.engine = engine
         self.db = engine.db
@@ -235,7 +237,10 @@ class InboundProcessor(Generic[Raw]):
         incoming = await self.adapter.prepare(incoming)
         too_large = self.adapter.too_large
         fitting = tuple(item for item in incoming.media if not too_large(item))
-        recording = Recording(self.holder, self.grace) if self.grace is not None else None
+        recording = None
+        if self.grace is not None:
+            check = await self.watch.may_have_unsent(self.db, self.channel, incoming.user_id, self.holder)
+            recording = Recording(self.holder, self.grace, check=check)
         if incoming.kind == Kind.MEDIA and not fitting:
             answer = await self._too_large(incoming, recording)
         elif incoming.kind == Kind.MEDIA and len(fitting) < len(incoming.media):
@@ -277,8 +282,7 @@ class InboundProcessor(Generic[Raw]):
         return await direct_send(self.adapter.sender, user_id, replies, self.db, self.watch)
 
     async def send_answer(self, user_id: str, answer: Answer) -> SendResult:
-        grace = self.grace or REPLY_GRACE
-        return await send_answer(self.adapter.sender, user_id, answer, self.db, self.watch, self.holder, grace)
+        return await send_answer(self.adapter.sender, user_id, answer, self.db, self.watch, self.marks)
 
     async def _locale(self, session: AsyncSession, user_id: str) -> str | None:
         person = await people.identity_person(session, self.channel, user_id)

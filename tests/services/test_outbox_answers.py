@@ -59,7 +59,7 @@ async def test_an_answer_made_while_an_earlier_one_waits_is_queued_behind_it(db:
     other = await record(db, "tiga", chat="999")
     assert other.direct  # another chat is not held up
     async with db.unit_of_work() as session:
-        assert await direct_answers.start(session, first.ids, HOLDER, utcnow(), GRACE)
+        assert await direct_answers.start(session, first.ids, HOLDER, utcnow(), GRACE) == set(first.ids)
         await direct_answers.sent(session, first.ids, utcnow())
     async with db.sessions() as session:
         assert await outbox.earlier_unsent(session, "telegram", CHAT)  # the queued one
@@ -79,7 +79,7 @@ async def test_an_unknown_fate_answer_does_not_hold_the_next_one_back(db: Databa
 async def test_a_send_that_started_and_went_is_marked_sent_in_one_update(db: Database) -> None:
     recorded = await record(db, "satu", "dua")
     async with db.unit_of_work() as session:
-        assert await direct_answers.start(session, recorded.ids, HOLDER, utcnow(), GRACE)
+        assert await direct_answers.start(session, recorded.ids, HOLDER, utcnow(), GRACE) == set(recorded.ids)
     assert {(row.status, row.claimed_by) for row in await all_rows(db)} == {(SENDING, HOLDER)}
     async with db.unit_of_work() as session:
         await direct_answers.sent(session, recorded.ids, utcnow())
@@ -94,7 +94,7 @@ async def test_a_row_the_worker_took_over_is_not_started_again(db: Database) -> 
     async with db.unit_of_work() as session:
         assert await direct_answers.recover(session, "telegram", utcnow()) == (1, 0)
     async with db.unit_of_work() as session:
-        assert not await direct_answers.start(session, recorded.ids, HOLDER, utcnow(), GRACE)
+        assert await direct_answers.start(session, recorded.ids, HOLDER, utcnow(), GRACE) == set()
     assert [row.status for row in await all_rows(db)] == [PENDING]
 
 

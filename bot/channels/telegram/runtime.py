@@ -75,6 +75,7 @@ class TelegramRuntime:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+            await self.processor.marks.flush()  # the last answers' sent marks (bot/channels/answer_marks.py)
             await self.bot.session.close()
 
 

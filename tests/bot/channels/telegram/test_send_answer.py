@@ -9,6 +9,7 @@ from aiogram import Bot
 from sqlalchemy import select
 
 from bot.channels import direct
+from bot.channels.answer_marks import AnswerMarks
 from bot.channels.direct import QUEUED, send_answer
 from bot.channels.telegram.sender import TelegramSender
 from handlers.engine import Answer
@@ -48,9 +49,11 @@ async def test_an_answer_that_went_is_marked_sent_on_its_rows(
     db: Database, server: FakeTelegramServer, bot: Bot, tmp_path: Path
 ) -> None:
     answer = await recorded(db, "satu", "dua")
-    result = await send_answer(TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, HOLDER, GRACE)
+    marks = AnswerMarks(db, HOLDER, GRACE)
+    result = await send_answer(TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, marks)
     assert result.ok
     assert [m["text"] for m in server.sent_messages(CHAT)] == ["satu", "dua"]
+    await marks.flush()  # the sent mark goes with the next write (bot/channels/answer_marks.py)
     assert await statuses(db) == [("satu", "sent"), ("dua", "sent")]
 
 
@@ -59,7 +62,9 @@ async def test_what_cannot_go_now_is_handed_back_on_the_same_rows(
 ) -> None:
     answer = await recorded(db, "satu", "dua")
     server.fail_next("sendMessage", 1, 429, retry_after=30)  # a flood wait longer than is waited out here
-    result = await send_answer(TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, HOLDER, GRACE)
+    result = await send_answer(
+        TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, AnswerMarks(db, HOLDER, GRACE)
+    )
     assert not result.ok and result.retry_after == 30
     assert await statuses(db) == [("satu", "pending"), ("dua", "pending")]  # no new rows: the same two, waiting
     async with db.sessions() as session:
@@ -71,7 +76,9 @@ async def test_what_cannot_go_now_is_handed_back_on_the_same_rows(
 async def test_a_bad_request_is_given_up(db: Database, server: FakeTelegramServer, bot: Bot, tmp_path: Path) -> None:
     answer = await recorded(db, "satu", "dua")
     server.fail_next("sendMessage", 1, 400, description="Bad Request: nope")
-    result = await send_answer(TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, HOLDER, GRACE)
+    result = await send_answer(
+        TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, AnswerMarks(db, HOLDER, GRACE)
+    )
     assert not result.ok
     assert await statuses(db) == [("satu", "failed"), ("dua", "failed")]  # a bad request stays bad
 
@@ -82,7 +89,9 @@ async def test_an_answer_queued_behind_another_is_not_sent_here(
     await recorded(db, "satu")  # not sent yet
     later = await recorded(db, "dua")
     assert not later.direct
-    result = await send_answer(TelegramSender(bot, tmp_path), str(CHAT), later, db, None, HOLDER, GRACE)
+    result = await send_answer(
+        TelegramSender(bot, tmp_path), str(CHAT), later, db, None, AnswerMarks(db, HOLDER, GRACE)
+    )
     assert result == QUEUED
     assert server.sent_messages(CHAT) == []
     assert await statuses(db) == [("satu", "answering"), ("dua", "pending")]
@@ -94,7 +103,9 @@ async def test_an_answer_taken_over_by_the_worker_is_not_sent_here(
     answer = await recorded(db, "satu")
     async with db.unit_of_work() as session:  # this process stalled past its grace: the worker has it now
         await direct_answers.recover(session, "telegram", utcnow() + GRACE * 2)
-    result = await send_answer(TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, HOLDER, GRACE)
+    result = await send_answer(
+        TelegramSender(bot, tmp_path), str(CHAT), answer, db, None, AnswerMarks(db, HOLDER, GRACE)
+    )
     assert result == direct.TAKEN_OVER
     assert server.sent_messages(CHAT) == []
     assert await statuses(db) == [("satu", "pending")]
