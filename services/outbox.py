@@ -203,6 +203,10 @@ async def chats_with_unsent(session: AsyncSession, channel: str, holder: str) ->
     return {chat for chat, payload, claimed_by in rows if claimed_by != holder and blocks_order(payload, claimed_by)}
 
 
+_INSERT_ANSWER = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
+_INSERT_ANSWERS = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id, sort_by_parameter_order=True)
+
+
 async def record_answers(
     session: AsyncSession,
     channel: str,
@@ -237,8 +241,11 @@ async def record_answers(
         }
         for payload in payloads
     ]
-    # One multi-row INSERT (the plain table, no ORM bookkeeping: the rows are not used as objects here). Ids are
-    # given in the order of the VALUES on both databases; sorted, they follow the replies.
-    statement = insert(OutboxMessage.__table__).values(values).returning(OutboxMessage.__table__.c.id)
-    ids = tuple(sorted(await session.scalars(statement)))
+    # The plain table, the values as parameters: a statement compiled once and cached (values written into it would
+    # be compiled for every answer, most of its cost). Several replies: one executemany, ids in their order.
+    connection = await session.connection()
+    if len(values) == 1:
+        ids = (await connection.scalar(_INSERT_ANSWER, values[0]),)
+    else:
+        ids = tuple((await connection.execute(_INSERT_ANSWERS, values)).scalars())
     return Recorded(ids, direct=not queued)
