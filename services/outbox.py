@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import insert_ignoring_conflicts
@@ -249,3 +249,21 @@ async def record_answers(
     else:
         ids = tuple((await connection.execute(_INSERT_ANSWERS, values)).scalars())
     return Recorded(ids, direct=not queued)
+
+
+async def prune_answers(session: AsyncSession, older_than: timedelta, now: datetime | None = None) -> int:
+    """Forget answers that went (or never will) long ago: every answer is a row now, and nothing reads an old one
+    (the unknown-fate rule looks back minutes, not days). Returns how many were deleted."""
+    cutoff = (now or utcnow()) - older_than
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(DONE),
+            OutboxMessage.created_at < cutoff,
+            OutboxMessage.broadcast_id.is_(None),
+            OutboxMessage.dedupe_key.is_(None),
+            OutboxMessage.payload[ANSWER].as_string().is_not(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

@@ -35,7 +35,7 @@ from handlers.context import MediaFetcher
 from handlers.engine import Answer, Engine, Recording, claimed, record
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, Kind, MediaItem, Reply
-from services import direct_answers, inbound, people
+from services import direct_answers, inbound, outbox, people
 from services.models import ConversationState, utcnow
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ ALBUM_QUIET = timedelta(seconds=1.5)
 FLUSH_EVERY = 0.5
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_UPDATE_IDS = timedelta(days=2)
+KEEP_ANSWERS = timedelta(days=2)  # answers' outbox rows, once done (services/outbox.py prune_answers)
 # How long the worker leaves an answer to the process that recorded it. Its direct send takes a few seconds at most
 # (direct.py TIME_HERE and the channel's send timeout), so only a process that died, or is stuck far longer, is
 # passed over. After a crash the answer goes this long after it was made, at the latest.
@@ -339,7 +340,7 @@ class InboundProcessor(Generic[Raw]):
 
 
 async def album_flusher(processor: InboundProcessor, stop: asyncio.Event, every: float = FLUSH_EVERY) -> None:
-    """Gathers albums and forgets old update ids; a failure is logged and the loop goes on."""
+    """Gathers albums and forgets old update ids and answers; a failure is logged and the loop goes on."""
     since_prune = PRUNE_EVERY
     while not stop.is_set():
         try:
@@ -348,6 +349,7 @@ async def album_flusher(processor: InboundProcessor, stop: asyncio.Event, every:
             if since_prune >= PRUNE_EVERY:
                 async with processor.db.unit_of_work() as session:
                     await inbound.prune(session, KEEP_UPDATE_IDS)
+                    await outbox.prune_answers(session, KEEP_ANSWERS)
                 since_prune = timedelta(0)
         except Exception:
             log.exception("album flusher failed; continuing")

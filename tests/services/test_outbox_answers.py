@@ -3,7 +3,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services import direct_answers, outbox
 from services.db import Database
@@ -149,4 +149,27 @@ async def test_give_up_marks_failed_or_unreachable(db: Database) -> None:
     assert [(row.status, row.error) for row in await all_rows(db)] == [
         ("failed", "Bad Request"),
         ("unreachable", "blocked"),
+    ]
+
+
+async def test_old_answers_that_are_done_are_pruned_and_nothing_else(db: Database) -> None:
+    old = utcnow() - timedelta(days=3)
+    done = await record(db, "lama", now=old)
+    await record(db, "lama, belum terkirim", chat="1", now=old)
+    fresh = await record(db, "baru", chat="2")
+    async with db.unit_of_work() as session:
+        await direct_answers.sent(session, [*done.ids, *fresh.ids], utcnow())
+        outbox.enqueue_to(session, "telegram", CHAT, {"text": "a notification"}).created_at = old
+        await session.flush()
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.payload["text"].as_string() == "a notification")
+            .values(status=SENT)
+        )
+    async with db.unit_of_work() as session:
+        assert await outbox.prune_answers(session, timedelta(days=2)) == 1
+    assert sorted(row.payload["text"] for row in await all_rows(db)) == [
+        "a notification",
+        "baru",
+        "lama, belum terkirim",
     ]
