@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import OutboxMessage
-from services.outbox import ANSWERING, DIRECT, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
+from services.outbox import ANSWERING, BEHIND, DIRECT, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
 
 # DIRECT, the `claimed_by` of a row whose direct send has started: the worker's lease rules ("sent again, in
 # doubt") do not apply to it, `recover` does.
@@ -100,7 +100,7 @@ async def recover(session: AsyncSession, channel: str, now: datetime) -> tuple[i
     left = (
         await session.execute(
             select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by, OutboxMessage.payload)
-            .add_columns(OutboxMessage.next_attempt_at)
+            .add_columns(OutboxMessage.external_id, OutboxMessage.next_attempt_at)
             .where(
                 OutboxMessage.channel == channel,
                 OutboxMessage.status.in_((ANSWERING, SENDING)),
@@ -117,10 +117,18 @@ async def recover(session: AsyncSession, channel: str, now: datetime) -> tuple[i
             .values(status=PENDING, next_attempt_at=now, claimed_by=None, claimed_until=None, error=PASSED_OVER)
             .execution_options(synchronize_session=False)
         )
-    for row in started:
+    first_of: dict[tuple, int] = {}
+    for row in sorted(started, key=lambda row: row.id):
         # When its send started (set by `start`): the unknown-fate rule waits from then, and a message that reached
-        # the chat after that sets it aside.
-        payload = {**row.payload, UNCERTAIN_SINCE: row.next_attempt_at.isoformat()}
+        # the chat after that sets it aside. The rows of one answer share a start: the rest waits behind the first
+        # and shares its fate, as in bot/channels/direct.py (else the first, sent once more, would count as "newer"
+        # than the rest and set it aside).
+        answer = (row.claimed_by, row.external_id, row.next_attempt_at)
+        if answer in first_of:
+            payload = {**row.payload, BEHIND: first_of[answer]}
+        else:
+            first_of[answer] = row.id
+            payload = {**row.payload, UNCERTAIN_SINCE: row.next_attempt_at.isoformat()}
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == row.claimed_by)

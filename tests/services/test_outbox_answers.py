@@ -131,6 +131,17 @@ async def test_recover_sends_the_untried_plainly_and_the_started_as_unknown_fate
         assert await direct_answers.recover(session, "telegram", utcnow()) == (0, 0)  # once
 
 
+async def test_the_rest_of_a_started_answer_shares_the_fate_of_its_first_part(db: Database) -> None:
+    recorded = await record(db, "satu", "dua", now=utcnow() - GRACE * 3)
+    async with db.unit_of_work() as session:
+        await direct_answers.start(session, recorded.ids, HOLDER, utcnow() - GRACE * 2, GRACE)
+    async with db.unit_of_work() as session:
+        assert await direct_answers.recover(session, "telegram", utcnow()) == (0, 2)
+    first, rest = await all_rows(db)
+    assert UNCERTAIN_SINCE in first.payload and BEHIND not in first.payload
+    assert rest.payload[BEHIND] == first.id and UNCERTAIN_SINCE not in rest.payload
+
+
 async def test_a_direct_send_past_its_grace_is_not_claimed_blindly(db: Database) -> None:
     recorded = await record(db, "satu")
     async with db.unit_of_work() as session:
