@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from bot import faults
 from bot.channels.answer_marks import AnswerMarks
 from bot.channels.base import TRANSIENT, Sender, SendResult
+from bot.redaction import redact
 from handlers.engine import Answer
 from handlers.messages import Reply
 from handlers.payload import payload_of
@@ -176,12 +177,13 @@ async def send_answer(
         if passing and not result.unreachable:
             not_before = utcnow() + timedelta(seconds=result.retry_after or 0)
             payloads = _handed_over(replies[index:], rows[index:], done, started if result.uncertain else None)
-            error = result.error or "not sent"
+            error = redact(result.error or "not sent")  # stored: never a token in it
             handed = list(zip(rows[index:], payloads, strict=True))
             await direct_answers.hand_over(session, handed, marks.holder, not_before, error)
         else:  # a bad request stays bad, a chat that blocked the bot is gone: the outbox would only repeat it
             unreachable = result.unreachable
-            await direct_answers.give_up(session, rows[index:], unreachable=unreachable, error=result.error or "")
+            error = redact(result.error or "not sent")
+            await direct_answers.give_up(session, rows[index:], unreachable=unreachable, error=error)
     if passing and not result.unreachable:
         if watch is not None:
             watch.handed_over(external_id)
