@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # for (bench/updates.py --channel whatsapp: 32 → 4 took the p99 to answer 200 from ~460 ms to ~10 ms and
     # handled more updates per second, the work being CPU-bound). Raise it on PostgreSQL when the database is far.
     inbound_concurrency: int = Field(default=4, ge=1)
+    # How long an answer recorded with its work is left to the process that made it before the worker sends it
+    # instead (services/outbox.py): after a crash, the longest a person waits for the answer the crash held back.
+    # Well above a direct send's few seconds, so a live process is never passed over.
+    reply_grace_seconds: float = Field(default=30.0, gt=0)
 
     # Training and demos only: the program's date and time as the bot starts (ISO 8601, WIB when no offset is
     # given); conversations and reminders then run as from that moment. Never set in production.

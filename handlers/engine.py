@@ -2,10 +2,16 @@
 
 Order of precedence for a message: commands (they work everywhere, `/batal` always leaves), then the current
 flow's step, then registration for people we do not know yet, then a friendly "here is what you can do".
+
+Two entries. `handle` answers with the replies (the console, the chat CLI, the dashboard's simulator: no sender
+behind them). `answer` is for a channel that sends: the same work, and the replies are also recorded as outbox rows
+in the same unit of work (services/outbox.py `record_answers`), so a crash between the commit and the send loses
+no reply: the worker sends what a dead process left.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,9 +23,10 @@ from handlers.flows import hubungi
 from handlers.i18n import _, use_locale
 from handlers.menu import MENU_PREFIX, help_reply, menu_reply
 from handlers.messages import Choice, Expect, Incoming, Kind, Reply
+from handlers.payload import payload_of
 from handlers.problems import describe
 from handlers.state import enter, load_conversation, save_data
-from services import inbound, people
+from services import inbound, outbox, people
 from services.db import Database
 from services.media import MediaStore
 from services.models import ChannelIdentity, ConversationState, Person, Role, utcnow
@@ -35,6 +42,32 @@ class AlreadyHandled(Exception):
 
 INBOUND_PRECISION = timedelta(minutes=1)
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A channel's request that its answers be recorded with their work (the transactional outbox).
+
+    `holder`: the process that will send them (outbox `claimed_by`); `grace`: how long the worker leaves them to it;
+    `before`: replies the channel puts ahead of the conversation's own (a "these files were too large" notice),
+    recorded with them, and only when there is an answer at all. `check`: False when the channel knows the chat
+    has no earlier answer waiting (bot/channels/direct.py `Watch`): the order query is skipped."""
+
+    holder: str
+    grace: timedelta
+    before: tuple[Reply, ...] = ()
+    check: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The replies, and where they were recorded: `rows` (one per reply, in order; empty when nothing could be
+    recorded — the last-resort "sorry"), `direct` False when they wait behind an earlier answer not sent yet: the
+    worker sends them, in order, and the caller must not."""
+
+    replies: list[Reply]
+    rows: tuple[int, ...] = ()
+    direct: bool = True
 
 
 class Engine:
@@ -68,6 +101,10 @@ class Engine:
 
         No replies at all for a message already handled (its `update_id` was claimed before).
         """
+        return (await self.answer(incoming, fetch, None)).replies
+
+    async def answer(self, incoming: Incoming, fetch: MediaFetcher, recording: Recording | None) -> Answer:
+        """`handle`, and with a `recording` the replies become outbox rows in the same unit of work (see above)."""
         try:
             async with self.db.unit_of_work() as session:
                 state, identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
@@ -80,19 +117,19 @@ class Engine:
                     replies = [Reply(r.text, r.choices, r.expect, state.version, r.attachments) for r in replies]
                 if identity is None:
                     # Registered by this very message (DAFTAR / a code): they wrote to us, so their window is open.
-                    identity, _person = await people.identity_with_person(session, incoming.channel, incoming.user_id)
+                    identity, person = await people.identity_with_person(session, incoming.channel, incoming.user_id)
                     if identity is not None:
                         self._touch_identity(identity, utcnow())
                 # Claimed last, with the work: on SQLite the claim is a write, and a write lock taken first would
                 # be held through any download a step makes.
                 if not await claimed(session, incoming):
                     raise AlreadyHandled
-                return replies
+                return await record(session, incoming, person.id if person else None, replies, recording)
         except AlreadyHandled:
-            return []  # a redelivery of a message already answered: its work here was rolled back
+            return Answer([])  # a redelivery of a message already answered: its work here was rolled back
         except ProblemError as error:
             # A rule refused the change: everything in this unit of work is rolled back, state included.
-            return await self._after_failure(incoming, fetch, error)
+            return await self._after_failure(incoming, fetch, recording, error)
         except Exception:
             log.exception(
                 "update %s (%s from %s:%s) failed",
@@ -101,16 +138,20 @@ class Engine:
                 incoming.channel,
                 incoming.user_id,
             )
-            return await self._after_failure(incoming, fetch)
+            return await self._after_failure(incoming, fetch, recording)
 
     async def _after_failure(
-        self, incoming: Incoming, fetch: MediaFetcher, problem: ProblemError | None = None
-    ) -> list[Reply]:
+        self,
+        incoming: Incoming,
+        fetch: MediaFetcher,
+        recording: Recording | None,
+        problem: ProblemError | None = None,
+    ) -> Answer:
         try:
             async with self.db.unit_of_work() as session:
                 # The failed work was rolled back with its claim: answering "sorry" is what handles it now.
                 if not await claimed(session, incoming):
-                    return []
+                    return Answer([])
                 state, _identity, person = await load_conversation(session, incoming.channel, incoming.user_id)
                 ctx = self.context(session, incoming, person, fetch)
                 with use_locale(person.locale if person else state.locale):
@@ -119,11 +160,14 @@ class Engine:
                     else:
                         sorry = Reply(_("Sorry, something went wrong and nothing was saved. Please try again."))
                     again = await self._ask_current(ctx, state)
-                    return [self._stamp(r, state) for r in (sorry, *again)]
+                    replies = [self._stamp(r, state) for r in (sorry, *again)]
+                return await record(session, incoming, person.id if person else None, replies, recording)
         except Exception:
             log.exception("could not even re-ask %s:%s", incoming.channel, incoming.user_id)
             with use_locale(None):
-                return [Reply(_("Sorry, something went wrong. Please try again in a moment."))]
+                # Nothing recorded (the database is the likely failure): sent directly, or handed over, as before.
+                sorry = [Reply(_("Sorry, something went wrong. Please try again in a moment."))]
+                return Answer([*(recording.before if recording else ()), *sorry])
 
     @staticmethod
     def _stamp(reply: Reply, state: ConversationState) -> Reply:
@@ -323,6 +367,30 @@ class Engine:
         with use_locale(choice):
             done = Reply(_("Language set to English.") if choice == "en" else _("Language set to Indonesian."))
             return [done, self._menu(ctx)] if ctx.person else [done, registration.ask_code_reply()]
+
+
+async def record(
+    session: AsyncSession,
+    incoming: Incoming,
+    person_id: int | None,
+    replies: Sequence[Reply],
+    recording: Recording | None,
+) -> Answer:
+    """The answer, recorded as outbox rows in the caller's unit of work when the channel asked for it."""
+    if recording is None:
+        return Answer(list(replies))
+    replies = [*recording.before, *replies] if replies else []
+    recorded = await outbox.record_answers(
+        session,
+        incoming.channel,
+        incoming.user_id,
+        [payload_of(reply) for reply in replies],
+        person_id=person_id,
+        holder=recording.holder,
+        grace=recording.grace,
+        check=recording.check,
+    )
+    return Answer(replies, recorded.ids, recorded.direct)
 
 
 async def claimed(session: AsyncSession, incoming: Incoming) -> bool:

@@ -18,17 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services import delivery_status
 from services.models import Broadcast, OutboxMessage, Person, utcnow
-from services.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE
+from services.outbox import BEHIND, DIRECT, FAILED, PENDING, SENDING, SENT, UNCERTAIN_SINCE, UNREACHABLE
 from services.outbox import enqueue_once as enqueue_once
 from services.outbox import preferred_identities as preferred_identities
 
+# UNCERTAIN_SINCE and BEHIND, the payload marks of a message whose fate is unknown, are defined in services/outbox.py
+# (imported above; bot/ reads them from here).
 IN_DOUBT = "in doubt: the previous worker stopped during the send; it may have been delivered twice"
 
-# Payload marks of a message whose send may or may not have arrived (see bot/delivery/uncertain.py for the rule).
-# UNCERTAIN_SINCE: when the send whose fate is unknown started (ISO 8601, UTC); it is tried at most once more.
-UNCERTAIN_SINCE = "_uncertain_since"
-# BEHIND: the rest of the same answer, queued behind such a message (its row id): it shares that message's fate.
-BEHIND = "_behind"
 SUPERSEDED = "not sent: its first attempt may have arrived, and a newer message went to this chat after it"
 
 
@@ -55,7 +52,12 @@ async def claim_batch(
     big broadcast never holds up a person's answer (nor its own progress reports).
     """
     due = (OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now)
-    expired = (OutboxMessage.status == SENDING) & (OutboxMessage.claimed_until < now)
+    # A direct answer's send is not taken over blindly: services/direct_answers.py `recover` hands it back first.
+    expired = (
+        (OutboxMessage.status == SENDING)
+        & (OutboxMessage.claimed_until < now)
+        & ~OutboxMessage.claimed_by.startswith(DIRECT, autoescape=True)
+    )
     candidates = (
         select(OutboxMessage.id)
         .where(OutboxMessage.channel == channel, due | expired)

@@ -9,6 +9,10 @@ What a channel supplies is `InboundAdapter`; everything else — per-person orde
 album into one `Incoming`, the too-large notices, the person's language for them, the direct answer — lives here.
 Entries: `process_batch` (long polling), `process` (one raw update), `process_arrival` (an update a webhook stored
 and the drain of bot/channels/stored.py took up, in order per person), `handle` (an `Incoming` already claimed).
+
+Every answer is recorded as outbox rows with its work (the engine's `answer` with a `Recording`), then sent by the
+direct path on those rows (bot/channels/direct.py `send_answer`): a crash between the commit and the send loses no
+answer, and a person's answers go out in the order they were made. `grace=None` turns that off (plain path).
 """
 
 import asyncio
@@ -21,15 +25,17 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.channels.answer_marks import AnswerMarks
 from bot.channels.base import Sender, SendResult
-from bot.channels.direct import Watch, direct_send
+from bot.channels.direct import Watch, direct_send, send_answer
 from bot.channels.ordering import Lanes
+from bot.delivery.worker import worker_id
 from handlers.channel_notices import file_too_large, some_files_too_large
 from handlers.context import MediaFetcher
-from handlers.engine import Engine, claimed
+from handlers.engine import Answer, Engine, Recording, claimed, record
 from handlers.i18n import use_locale
 from handlers.messages import Incoming, Kind, MediaItem, Reply
-from services import inbound, people
+from services import direct_answers, inbound, outbox, people
 from services.models import ConversationState, utcnow
 
 log = logging.getLogger(__name__)
@@ -38,6 +44,11 @@ ALBUM_QUIET = timedelta(seconds=1.5)
 FLUSH_EVERY = 0.5
 PRUNE_EVERY = timedelta(hours=1)
 KEEP_UPDATE_IDS = timedelta(days=2)
+KEEP_ANSWERS = timedelta(days=2)  # answers' outbox rows, once done (services/outbox.py prune_answers)
+# How long the worker leaves an answer to the process that recorded it. Its direct send takes a few seconds at most
+# (direct.py TIME_HERE and the channel's send timeout), so only a process that died, or is stuck far longer, is
+# passed over. After a crash the answer goes this long after it was made, at the latest.
+REPLY_GRACE = timedelta(seconds=30)
 
 Raw = TypeVar("Raw")
 RawIn = TypeVar("RawIn", contravariant=True)
@@ -103,8 +114,19 @@ class InboundAdapter(Protocol[RawIn]):
 
 
 class InboundProcessor(Generic[Raw]):
-    def __init__(self, adapter: InboundAdapter[Raw], engine: Engine, album_quiet: timedelta = ALBUM_QUIET) -> None:
+    def __init__(
+        self,
+        adapter: InboundAdapter[Raw],
+        engine: Engine,
+        album_quiet: timedelta = ALBUM_QUIET,
+        grace: timedelta | None = REPLY_GRACE,
+    ) -> None:
+        """`grace`: answers recorded in the outbox with their work, left to this process that long (None: not
+        recorded, sent directly with only what cannot go handed to the outbox)."""
         self.adapter = adapter
+        self.grace = grace
+        self.holder = direct_answers.holder_name(worker_id())
+        self.marks = AnswerMarks(engine.db, self.holder, grace or REPLY_GRACE)
         self.channel = adapter.channel
         self.engine = engine
         self.db = engine.db
@@ -216,30 +238,38 @@ class InboundProcessor(Generic[Raw]):
         incoming = await self.adapter.prepare(incoming)
         too_large = self.adapter.too_large
         fitting = tuple(item for item in incoming.media if not too_large(item))
+        recording = None
+        if self.grace is not None:
+            check = await self.watch.may_have_unsent(self.db, self.channel, incoming.user_id, self.holder)
+            recording = Recording(self.holder, self.grace, check=check)
         if incoming.kind == Kind.MEDIA and not fitting:
-            replies = await self._too_large(incoming)
+            answer = await self._too_large(incoming, recording)
         elif incoming.kind == Kind.MEDIA and len(fitting) < len(incoming.media):
             # Part of an album is over the limit: the rest goes on, and the person hears which ones did not. The
             # notice is made first: nothing may fail between the conversation's commit and its answer going out.
             notice = await self._some_too_large(incoming)
-            replies = await self.engine.handle(replace(incoming, media=fitting), self.adapter.fetch)
-            if replies:
-                replies = [notice, *replies]
+            if recording is not None:
+                recording = replace(recording, before=(notice,))  # recorded with the answer, ahead of it
+            answer = await self.engine.answer(replace(incoming, media=fitting), self.adapter.fetch, recording)
+            if recording is None and answer.replies:
+                answer = Answer([notice, *answer.replies])
         else:
-            replies = await self.engine.handle(incoming, self.adapter.fetch)
-        if replies:  # none: a redelivery already answered
-            result = await self.send(incoming.user_id, replies)
-            if result.ok:  # else the platform is away or the chat gone: the next message catches up
+            answer = await self.engine.answer(incoming, self.adapter.fetch, recording)
+        if answer.replies:  # none: a redelivery already answered
+            result = await self.send_answer(incoming.user_id, answer)
+            if result.ok:  # else the platform is away, the chat gone, or the worker has it: the next one catches up
                 await self.adapter.answered(incoming)
 
-    async def _too_large(self, incoming: Incoming) -> list[Reply]:
+    async def _too_large(self, incoming: Incoming, recording: Recording | None) -> Answer:
         # The platform will not hand it over: say so here, store nothing, and leave the conversation as it was.
         async with self.db.unit_of_work() as session:
             if not await claimed(session, incoming):
-                return []
-            locale = await self._locale(session, incoming.user_id)
-        with use_locale(locale):
-            return [file_too_large(self.adapter.max_download_mb)]
+                return Answer([])
+            person = await people.identity_person(session, self.channel, incoming.user_id)
+            locale = person.locale if person is not None else await self._locale(session, incoming.user_id)
+            with use_locale(locale):
+                replies = [file_too_large(self.adapter.max_download_mb)]
+            return await record(session, incoming, person.id if person else None, replies, recording)
 
     async def _some_too_large(self, incoming: Incoming) -> Reply:
         too_large = self.adapter.too_large
@@ -251,6 +281,9 @@ class InboundProcessor(Generic[Raw]):
 
     async def send(self, user_id: str, replies: list[Reply]) -> SendResult:
         return await direct_send(self.adapter.sender, user_id, replies, self.db, self.watch)
+
+    async def send_answer(self, user_id: str, answer: Answer) -> SendResult:
+        return await send_answer(self.adapter.sender, user_id, answer, self.db, self.watch, self.marks)
 
     async def _locale(self, session: AsyncSession, user_id: str) -> str | None:
         person = await people.identity_person(session, self.channel, user_id)
@@ -307,7 +340,7 @@ class InboundProcessor(Generic[Raw]):
 
 
 async def album_flusher(processor: InboundProcessor, stop: asyncio.Event, every: float = FLUSH_EVERY) -> None:
-    """Gathers albums and forgets old update ids; a failure is logged and the loop goes on."""
+    """Gathers albums and forgets old update ids and answers; a failure is logged and the loop goes on."""
     since_prune = PRUNE_EVERY
     while not stop.is_set():
         try:
@@ -316,6 +349,7 @@ async def album_flusher(processor: InboundProcessor, stop: asyncio.Event, every:
             if since_prune >= PRUNE_EVERY:
                 async with processor.db.unit_of_work() as session:
                     await inbound.prune(session, KEEP_UPDATE_IDS)
+                    await outbox.prune_answers(session, KEEP_ANSWERS)
                 since_prune = timedelta(0)
         except Exception:
             log.exception("album flusher failed; continuing")

@@ -105,6 +105,7 @@ class StoredInbound:
         finally:
             self._stopping = True
             await self._finish_in_flight()
+            await self.processor.marks.flush()  # the last answers' sent marks (bot/channels/answer_marks.py)
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer

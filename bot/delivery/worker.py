@@ -6,6 +6,10 @@ in between, the row's lease runs out and another run sends it again. That is a d
 had already accepted the message, i.e. the worker died in the milliseconds between the platform's answer and the
 commit (outcomes are committed at once, grouped only when they arrive faster than one commit). Claimed rows wait
 at most `prefetch_seconds` before their send starts, and are handed back at once on a clean stop.
+
+Answers (services/outbox.py). On start and then every `recover_every`, the answers a dead process left are taken
+over (services/direct_answers.py `recover`): never tried → sent, once; started → by the unknown-fate rule. An answer
+goes only once no earlier answer of its chat is waiting, so a person's answers keep their order on this path too.
 """
 
 import asyncio
@@ -24,7 +28,7 @@ from bot.delivery.throttle import Throttle
 from bot.delivery.uncertain import BEHIND_FAILED, UNCERTAIN_TWICE, UNCERTAIN_WAIT, UncertainGate
 from bot.redaction import redact
 from handlers.payload import PARTS_DONE, reply_from_payload
-from services import delivery, people
+from services import delivery, direct_answers, outbox, people
 from services.db import Database
 from services.delivery import BEHIND, SUPERSEDED, UNCERTAIN_SINCE, Claimed
 from services.models import utcnow
@@ -53,6 +57,8 @@ class WorkerConfig:
     # The account these limits belong to, whose send lease a worker process must hold (bot/delivery/lease.py):
     # the channel and the account's public id, never a token. None: the channel alone.
     account: str | None = None
+    # How often the answers left by a dead process are looked for (and once at start).
+    recover_every: float = 1.0
 
     @property
     def prefetch(self) -> int:
@@ -106,6 +112,7 @@ class ChannelWorker:
             "superseded": 0,
         }  # fmt: skip
         self.gate = UncertainGate(config.uncertain_wait, sender.alive)
+        self._recovered_at = float("-inf")
         self.policy = config.policy(sender, db, self.db_lock) if config.policy is not None else None
 
     # ---- main loop --------------------------------------------------------------------------------------------
@@ -146,6 +153,7 @@ class ChannelWorker:
 
     async def _claim(self) -> bool:
         free = self.config.max_in_flight - len(self._in_flight)
+        await self._recover()
         async with self.db_lock, self.db.unit_of_work() as session:
             rows = await delivery.claim_batch(
                 session,
@@ -161,6 +169,22 @@ class ChannelWorker:
                 log.warning("outbox %s: sent again after a worker stopped mid-send; may be a duplicate", row.id)
         self._buffer.extend(rows)
         return bool(rows)
+
+    async def _recover(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._recovered_at < self.config.recover_every:
+            return
+        self._recovered_at = now
+        async with self.db_lock, self.db.unit_of_work() as session:
+            untried, started = await direct_answers.recover(session, self.channel, utcnow())
+        if untried or started:
+            self.stats["recovered"] = self.stats.get("recovered", 0) + untried + started
+            log.warning(
+                "%s: %d answer(s) left unsent and %d whose send may have left, by a process that stopped: taken over",
+                self.channel,
+                untried,
+                started,
+            )
 
     async def _during_pause(self, stop: asyncio.Event) -> None:
         # A long pause would outlive the lease of the rows we hold: give them back instead.
@@ -207,6 +231,12 @@ class ChannelWorker:
 
     async def _held_back(self, row: Claimed) -> _Outcome | None:
         """Why a row may not go now (see bot/delivery/uncertain.py); None when it may."""
+        if outbox.ANSWER in row.payload:
+            # A person's answers in the order they were made: an earlier one still waiting goes first.
+            async with self.db_lock, self.db.unit_of_work() as session:
+                waiting = await outbox.earlier_unsent(session, row.channel, row.external_id, before=row.id)
+            if waiting:
+                return _Outcome(row, None, delay=BEHIND_RECHECK)
         if BEHIND in row.payload:
             async with self.db_lock, self.db.unit_of_work() as session:
                 ahead = await delivery.status_of(session, int(row.payload[BEHIND]))

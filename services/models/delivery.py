@@ -26,6 +26,10 @@ class OutboxMessage(Base):
     """One message to one identity. The delivery worker claims rows atomically and sends them once."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # "does this chat have an earlier answer not sent yet?" — asked before every answer goes out
+        Index("ix_outbox_chat", "channel", "external_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Unique when set: the same logical message (a reminder, a broadcast recipient) is queued once.

@@ -8,7 +8,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Update
 
-from bot.channels.inbound import ALBUM_QUIET, Arrival, InboundProcessor
+from bot.channels.inbound import ALBUM_QUIET, REPLY_GRACE, Arrival, InboundProcessor
 from bot.channels.telegram import incoming as convert
 from bot.channels.telegram.client import QUICK_TIMEOUT, SEND_TIMEOUT
 from bot.channels.telegram.commands import CommandMenus
@@ -69,8 +69,15 @@ class TelegramAdapter:
 class TelegramProcessor(InboundProcessor[Update]):
     """The neutral core with Telegram's adapter: what polling, the webhook and the album flusher share."""
 
-    def __init__(self, bot: Bot, engine: Engine, sender: TelegramSender, album_quiet: timedelta = ALBUM_QUIET):
-        super().__init__(TelegramAdapter(bot, engine.db, sender), engine, album_quiet)
+    def __init__(
+        self,
+        bot: Bot,
+        engine: Engine,
+        sender: TelegramSender,
+        album_quiet: timedelta = ALBUM_QUIET,
+        grace: timedelta | None = REPLY_GRACE,
+    ):
+        super().__init__(TelegramAdapter(bot, engine.db, sender), engine, album_quiet, grace)
         self.bot = bot
         self.sender = sender
 

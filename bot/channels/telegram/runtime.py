@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramUnauthorizedError
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def build_processor(app: App, bot: Bot) -> TelegramProcessor:
-    return TelegramProcessor(bot, app.engine(), TelegramSender(bot, app.settings.media_dir))
+    """Answers recorded in the outbox with their work (bot/channels/inbound.py), left to this process for the grace
+    the settings give."""
+    grace = timedelta(seconds=app.settings.reply_grace_seconds)
+    return TelegramProcessor(bot, app.engine(), TelegramSender(bot, app.settings.media_dir), grace=grace)
 
 
 def build_inbound(app: App, bot: Bot) -> StoredInbound:
@@ -71,6 +75,7 @@ class TelegramRuntime:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+            await self.processor.marks.flush()  # the last answers' sent marks (bot/channels/answer_marks.py)
             await self.bot.session.close()
 
 

@@ -4,6 +4,7 @@ run the very same wiring against the fake Graph API."""
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from bot.bootstrap import App
 from bot.channels.inbound import InboundProcessor
@@ -31,7 +32,8 @@ def build_inbound(app: App, client: WhatsAppClient) -> StoredInbound:
     # A `failed` status for a message Meta had accepted gets the handling a refused send gets (a template instead,
     # back off, mark undeliverable): services/whatsapp_delivery.py.
     adapter = WhatsAppAdapter(client, app.db, sender, on_failed=whatsapp_delivery.failed_after_accept)
-    processor = InboundProcessor(adapter, app.engine())
+    grace = timedelta(seconds=app.settings.reply_grace_seconds)  # answers recorded with their work (inbound.py)
+    processor = InboundProcessor(adapter, app.engine(), grace=grace)
     return StoredInbound.configured(processor, lambda item: item, app.settings)  # the stored item is what it reads
 
 
