@@ -135,10 +135,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     pg_admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+# Background writes a test may leave running when it ends: an inbound processor's write-behind "sent" marks
+# (bot/channels/answer_marks.py). Disposing the database under one would let it open a connection nobody closes.
+_WRITE_BEHIND = ("AnswerMarks._write",)
+
+
+async def settle_write_behind(timeout: float = 5.0) -> None:
+    """Wait for the test's write-behind tasks to finish, as a clean stop (`flush`) would."""
+    pending = [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__qualname__", "") in _WRITE_BEHIND
+    ]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     yield database
+    await settle_write_behind()
     await database.dispose()
 
 

@@ -40,8 +40,9 @@ async def test_xlsx_opens_with_the_filtered_rows(db, program, town, tmp_path):
             session, program, town.admin, RTFilter(kecamatan="15.71.02"), TODAY, Sort("kode", True), LABELS,
             folder=tmp_path,
         )  # fmt: skip
-    sheet = openpyxl.load_workbook(path, read_only=True).active
-    rows = list(sheet.values)
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = list(book.active.values)
+    book.close()  # a read-only workbook keeps its file open until closed
     path.unlink()
     assert rows[0][0] == "Kode RT" and [r[0] for r in rows[1:]] == [RT4, RT3]
     assert dict(zip(rows[0], rows[1], strict=True))["jumlah_kk"] == 45

@@ -90,7 +90,9 @@ async def test_the_xlsx_export_of_a_filtered_list(page: Page, dashboard: Dashboa
     assert download.suggested_filename.endswith(".xlsx")
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
-    rows = list(openpyxl.load_workbook(saved, read_only=True).active.values)
+    book = openpyxl.load_workbook(saved, read_only=True)
+    rows = list(book.active.values)
+    book.close()  # a read-only workbook keeps its file open until closed
     assert rows[0][0] == "Kode RT"
     assert [row[0] for row in rows[1:]] == [RT1, RT2]  # the filtered list, not the city
     assert not {RT3, RT4} & {row[0] for row in rows}
