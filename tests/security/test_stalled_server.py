@@ -78,6 +78,19 @@ async def wait_for_status(db: Database, row_id: int, statuses: tuple[str, ...], 
         await asyncio.sleep(0.05)
 
 
+async def retried_and_waiting(db: Database, row_id: int, attempts: int, timeout: float) -> OutboxMessage:
+    """The row once it has been tried `attempts` times and waits for its next try — not caught in the middle of an
+    attempt, when the worker holds it as `sending`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with db.sessions() as session:
+            row = await session.get(OutboxMessage, row_id)
+        waiting = row.status != "sending" and row.attempts >= attempts
+        if waiting or asyncio.get_running_loop().time() > deadline:
+            return row
+        await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 async def worker_parts(tmp_path: Path) -> AsyncIterator[tuple[FakeTelegramServer, TelegramSender]]:
     async with FakeTelegramServer() as fake:
@@ -142,7 +155,7 @@ async def test_a_refused_connection_is_retried_freely(db: Database, tmp_path: Pa
     config = WorkerConfig(poll_interval=0.05, per_chat_per_second=50, backoff=0.1, max_backoff=0.3, max_attempts=50)
     task = asyncio.create_task(ChannelWorker(db, sender, config).run(stop))
     try:
-        first = await wait_for_status(db, row_id, ("never",), timeout=1.5)
+        first = await retried_and_waiting(db, row_id, attempts=2, timeout=5)
         assert first.status == "pending" and first.attempts >= 2 and UNCERTAIN_SINCE not in first.payload
         async with FakeTelegramServer(port=port) as fake:
             row = await wait_for_status(db, row_id, ("sent", "failed"), timeout=10)
